@@ -1,0 +1,66 @@
+"""IAM action lists, in one place (as aws-s3's ``perms.ts``).
+
+Object actions are listed explicitly (no ``s3:*``) so the least-privilege audit can check every policy.
+"""
+
+from __future__ import annotations
+
+#: Read objects through an access point.
+OBJECT_READ_ACTIONS: tuple[str, ...] = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersionTagging",
+    "s3:GetObjectAttributes",
+    "s3:GetObjectVersionAttributes",
+)
+
+#: List a bucket through an access point.
+LIST_ACTIONS: tuple[str, ...] = (
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+)
+
+#: Write and delete objects through an access point.
+OBJECT_WRITE_ACTIONS: tuple[str, ...] = (
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:DeleteObjectTagging",
+    "s3:AbortMultipartUpload",
+)
+
+#: What a bucket delegates to the access points of the owning account.
+DELEGATED_BUCKET_ACTIONS: tuple[str, ...] = OBJECT_READ_ACTIONS + LIST_ACTIONS + OBJECT_WRITE_ACTIONS
+
+#: Source-bucket permissions of a replication role (bucket level).
+REPLICATION_SOURCE_BUCKET_ACTIONS: tuple[str, ...] = (
+    "s3:GetReplicationConfiguration",
+    "s3:ListBucket",
+)
+
+#: Source-bucket permissions of a replication role (object level).
+REPLICATION_SOURCE_OBJECT_ACTIONS: tuple[str, ...] = (
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionTagging",
+)
+
+#: Destination-bucket permissions of a replication role (object level).
+REPLICATION_DESTINATION_ACTIONS: tuple[str, ...] = (
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
+)
+
+#: Extra destination permission when replicas change owner to the destination account.
+REPLICATION_OWNER_OVERRIDE_ACTIONS: tuple[str, ...] = ("s3:ObjectOwnerOverrideToBucketOwner",)
+
+#: What the replication custom resource needs to apply and remove a bucket's replication configuration.
+REPLICATION_CONFIG_ACTIONS: tuple[str, ...] = (
+    "s3:PutReplicationConfiguration",
+    "s3:GetReplicationConfiguration",
+)

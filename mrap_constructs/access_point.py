@@ -1,0 +1,302 @@
+"""The Multi-Region Access Point: an L2 over ``AWS::S3::MultiRegionAccessPoint`` and its policy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+from aws_cdk import (
+    Annotations,
+    ArnFormat,
+    RemovalPolicy,
+    Stack,
+    Token,
+    aws_iam as iam,
+    aws_s3 as s3,
+)
+from constructs import Construct
+
+from mrap_constructs import _perms
+from mrap_constructs._validation import Problems, is_unresolved
+from mrap_constructs.naming import BUCKET_NAME_MAX, account_problem, mrap_name_problem
+from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, is_opt_in, suggest_region
+
+#: DNS suffix of every MRAP hostname.
+GLOBAL_ENDPOINT_SUFFIX = "accesspoint.s3-global.amazonaws.com"
+
+
+@runtime_checkable
+class IMultiRegionAccessPoint(Protocol):
+    """What every Multi-Region Access Point offers, whether created here or imported."""
+
+    @property
+    def alias(self) -> str: ...
+
+    @property
+    def arn(self) -> str: ...
+
+    @property
+    def hostname(self) -> str: ...
+
+    def object_arn(self, key_pattern: str = "*") -> str: ...
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant: ...
+
+    def grant_write(self, grantee: iam.IGrantable) -> iam.Grant: ...
+
+    def grant_read_write(self, grantee: iam.IGrantable) -> iam.Grant: ...
+
+    def add_to_resource_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult: ...
+
+
+class MultiRegionAccessPointBase(Construct):
+    """Implements ARNs, hostname and grants from ``alias`` and ``account`` only (owned or imported)."""
+
+    def __init__(self, scope: Construct, id: str, *, account: str | None = None) -> None:
+        super().__init__(scope, id)
+        self.account: str = account or Stack.of(self).account
+
+    @property
+    def alias(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def arn(self) -> str:
+        """``arn:aws:s3::ACCOUNT:accesspoint/ALIAS`` — MRAP ARNs use the alias, never the name."""
+        return Stack.of(self).format_arn(
+            service="s3",
+            region="",
+            account=self.account,
+            resource="accesspoint",
+            resource_name=self.alias,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+
+    def object_arn(self, key_pattern: str = "*") -> str:
+        """ARN of objects through the MRAP: ``.../accesspoint/ALIAS/object/KEY_PATTERN``.
+
+        Args:
+            key_pattern: object key or pattern. Default: ``"*"`` (every object).
+        """
+        return f"{self.arn}/object/{key_pattern}"
+
+    @property
+    def hostname(self) -> str:
+        """The global endpoint, e.g. ``mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com``."""
+        return f"{self.alias}.{GLOBAL_ENDPOINT_SUFFIX}"
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` list and read objects through the MRAP (identity policy, same account).
+
+        A principal in another account also needs a statement in this MRAP's policy
+        (``add_to_resource_policy``) and a bucket policy that delegates to this account.
+        """
+        return self._grant(grantee, _perms.OBJECT_READ_ACTIONS + _perms.LIST_ACTIONS)
+
+    def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` write and delete objects through the MRAP (identity policy, same account)."""
+        return self._grant(grantee, _perms.OBJECT_WRITE_ACTIONS)
+
+    def grant_read_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read, list, write and delete objects through the MRAP."""
+        return self._grant(grantee, _perms.OBJECT_READ_ACTIONS + _perms.LIST_ACTIONS + _perms.OBJECT_WRITE_ACTIONS)
+
+    def add_to_resource_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult:
+        """Imported MRAPs have no policy managed here: the statement is not added."""
+        return iam.AddToResourcePolicyResult(statement_added=False)
+
+    def _grant(self, grantee: iam.IGrantable, actions: Sequence[str]) -> iam.Grant:
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(actions),
+            resource_arns=[self.arn, self.object_arn("*")],
+        )
+
+
+class _ImportedMultiRegionAccessPoint(MultiRegionAccessPointBase):
+    def __init__(self, scope: Construct, id: str, *, alias: str, account: str | None, name: str | None,
+                 regions: Sequence[str]) -> None:
+        super().__init__(scope, id, account=account)
+        self._alias = alias
+        self.name: str | None = name
+        self.regions: list[str] = list(regions)
+
+    @property
+    def alias(self) -> str:
+        return self._alias
+
+
+class MultiRegionAccessPoint(MultiRegionAccessPointBase):
+    """An S3 Multi-Region Access Point over one bucket in each of 1-17 Regions.
+
+    Default settings: all four public-access blocks on, ``RETAIN`` on delete (the alias is generated by AWS
+    and can never be recreated; clients would break), Regions sorted so reordering the input is not a change.
+    Name, Regions and public-access settings cannot be updated: changing any of them replaces the MRAP,
+    which gives it a new alias and ARN.
+
+    Args:
+        scope: parent construct. Its stack may be in any Region; the MRAP itself is global.
+        id: construct id.
+        name: the MRAP name, 3-50 characters (``^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$``), unique in the account.
+        buckets: one bucket per Region, ``{region: bucket}``; a bucket is an ``s3.IBucket`` or a bucket name.
+            Pass names for buckets in other stacks/Regions to avoid cross-Region references.
+        bucket_accounts: ``{region: account}`` for buckets owned by another account. Default: all buckets are
+            owned by the MRAP's account.
+        block_public_access: public-access settings of the MRAP. Default: ``BlockPublicAccess.BLOCK_ALL``.
+        removal_policy: what happens to the MRAP on stack delete. Default: ``RemovalPolicy.RETAIN``.
+
+    Attributes:
+        name, alias, arn, hostname, regions, resource (the L1), policy (the L1 policy once a statement exists).
+
+    Raises:
+        ValueError: listing every invalid input (name, Region count/names, bucket names, accounts).
+
+    Example:
+        mrap = MultiRegionAccessPoint(stack, "Mrap", name="media",
+                                      buckets={"us-east-1": "media-us-east-1", "eu-west-1": "media-eu-west-1"})
+        mrap.grant_read(my_role)
+        CfnOutput(stack, "Hostname", value=mrap.hostname)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        buckets: Mapping[str, s3.IBucket | str],
+        bucket_accounts: Mapping[str, str] | None = None,
+        block_public_access: s3.BlockPublicAccess = s3.BlockPublicAccess.BLOCK_ALL,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, id)
+        bucket_accounts = dict(bucket_accounts or {})
+        self._validate(id, name, buckets, bucket_accounts)
+
+        self.name: str = name
+        self.regions: list[str] = sorted(buckets)
+        self.bucket_names: dict[str, str] = {r: _bucket_name(buckets[r]) for r in self.regions}
+        self.bucket_accounts: dict[str, str] = bucket_accounts
+        self.resource = s3.CfnMultiRegionAccessPoint(
+            self,
+            "Resource",
+            name=name,
+            regions=[
+                s3.CfnMultiRegionAccessPoint.RegionProperty(
+                    bucket=self.bucket_names[region],
+                    bucket_account_id=bucket_accounts.get(region),
+                )
+                for region in self.regions
+            ],
+            public_access_block_configuration=s3.CfnMultiRegionAccessPoint.PublicAccessBlockConfigurationProperty(
+                block_public_acls=bool(block_public_access.block_public_acls),
+                block_public_policy=bool(block_public_access.block_public_policy),
+                ignore_public_acls=bool(block_public_access.ignore_public_acls),
+                restrict_public_buckets=bool(block_public_access.restrict_public_buckets),
+            ),
+        )
+        self.resource.apply_removal_policy(removal_policy)
+        self.policy: s3.CfnMultiRegionAccessPointPolicy | None = None
+        self._policy_document: iam.PolicyDocument | None = None
+
+    @classmethod
+    def from_alias(
+        cls,
+        scope: Construct,
+        id: str,
+        *,
+        alias: str,
+        account: str | None = None,
+        name: str | None = None,
+        regions: Sequence[str] = (),
+    ) -> IMultiRegionAccessPoint:
+        """Import an existing MRAP by its alias (e.g. ``mfzwi23gnjvgw.mrap``).
+
+        Args:
+            alias: the MRAP alias, as shown by ``aws s3control get-multi-region-access-point``.
+            account: owner account. Default: the scope's stack account.
+            name: the MRAP name, if known. Default: None.
+            regions: the MRAP's Regions, if known. Default: empty.
+        """
+        problems = Problems("MultiRegionAccessPoint.from_alias", id)
+        if not is_unresolved(alias) and not (isinstance(alias, str) and alias.endswith(".mrap")):
+            problems.add("alias", alias, "must be the MRAP alias ending in '.mrap' (not its name)")
+        if account is not None and (why := account_problem(account)):
+            problems.add("account", account, why)
+        problems.raise_if_any()
+        return _ImportedMultiRegionAccessPoint(scope, id, alias=alias, account=account, name=name, regions=regions)
+
+    @property
+    def alias(self) -> str:
+        """The alias AWS generates at creation (CloudFormation attribute ``Alias``)."""
+        return self.resource.attr_alias
+
+    @property
+    def policy_status_is_public(self) -> str | None:
+        """``PolicyStatus.IsPublic`` of the MRAP policy (a token), or None before any statement is added."""
+        return self.policy.attr_policy_status_is_public if self.policy else None
+
+    def add_to_resource_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult:
+        """Add a statement to the MRAP policy (``AWS::S3::MultiRegionAccessPointPolicy``), creating it once.
+
+        Resources in the statement should use ``arn`` / ``object_arn()`` (the alias form).
+        """
+        if self._policy_document is None:
+            self._policy_document = iam.PolicyDocument()
+            self.policy = s3.CfnMultiRegionAccessPointPolicy(
+                self, "Policy", mrap_name=self.name, policy=self._policy_document
+            )
+            # mrap_name is a plain string, so CloudFormation needs the explicit ordering.
+            self.policy.add_resource_dependency(self.resource)
+        self._policy_document.add_statements(statement)
+        return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self.policy)
+
+    def _validate(self, id: str, name: str, buckets: Mapping[str, s3.IBucket | str],
+                  bucket_accounts: Mapping[str, str]) -> None:
+        problems = Problems("MultiRegionAccessPoint", id)
+        if not is_unresolved(name) and (why := mrap_name_problem(name)):
+            problems.add("name", name, why)
+        if not buckets:
+            problems.add("buckets", dict(buckets), "give one bucket in at least 1 Region")
+        if len(buckets) > MAX_REGIONS:
+            problems.add("buckets", sorted(buckets), f"an MRAP holds at most {MAX_REGIONS} Regions, got {len(buckets)}")
+        seen: dict[str, str] = {}
+        for region, bucket in buckets.items():
+            if region not in SUPPORTED_REGIONS:
+                problems.add(f"buckets[{region!r}]", region,
+                             f"not a Region that supports MRAPs{suggest_region(region)}")
+            elif is_opt_in(region):
+                Annotations.of(self).add_warning_v2(
+                    "mrap:OptInRegion",
+                    f"{region} is an opt-in Region: enable it in the account before deploying",
+                )
+            bucket_region = _bucket_region(bucket)
+            if bucket_region and not Token.is_unresolved(bucket_region) and bucket_region != region:
+                problems.add(f"buckets[{region!r}]", _describe(bucket),
+                             f"that bucket is in {bucket_region}; list it under that Region")
+            bucket_name = _bucket_name(bucket)
+            if not is_unresolved(bucket_name):
+                if not bucket_name or len(bucket_name) > BUCKET_NAME_MAX:
+                    problems.add(f"buckets[{region!r}]", bucket_name, f"bucket names have 3-{BUCKET_NAME_MAX} characters")
+                if bucket_name in seen:
+                    problems.add(f"buckets[{region!r}]", bucket_name,
+                                 f"already used for {seen[bucket_name]}; one distinct bucket per Region")
+                seen[bucket_name] = region
+        for region, account in bucket_accounts.items():
+            if region not in buckets:
+                problems.add(f"bucket_accounts[{region!r}]", account, "names a Region with no bucket in `buckets`")
+            if why := account_problem(account):
+                problems.add(f"bucket_accounts[{region!r}]", account, why)
+        problems.raise_if_any()
+
+
+def _bucket_name(bucket: s3.IBucket | str) -> str:
+    return bucket if isinstance(bucket, str) else bucket.bucket_name
+
+
+def _bucket_region(bucket: s3.IBucket | str) -> str | None:
+    return None if isinstance(bucket, str) else bucket.env.region
+
+
+def _describe(bucket: s3.IBucket | str) -> str:
+    return bucket if isinstance(bucket, str) else bucket.node.path

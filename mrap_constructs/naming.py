@@ -1,0 +1,75 @@
+"""Deterministic physical names and the rules they must follow.
+
+Buckets get ``{prefix}-{account}-{region}`` so every Region's stack can name every other Region's bucket
+without cross-Region references (no exports, no custom resources, stable snapshots).
+"""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import Aws
+
+from mrap_constructs._validation import is_unresolved
+
+#: AWS's pattern for an MRAP name (PutMultiRegionAccessPointPolicyInput.Name).
+MRAP_NAME_PATTERN = re.compile(r"^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$")
+MRAP_NAME_RULE = (
+    "must be 3-50 characters of lowercase letters, digits and hyphens, "
+    "start and end with a letter or digit (pattern ^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$)"
+)
+
+BUCKET_NAME_MAX = 63
+_BUCKET_PREFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+_FORBIDDEN_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
+ACCOUNT_ID_LENGTH = 12
+
+
+def mrap_name_problem(name: str) -> str | None:
+    """Return why ``name`` is not a valid MRAP name, or None when it is."""
+    if not isinstance(name, str):
+        return f"must be a string, got {type(name).__name__}"
+    if MRAP_NAME_PATTERN.match(name):
+        return None
+    return MRAP_NAME_RULE
+
+
+def account_problem(account: str) -> str | None:
+    """Return why ``account`` is not a 12-digit AWS account id, or None (tokens are accepted)."""
+    if is_unresolved(account) or (isinstance(account, str) and _ACCOUNT_PATTERN.match(account)):
+        return None
+    return "must be a 12-digit AWS account id, e.g. '111122223333'"
+
+
+def bucket_prefix_problem(prefix: str, regions: list[str] | tuple[str, ...]) -> str | None:
+    """Return why ``prefix`` cannot name a bucket in every one of ``regions``, or None.
+
+    The longest derived name, ``{prefix}-{12-digit account}-{longest region}``, must fit S3's 63 characters.
+    """
+    if not isinstance(prefix, str) or not _BUCKET_PREFIX_PATTERN.match(prefix):
+        return "must be lowercase letters, digits and hyphens, starting and ending with a letter or digit"
+    for forbidden in _FORBIDDEN_BUCKET_PREFIXES:
+        if prefix.startswith(forbidden):
+            return f"must not start with {forbidden!r} (reserved by S3)"
+    longest_region = max(regions, key=len, default="")
+    longest = len(prefix) + 1 + ACCOUNT_ID_LENGTH + 1 + len(longest_region)
+    if longest > BUCKET_NAME_MAX:
+        room = BUCKET_NAME_MAX - (ACCOUNT_ID_LENGTH + 2 + len(longest_region))
+        return (
+            f"derives the {longest}-character bucket name '{prefix}-<account>-{longest_region}', over S3's "
+            f"{BUCKET_NAME_MAX}; use at most {room} characters"
+        )
+    return None
+
+
+def bucket_name(prefix: str, region: str, account: str | None = None) -> str:
+    """Return the deterministic bucket name for ``region``.
+
+    Args:
+        prefix: the bucket prefix (validate it with ``bucket_prefix_problem`` first).
+        region: the bucket's Region.
+        account: the owning account. Default: the deploying account (``AWS::AccountId``), which resolves in
+            whichever stack uses the name, so no cross-stack reference is created.
+    """
+    return f"{prefix}-{account or Aws.ACCOUNT_ID}-{region}"

@@ -1,0 +1,93 @@
+"""Facts about AWS Regions as they concern Multi-Region Access Points.
+
+Pure data and predicates; no CDK imports, so the app config and the constructs can both use them.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+#: Regions where an MRAP can place a bucket without any account setting.
+MRAP_REGIONS: frozenset[str] = frozenset(
+    {
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "sa-east-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-north-1",
+        "ap-south-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+    }
+)
+
+#: Regions that support MRAPs only once the Region is enabled (opted in) in the account.
+OPT_IN_REGIONS: frozenset[str] = frozenset(
+    {
+        "af-south-1",
+        "ap-east-1",
+        "ap-south-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ca-west-1",
+        "eu-central-2",
+        "eu-south-1",
+        "eu-south-2",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+    }
+)
+
+#: Every Region an MRAP may include.
+SUPPORTED_REGIONS: frozenset[str] = MRAP_REGIONS | OPT_IN_REGIONS
+
+#: The Region that hosts the MRAP control plane (create, describe, policy).
+CONTROL_PLANE_REGION = "us-west-2"
+
+#: Regions that serve the MRAP routes API (Get/SubmitMultiRegionAccessPointRoutes), in order of preference.
+ROUTES_API_REGIONS: tuple[str, ...] = (
+    "us-west-2",
+    "us-east-1",
+    "eu-west-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+)
+
+#: Hard limit of Regions (and so buckets) in one MRAP.
+MAX_REGIONS = 17
+
+
+def is_opt_in(region: str) -> bool:
+    """Return True when ``region`` supports MRAPs only after it is enabled in the account."""
+    return region in OPT_IN_REGIONS
+
+
+def suggest_region(region: str) -> str:
+    """Return a ``" (did you mean 'x'?)"`` hint for a misspelt Region, or an empty string."""
+    close = difflib.get_close_matches(region, sorted(SUPPORTED_REGIONS), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def routes_region_for(regions: list[str] | tuple[str, ...]) -> str:
+    """Pick the Region to call the routes API in: one of the MRAP's own Regions when possible.
+
+    Args:
+        regions: the MRAP's Regions.
+
+    Returns:
+        The first of ``ROUTES_API_REGIONS`` that the MRAP uses, else ``CONTROL_PLANE_REGION``.
+    """
+    for candidate in ROUTES_API_REGIONS:
+        if candidate in regions:
+            return candidate
+    return CONTROL_PLANE_REGION

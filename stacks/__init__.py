@@ -1,0 +1,1 @@
+"""Deployable compositions of the ``mrap_constructs`` library, driven by the app config."""

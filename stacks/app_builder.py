@@ -1,0 +1,137 @@
+"""Turn a config into stacks and their dependencies: the deploy waves.
+
+Wave 1: one ``RegionalBucketStack`` per Region (buckets, access logs, keys) — independent of each other.
+Wave 2: one ``ReplicationStack`` per source Region and the ``AccessPointStack`` — each depends on every
+bucket stack, none on each other. Two waves for any number of Regions; no cycles; no cross-Region references
+(names are deterministic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aws_cdk as cdk
+from aws_cdk import Environment, RemovalPolicy, Stack
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
+
+from mrap_constructs import ReplicationDestination, ReplicationOptions, bucket_name, replication_plan
+from stacks.access_point_stack import AccessPointStack
+from stacks.bucket_stack import RegionalBucketStack
+from stacks.config import MrapConfig, default_account
+from stacks.replication_stack import ReplicationStack
+
+
+@dataclass
+class MrapDeployment:
+    """The stacks built for one config, by role."""
+
+    config: MrapConfig
+    bucket_stacks: dict[str, RegionalBucketStack] = field(default_factory=dict)
+    replication_stacks: dict[str, ReplicationStack] = field(default_factory=dict)
+    access_point_stack: AccessPointStack | None = None
+
+    @property
+    def stacks(self) -> list[Stack]:
+        """Every stack, wave by wave."""
+        return [s for wave in self.waves for s in wave]
+
+    @property
+    def waves(self) -> list[list[Stack]]:
+        """Stacks grouped by deploy wave (a stack depends only on stacks of earlier waves)."""
+        second: list[Stack] = [*self.replication_stacks.values()]
+        if self.access_point_stack:
+            second.append(self.access_point_stack)
+        return [list(self.bucket_stacks.values()), second]
+
+
+def kms_alias_name(config: MrapConfig) -> str:
+    """The alias of each Region's bucket key: ``alias/{bucket_prefix}-mrap``."""
+    return f"alias/{config.effective_bucket_prefix}-mrap"
+
+
+def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDeployment:
+    """Add the stacks for ``config`` to ``app``.
+
+    Args:
+        app: the CDK app (or a Stage).
+        config: a validated ``MrapConfig``.
+        nag: register the cdk-nag packs (AwsSolutions, NIST 800-53 rev 5) so any violation fails synth.
+            Default: True.
+    """
+    account = default_account(config)
+    prefix = config.effective_bucket_prefix
+    removal = RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
+    kms = config.encryption == "sse-kms"
+    names = {region: bucket_name(prefix, region, account) for region in config.regions}
+    deployment = MrapDeployment(config=config)
+
+    for region in config.regions:
+        deployment.bucket_stacks[region] = RegionalBucketStack(
+            app,
+            f"{config.name}-bucket-{region}",
+            env=Environment(account=account, region=region),
+            bucket_name=names[region],
+            kms_alias=kms_alias_name(config) if kms else None,
+            access_logs=config.access_logs,
+            removal_policy=removal,
+            description=f"MRAP {config.name}: bucket in {region} (wave 1)",
+        )
+    buckets = list(deployment.bucket_stacks.values())
+
+    options = ReplicationOptions(
+        delete_markers=config.replication.delete_markers,
+        replica_modifications=config.replication.replica_modifications,
+        metrics=config.replication.metrics,
+        rtc=config.replication.rtc,
+        storage_class=config.replication.storage_class,
+        prefix=config.replication.prefix,
+        tags=dict(config.replication.tags),
+    )
+    plan = replication_plan(config.regions, config.replication_mode, config.replication.source_region)
+    # Every Region gets a replication stack, even with nothing to replicate: its custom resource then removes
+    # the bucket's configuration, so switching mode (full-mesh -> one-way -> none) converges.
+    for source in config.regions:
+        destinations = plan.get(source, [])
+        stack = ReplicationStack(
+            app,
+            f"{config.name}-replication-{source}",
+            env=Environment(account=account, region=source),
+            source_bucket_name=names[source],
+            destinations=[
+                ReplicationDestination(
+                    region=dst,
+                    bucket_name=names[dst],
+                    replica_kms_key_arn=_kms_alias_arn(config, dst, account) if config.replication_kms else None,
+                )
+                for dst in destinations
+            ],
+            options=options,
+            source_kms_key_arn=_kms_alias_arn(config, source, account) if config.replication_kms else None,
+            description=f"MRAP {config.name}: replication from {source} (wave 2)",
+        )
+        _depends_on_all(stack, buckets)
+        deployment.replication_stacks[source] = stack
+
+    deployment.access_point_stack = AccessPointStack(
+        app,
+        f"{config.name}-access-point",
+        env=Environment(account=account, region=config.home_region),
+        mrap_name=config.name,
+        bucket_names=names,
+        removal_policy=removal,
+        description=f"MRAP {config.name}: the Multi-Region Access Point and its policy (wave 2)",
+    )
+    _depends_on_all(deployment.access_point_stack, buckets)
+
+    if nag:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
+    return deployment
+
+
+def _kms_alias_arn(config: MrapConfig, region: str, account: str | None) -> str:
+    return f"arn:aws:kms:{region}:{account or cdk.Aws.ACCOUNT_ID}:{kms_alias_name(config)}"
+
+
+def _depends_on_all(stack: Stack, dependencies: list[Stack]) -> None:
+    for dependency in dependencies:
+        stack.add_stack_dependency(dependency, "buckets must exist before replication rules and the MRAP name them")

@@ -1,0 +1,81 @@
+"""Wave 1: one stack per Region with the MRAP's bucket (and its access-log bucket and KMS key)."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, CfnOutput, Environment, RemovalPolicy, Stack, Validations, aws_kms as kms, aws_s3 as s3
+from constructs import Construct
+
+from mrap_constructs import MrapBucket
+
+
+class RegionalBucketStack(Stack):
+    """The bucket of one Region, named deterministically so other Regions' stacks can refer to it.
+
+    Args:
+        bucket_name: the deterministic ``{prefix}-{account}-{region}`` name.
+        kms_alias: create a KMS key with this alias (SSE-KMS). Default: None (SSE-S3).
+        access_logs: create a log bucket and send S3 server access logs to it. Default: True.
+        removal_policy: for the buckets and the key. Default: RETAIN.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        env: Environment,
+        bucket_name: str,
+        kms_alias: str | None = None,
+        access_logs: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(scope, id, env=env, description=description)
+        self.log_bucket: s3.Bucket | None = _log_bucket(self, removal_policy) if access_logs else None
+        key = None
+        if kms_alias:
+            key = kms.Key(self, "Key", alias=kms_alias, enable_key_rotation=True, removal_policy=removal_policy,
+                          description=f"Encrypts {bucket_name} and the replicas written into it")
+        self.mrap_bucket = MrapBucket(
+            self,
+            "Bucket",
+            bucket_name=bucket_name,
+            encryption_key=key,
+            server_access_logs_bucket=self.log_bucket,
+            removal_policy=removal_policy,
+        )
+        Validations.of(self.mrap_bucket).acknowledge(Acknowledgment(
+            id="NIST.800.53.R5-S3BucketReplicationEnabled",
+            reason="Replication is applied by the replication stacks (wave 2) once every bucket exists; "
+                   "see mrap_constructs.replication.",
+        ))
+        if not key:
+            Validations.of(self.mrap_bucket).acknowledge(Acknowledgment(
+                id="NIST.800.53.R5-S3DefaultEncryptionKMS",
+                reason="SSE-S3 is the documented default; set encryption='sse-kms' for customer managed keys.",
+            ))
+        CfnOutput(self, "BucketName", value=self.mrap_bucket.bucket.bucket_name)
+        CfnOutput(self, "BucketRegion", value=self.region)
+
+
+def _log_bucket(stack: Stack, removal_policy: RemovalPolicy) -> s3.Bucket:
+    bucket = s3.Bucket(
+        stack,
+        "AccessLogs",
+        versioned=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removal_policy=removal_policy,
+        auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+    )
+    reasons = {
+        "AwsSolutions-S1": "This is the access-log bucket; logging it into itself would loop.",
+        "NIST.800.53.R5-S3BucketLoggingEnabled": "This is the access-log bucket; logging it into itself would loop.",
+        "NIST.800.53.R5-S3BucketReplicationEnabled": "Access logs are per-Region audit data; they are not replicated.",
+        "NIST.800.53.R5-S3DefaultEncryptionKMS": "S3 server access logging delivers only to SSE-S3 buckets.",
+    }
+    for rule, reason in reasons.items():
+        Validations.of(bucket).acknowledge(Acknowledgment(id=rule, reason=reason))
+    return bucket

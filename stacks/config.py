@@ -1,0 +1,224 @@
+"""The app's typed configuration: CDK context key ``mrap`` in ``cdk.json``, or ``-c config=FILE.json``.
+
+The key names are public API. Add keys freely; never rename one silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
+from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, suggest_region
+from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode
+
+CONTEXT_KEY = "mrap"
+CONFIG_FILE_CONTEXT_KEY = "config"
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; ``problems`` holds one readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid mrap config:\n  - " + "\n  - ".join(problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ReplicationConfig(_Model):
+    """``replication``: how the buckets keep each other in sync."""
+
+    mode: Literal["full-mesh", "one-way", "none"] = "full-mesh"
+    source_region: str | None = None
+    rtc: bool = False
+    metrics: bool = True
+    kms: bool | None = None
+    delete_markers: bool = True
+    replica_modifications: bool = True
+    storage_class: str | None = None
+    prefix: str = ""
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("storage_class")
+    @classmethod
+    def _storage_class(cls, value: str | None) -> str | None:
+        if value is not None and value not in REPLICA_STORAGE_CLASSES:
+            raise ValueError(f"must be one of {sorted(REPLICA_STORAGE_CLASSES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ReplicationConfig":
+        if self.rtc and not self.metrics:
+            raise ValueError("rtc=true needs metrics=true (Replication Time Control reports through metrics)")
+        if self.source_region is not None and self.mode != "one-way":
+            raise ValueError(f"source_region only applies to mode 'one-way', not {self.mode!r}")
+        return self
+
+
+class MrapConfig(_Model):
+    """The whole app config. Defaults are what ``cdk deploy --all`` uses when a key is absent."""
+
+    name: str
+    regions: list[str] = Field(min_length=1)
+    account: str | None = None
+    home_region: str = "us-west-2"
+    bucket_prefix: str | None = None
+    removal_policy: Literal["retain", "destroy"] = "retain"
+    encryption: Literal["sse-s3", "sse-kms"] = "sse-s3"
+    access_logs: bool = True
+    replication: ReplicationConfig = Field(default_factory=ReplicationConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if why := mrap_name_problem(value):
+            raise ValueError(why)
+        return value
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and (why := account_problem(value)):
+            raise ValueError(why)
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        problems = []
+        for region in value:
+            if region not in SUPPORTED_REGIONS:
+                problems.append(f"{region!r} does not support MRAPs{suggest_region(region)}")
+        duplicates = sorted({r for r in value if value.count(r) > 1})
+        if duplicates:
+            problems.append(f"{duplicates} listed more than once (one bucket per Region)")
+        if len(value) > MAX_REGIONS:
+            problems.append(f"{len(value)} Regions; an MRAP holds at most {MAX_REGIONS}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("home_region")
+    @classmethod
+    def _home_region(cls, value: str) -> str:
+        if value not in SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a Region that supports MRAPs{suggest_region(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "MrapConfig":
+        problems = []
+        if why := bucket_prefix_problem(self.effective_bucket_prefix, self.regions):
+            problems.append(f"bucket_prefix={self.effective_bucket_prefix!r}: {why}")
+        source = self.replication.source_region
+        if source is not None and source not in self.regions:
+            problems.append(f"replication.source_region={source!r}: must be one of regions {self.regions}")
+        if self.replication.kms and self.encryption != "sse-kms":
+            problems.append("replication.kms=true: needs encryption='sse-kms' (the buckets have no KMS keys)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def effective_bucket_prefix(self) -> str:
+        """``bucket_prefix``, or ``name`` when absent."""
+        return self.bucket_prefix or self.name
+
+    @property
+    def replication_kms(self) -> bool:
+        """Replicate SSE-KMS objects: ``replication.kms``, defaulting to whether buckets use SSE-KMS."""
+        if self.replication.kms is None:
+            return self.encryption == "sse-kms"
+        return self.replication.kms
+
+    @property
+    def replication_mode(self) -> ReplicationMode:
+        return ReplicationMode(self.replication.mode)
+
+
+def parse_config(raw: Any) -> MrapConfig:
+    """Validate a raw config object, raising ``ConfigError`` with one line per problem."""
+    if raw is None or raw == {} or raw == "":
+        raise ConfigError([f"{CONTEXT_KEY}: the config is empty; give at least 'name' and 'regions'"])
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as err:
+            raise ConfigError([f"{CONTEXT_KEY}: not valid JSON ({err})"]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{CONTEXT_KEY}: must be an object, got {type(raw).__name__}"])
+    try:
+        return MrapConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError([_describe(error, raw) for error in err.errors()]) from None
+
+
+def load_config(context: dict[str, Any]) -> MrapConfig:
+    """Read the config from CDK context: ``config`` (a JSON file path) wins over the ``mrap`` object.
+
+    Args:
+        context: ``{key: value}`` of CDK context (``app.node.try_get_context`` per key).
+    """
+    path = context.get(CONFIG_FILE_CONTEXT_KEY)
+    if path:
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError([f"-c {CONFIG_FILE_CONTEXT_KEY}={path}: no such file"])
+        try:
+            raw = json.loads(file.read_text())
+        except json.JSONDecodeError as err:
+            raise ConfigError([f"{path}: not valid JSON ({err})"]) from None
+        return parse_config(raw)
+    return parse_config(context.get(CONTEXT_KEY))
+
+
+def default_account(config: MrapConfig) -> str | None:
+    """The account to deploy to: ``account``, else ``CDK_DEFAULT_ACCOUNT`` (set by the CDK CLI from your
+    credentials), else None — the stacks are then account-agnostic and bucket names use ``AWS::AccountId``."""
+    return config.account or os.environ.get("CDK_DEFAULT_ACCOUNT") or None
+
+
+def _describe(error: dict, raw: dict) -> str:
+    location = _location(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = _known_keys(error["loc"][:-1])
+        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(sorted(known))})"
+        return f"{location}: unknown key{hint}"
+    if kind == "missing":
+        return f"{location}: required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    if "input" in error and kind != "value_error" or kind == "value_error" and not location.endswith(")"):
+        value = error.get("input")
+        if not isinstance(value, dict):
+            return f"{location}={value!r}: {message}"
+    return f"{location}: {message}"
+
+
+def _location(loc: tuple) -> str:
+    parts = [CONTEXT_KEY]
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] += f"[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def _known_keys(parent: tuple) -> list[str]:
+    model: type[BaseModel] = MrapConfig
+    for part in parent:
+        if isinstance(part, str) and part in model.model_fields:
+            annotation = model.model_fields[part].annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                model = annotation
+    return list(model.model_fields)

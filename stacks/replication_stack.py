@@ -1,0 +1,40 @@
+"""Wave 2: per source Region, the replication role and the configuration applied to the bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnOutput, Environment, Stack, aws_s3 as s3
+from constructs import Construct
+
+from mrap_constructs import BucketReplication, ReplicationDestination, ReplicationOptions
+
+
+class ReplicationStack(Stack):
+    """Applies the source bucket's replication rules; deploys after every bucket stack."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        env: Environment,
+        source_bucket_name: str,
+        destinations: Sequence[ReplicationDestination],
+        options: ReplicationOptions,
+        source_kms_key_arn: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(scope, id, env=env, description=description)
+        source = s3.Bucket.from_bucket_name(self, "SourceBucket", source_bucket_name)
+        self.replication = BucketReplication(
+            self,
+            "Replication",
+            source_bucket=source,
+            destinations=destinations,
+            options=options,
+            source_kms_key_arn=source_kms_key_arn,
+        )
+        if self.replication.role is not None:
+            CfnOutput(self, "ReplicationRoleArn", value=self.replication.role.role_arn)
+        CfnOutput(self, "ReplicationDestinations", value=",".join(d.region for d in destinations) or "none")
