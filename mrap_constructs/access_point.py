@@ -244,10 +244,9 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         if self._policy_document is None:
             self._policy_document = iam.PolicyDocument()
             self.policy = s3.CfnMultiRegionAccessPointPolicy(
-                self, "Policy", mrap_name=self.name, policy=self._policy_document
+                # Ref of the MRAP is its name: the reference also orders the policy after the MRAP.
+                self, "Policy", mrap_name=self.resource.ref, policy=self._policy_document
             )
-            # mrap_name is a plain string, so CloudFormation needs the explicit ordering.
-            self.policy.add_resource_dependency(self.resource)
         self._policy_document.add_statements(statement)
         return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self.policy)
 
@@ -276,7 +275,7 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
                              f"that bucket is in {bucket_region}; list it under that Region")
             bucket_name = _bucket_name(bucket)
             if not is_unresolved(bucket_name):
-                if not bucket_name or len(bucket_name) > BUCKET_NAME_MAX:
+                if not 3 <= len(bucket_name) <= BUCKET_NAME_MAX:
                     problems.add(f"buckets[{region!r}]", bucket_name, f"bucket names have 3-{BUCKET_NAME_MAX} characters")
                 if bucket_name in seen:
                     problems.add(f"buckets[{region!r}]", bucket_name,

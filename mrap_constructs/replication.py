@@ -266,6 +266,7 @@ class BucketReplication(Construct):
             destinations, options, source_account=stack.account, sse_kms=sse_kms
         )
         self.role: iam.IRole | None = None
+        self._role_policy: iam.ManagedPolicy | None = None
         if destinations:
             self.role = role or self._create_role(source_bucket, destinations, source_kms_key_arn)
 
@@ -309,8 +310,8 @@ class BucketReplication(Construct):
         # The configuration names the role, and the call needs the provider's permissions: create both first,
         # delete them last.
         self.resource.node.add_dependency(provider.policy)
-        if self.role is not None:
-            self.resource.node.add_dependency(self.role)
+        if self._role_policy is not None:
+            self.resource.node.add_dependency(self._role_policy)
         provider.acknowledge_function()
 
     def _validate(self, id, source_bucket, destinations, options, source_kms_key_arn) -> None:
@@ -351,6 +352,7 @@ class BucketReplication(Construct):
         # A managed policy (not inline) keeps NIST 800-53 IAMNoInlinePolicy satisfied without a suppression.
         policy = iam.ManagedPolicy(self, "RolePolicy", roles=[role],
                                    description=f"S3 replication from {source_bucket.bucket_name}")
+        self._role_policy = policy
         policy.add_statements(iam.PolicyStatement(
             sid="ReadSourceConfiguration",
             actions=list(_perms.REPLICATION_SOURCE_BUCKET_ACTIONS),

