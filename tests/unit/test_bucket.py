@@ -1,0 +1,104 @@
+"""MrapBucket: secure defaults, delegation to the MRAP account, KMS, removal policy, validation."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import RemovalPolicy, aws_kms as kms, aws_s3 as s3
+from aws_cdk.assertions import Match, Template
+
+from mrap_constructs import MrapBucket
+from tests.conftest import new_stack
+
+
+@pytest.fixture(scope="module")
+def default_bucket():
+    stack = new_stack("eu-west-1")
+    bucket = MrapBucket(stack, "Bucket", bucket_name="media-111111111111-eu-west-1")
+    return bucket, Template.from_stack(stack)
+
+
+def test_secure_defaults(default_bucket):
+    _, template = default_bucket
+    template.has_resource("AWS::S3::Bucket", {
+        "Properties": {
+            "BucketName": "media-111111111111-eu-west-1",
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True, "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            },
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        },
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+    })
+
+
+def test_policy_enforces_tls_and_delegates_only_to_the_access_points_of_the_account(default_bucket):
+    _, template = default_bucket
+    statements = next(iter(template.find_resources("AWS::S3::BucketPolicy").values()))[
+        "Properties"]["PolicyDocument"]["Statement"]
+    tls = [s for s in statements if s["Effect"] == "Deny"]
+    assert tls and tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    delegate = next(s for s in statements if s.get("Sid") == "DelegateToAccessPointsOfAccount")
+    assert delegate["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
+    assert delegate["Condition"] == {"StringEquals": {"s3:DataAccessPointAccount": "111111111111"}}
+    assert "*" not in delegate["Action"] and "s3:*" not in delegate["Action"]
+    assert {"s3:GetObject", "s3:PutObject", "s3:ListBucket"} <= set(delegate["Action"])
+    assert all(s.get("Principal") != {"AWS": "*"} or s["Effect"] == "Deny" for s in statements)
+
+
+def test_kms_creates_rotating_key_with_bucket_key():
+    stack = new_stack()
+    bucket = MrapBucket(stack, "Bucket", encryption=s3.BucketEncryption.KMS)
+    template = Template.from_stack(stack)
+    template.has_resource("AWS::KMS::Key", {"Properties": {"EnableKeyRotation": True}, "DeletionPolicy": "Retain"})
+    template.has_resource_properties("AWS::S3::Bucket", {"BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+        "BucketKeyEnabled": True,
+        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": Match.any_value()}}]}})
+    assert bucket.encryption_key is not None
+
+
+def test_given_key_implies_kms():
+    stack = new_stack()
+    key = kms.Key(stack, "MyKey")
+    bucket = MrapBucket(stack, "Bucket", encryption_key=key)
+    assert bucket.encryption_key is key
+    Template.from_stack(stack).resource_count_is("AWS::KMS::Key", 1)
+
+
+def test_destroy_is_explicit_and_empties_the_bucket():
+    stack = new_stack()
+    MrapBucket(stack, "Bucket", removal_policy=RemovalPolicy.DESTROY)
+    template = Template.from_stack(stack)
+    template.has_resource("AWS::S3::Bucket", {"DeletionPolicy": "Delete"})
+    template.resource_count_is("Custom::S3AutoDeleteObjects", 1)
+
+
+def test_access_logs_and_delegation_to_another_account():
+    stack = new_stack()
+    logs = s3.Bucket(stack, "Logs")
+    MrapBucket(stack, "Bucket", server_access_logs_bucket=logs, access_point_account="222222222222")
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::S3::Bucket", {"LoggingConfiguration": {
+        "DestinationBucketName": {"Ref": Match.string_like_regexp("Logs")}, "LogFilePrefix": "access-logs/"}})
+    template.has_resource_properties("AWS::S3::BucketPolicy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Condition": {"StringEquals": {"s3:DataAccessPointAccount": "222222222222"}}})])}})
+
+
+def test_fails_on_key_with_s3_managed_encryption_and_bad_account():
+    stack = new_stack()
+    with pytest.raises(ValueError) as err:
+        MrapBucket(stack, "Bucket", encryption=s3.BucketEncryption.S3_MANAGED, encryption_key=kms.Key(stack, "K"),
+                   access_point_account="abc")
+    assert "a key needs encryption=BucketEncryption.KMS" in str(err.value)
+    assert "access_point_account='abc': must be a 12-digit AWS account id" in str(err.value)
+
+
+def test_fails_on_unsupported_encryption_and_long_name():
+    with pytest.raises(ValueError) as err:
+        MrapBucket(new_stack(), "Bucket", encryption=s3.BucketEncryption.DSSE_MANAGED, bucket_name="b" * 64)
+    assert "use BucketEncryption.S3_MANAGED or BucketEncryption.KMS" in str(err.value)
+    assert "must be at most 63 characters" in str(err.value)
