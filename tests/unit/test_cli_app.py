@@ -1,0 +1,59 @@
+"""`app.py` as the CDK CLI runs it: bad configs exit non-zero with readable lines; `cdk synth -c config=`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import FEATURE_FLAGS, ROOT
+
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def _run_app(context: dict, tmp_path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({**FEATURE_FLAGS, **context}), "CDK_OUTDIR": str(tmp_path)}
+    return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_bad_config_exits_1_with_one_line_per_problem_and_no_traceback(tmp_path):
+    result = _run_app({"mrap": {"name": "Bad_Name", "regions": ["us-esat-1"], "colour": "red"}}, tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "error: mrap.name='Bad_Name': must be 3-50 characters of lowercase letters, digits and hyphens, "
+        "start and end with a letter or digit (pattern ^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$)",
+        "error: mrap.regions=['us-esat-1']: 'us-esat-1' does not support MRAPs (did you mean 'us-east-1'?)",
+        "error: mrap.colour: unknown key (known keys: access_logs, account, bucket_prefix, encryption, "
+        "home_region, name, regions, removal_policy, replication)",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_config_exits_1(tmp_path):
+    result = _run_app({}, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: mrap: the config is empty; give at least 'name' and 'regions'"
+
+
+@pytest.mark.skipif(not CDK.exists(), reason="node_modules not installed (run `make test`)")
+def test_cdk_cli_synth_with_a_one_region_config_file(tmp_path):
+    config = tmp_path / "one.json"
+    config.write_text(json.dumps({"name": "solo", "regions": ["eu-west-1"], "account": "111111111111"}))
+    out = tmp_path / "out"
+    env = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "CDK_DISABLE_VERSION_CHECK": "1", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    result = subprocess.run([str(CDK), "synth", "--quiet", "--no-notices", "-c", f"config={config}", "-o", str(out)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in out.glob("*.template.json"))
+    assert names == ["solo-access-point.template.json", "solo-bucket-eu-west-1.template.json",
+                     "solo-replication-eu-west-1.template.json"]
+    summary = subprocess.run([sys.executable, "scripts/synth_summary.py", str(out)], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout
+    assert "Stacks: 3 in 2 deploy waves" in summary and "cdk-nag findings: 0" in summary

@@ -1,0 +1,98 @@
+"""The app config contract: defaults, and every bad input rejected with field, value and rule."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stacks.config import ConfigError, load_config, parse_config
+from tests.conftest import DEFAULT_CONFIG
+
+BASE = {"name": "media", "regions": ["us-east-1", "eu-west-1"]}
+
+
+def test_defaults():
+    config = parse_config(BASE)
+    assert config.home_region == "us-west-2"
+    assert config.removal_policy == "retain"
+    assert config.effective_bucket_prefix == "media"
+    assert config.replication.mode == "full-mesh" and config.replication.delete_markers
+    assert config.replication.metrics and not config.replication.rtc
+    assert config.encryption == "sse-s3" and config.replication_kms is False
+
+
+def test_cdk_json_default_is_valid():
+    assert parse_config(DEFAULT_CONFIG).name == "mrap-demo"
+
+
+def test_config_file_replaces_context(tmp_path):
+    file = tmp_path / "c.json"
+    file.write_text(json.dumps({**BASE, "name": "from-file"}))
+    assert load_config({"mrap": BASE, "config": str(file)}).name == "from-file"
+
+
+def test_missing_config_file_and_bad_json(tmp_path):
+    with pytest.raises(ConfigError, match=r"-c config=/nope.json: no such file"):
+        load_config({"config": "/nope.json"})
+    bad = tmp_path / "bad.json"
+    bad.write_text("{name:")
+    with pytest.raises(ConfigError, match=r"bad.json: not valid JSON"):
+        load_config({"config": str(bad)})
+
+
+# One row per bad input: (config, the line expected among the problems).
+BAD_INPUTS = [
+    (None, r"mrap: the config is empty"),
+    ({}, r"mrap: the config is empty"),
+    ([], r"mrap: must be an object, got list"),
+    ({"regions": ["us-east-1"]}, r"mrap.name: required key is missing"),
+    ({"name": "media"}, r"mrap.regions: required key is missing"),
+    ({**BASE, "name": "Media"}, r"mrap.name='Media': must be 3-50 characters"),
+    ({**BASE, "name": "-media"}, r"mrap.name='-media': .*start and end with a letter or digit"),
+    ({**BASE, "name": "media-"}, r"mrap.name='media-'"),
+    ({**BASE, "name": "me"}, r"mrap.name='me'"),
+    ({**BASE, "name": "m" * 51}, r"mrap.name='m{51}'"),
+    ({**BASE, "name": "my_media"}, r"mrap.name='my_media'"),
+    ({**BASE, "name": 42}, r"mrap.name=42: Input should be a valid string"),
+    ({**BASE, "regions": []}, r"mrap.regions=\[\]: List should have at least 1 item"),
+    ({**BASE, "regions": "us-east-1"}, r"mrap.regions='us-east-1': Input should be a valid list"),
+    ({**BASE, "regions": ["us-east-1", "us-east-1"]}, r"\['us-east-1'\] listed more than once"),
+    ({**BASE, "regions": ["us-esat-1"]}, r"'us-esat-1' does not support MRAPs \(did you mean 'us-east-1'\?\)"),
+    ({**BASE, "regions": ["cn-north-1"]}, r"'cn-north-1' does not support MRAPs"),
+    ({**BASE, "regions": sorted(__import__("mrap_constructs").SUPPORTED_REGIONS)[:18]},
+     r"18 Regions; an MRAP holds at most 17"),
+    ({**BASE, "account": "1234"}, r"mrap.account='1234': must be a 12-digit AWS account id"),
+    ({**BASE, "account": 111111111111}, r"mrap.account=111111111111: Input should be a valid string"),
+    ({**BASE, "home_region": "mars-1"}, r"mrap.home_region='mars-1': 'mars-1' is not a Region that supports MRAPs"),
+    ({**BASE, "bucket_prefix": "My_Bucket"}, r"bucket_prefix='My_Bucket': must be lowercase letters"),
+    ({**BASE, "bucket_prefix": "xn--media"}, r"must not start with 'xn--'"),
+    ({**BASE, "bucket_prefix": "a" * 45}, r"derives the 68-character bucket name .* use at most 40 characters"),
+    ({**BASE, "removal_policy": "delete"}, r"mrap.removal_policy='delete': Input should be 'retain' or 'destroy'"),
+    ({**BASE, "encryption": "aes"}, r"mrap.encryption='aes'"),
+    ({**BASE, "regoins": ["us-east-1"]}, r"mrap.regoins: unknown key \(did you mean 'regions'\?\)"),
+    ({**BASE, "replication": {"mdoe": "none"}}, r"mrap.replication.mdoe: unknown key \(did you mean 'mode'\?\)"),
+    ({**BASE, "replication": {"mode": "mesh"}}, r"mrap.replication.mode='mesh': Input should be 'full-mesh'"),
+    ({**BASE, "replication": {"mode": "one-way", "source_region": "ap-south-1"}},
+     r"replication.source_region='ap-south-1': must be one of regions"),
+    ({**BASE, "replication": {"source_region": "us-east-1"}}, r"source_region only applies to mode 'one-way'"),
+    ({**BASE, "replication": {"rtc": True, "metrics": False}}, r"rtc=true needs metrics=true"),
+    ({**BASE, "replication": {"rtc": "yes"}}, r"mrap.replication.rtc='yes': Input should be a valid boolean"),
+    ({**BASE, "replication": {"kms": True}}, r"replication.kms=true: needs encryption='sse-kms'"),
+    ({**BASE, "replication": {"storage_class": "COLD"}}, r"mrap.replication.storage_class='COLD': must be one of"),
+    ({**BASE, "replication": "full-mesh"}, r"mrap.replication='full-mesh': Input should be a valid dictionary"),
+    ({**BASE, "access_logs": "no"}, r"mrap.access_logs='no': Input should be a valid boolean"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), BAD_INPUTS, ids=[str(i) for i in range(len(BAD_INPUTS))])
+def test_fails_on_bad_input(raw, expected):
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw)
+    assert any(__import__("re").search(expected, line) for line in err.value.problems), err.value.problems
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as err:
+        parse_config({"name": "Bad", "regions": ["us-east-1"], "account": "x", "colour": "red"})
+    assert len(err.value.problems) == 3
