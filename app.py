@@ -7,19 +7,28 @@ import aws_cdk as cdk
 
 from stacks.app_builder import build_app
 from stacks.config import CONFIG_FILE_CONTEXT_KEY, CONTEXT_KEY, ConfigError, load_config
+from stacks.lock import ReplacementError, enforce_lock, lock_path_for
 
 
 def main() -> int:
     app = cdk.App()
     context = {key: app.node.try_get_context(key) for key in (CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY)}
     try:
-        build_app(app, load_config(context))
-    except ConfigError as err:
+        config = load_config(context)
+        deployment = build_app(app, config)
+        lock = enforce_lock(
+            lock_path_for(context[CONFIG_FILE_CONTEXT_KEY], config.lock_file),
+            deployment.access_point.create_only_properties(),
+            allow_replacement=config.allow_replacement,
+        )
+    except (ConfigError, ReplacementError) as err:
         print("\n".join(f"error: {line}" for line in err.problems), file=sys.stderr)
         return 1
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    if lock.action != "unchanged":
+        print(f"note: {lock.action} {lock.path} (the MRAP's create-only properties); commit it", file=sys.stderr)
     app.synth()
     return 0
 

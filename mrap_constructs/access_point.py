@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from aws_cdk import (
     Annotations,
+    Aws,
     ArnFormat,
     RemovalPolicy,
     Stack,
@@ -177,6 +178,13 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         self.regions: list[str] = sorted(buckets)
         self.bucket_names: dict[str, str] = {r: _bucket_name(buckets[r]) for r in self.regions}
         self.bucket_accounts: dict[str, str] = bucket_accounts
+        #: The public-access settings, as CloudFormation's PublicAccessBlockConfiguration keys.
+        self.public_access_block: dict[str, bool] = {
+            "BlockPublicAcls": bool(block_public_access.block_public_acls),
+            "BlockPublicPolicy": bool(block_public_access.block_public_policy),
+            "IgnorePublicAcls": bool(block_public_access.ignore_public_acls),
+            "RestrictPublicBuckets": bool(block_public_access.restrict_public_buckets),
+        }
         self.resource = s3.CfnMultiRegionAccessPoint(
             self,
             "Resource",
@@ -189,10 +197,10 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
                 for region in self.regions
             ],
             public_access_block_configuration=s3.CfnMultiRegionAccessPoint.PublicAccessBlockConfigurationProperty(
-                block_public_acls=bool(block_public_access.block_public_acls),
-                block_public_policy=bool(block_public_access.block_public_policy),
-                ignore_public_acls=bool(block_public_access.ignore_public_acls),
-                restrict_public_buckets=bool(block_public_access.restrict_public_buckets),
+                block_public_acls=self.public_access_block["BlockPublicAcls"],
+                block_public_policy=self.public_access_block["BlockPublicPolicy"],
+                ignore_public_acls=self.public_access_block["IgnorePublicAcls"],
+                restrict_public_buckets=self.public_access_block["RestrictPublicBuckets"],
             ),
         )
         self.resource.apply_removal_policy(removal_policy)
@@ -230,6 +238,27 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
     def alias(self) -> str:
         """The alias AWS generates at creation (CloudFormation attribute ``Alias``)."""
         return self.resource.attr_alias
+
+    def create_only_properties(self, account_placeholder: str = "{account}") -> dict:
+        """What CloudFormation cannot update in place: a change to any of it replaces the MRAP (new alias).
+
+        Args:
+            account_placeholder: replaces the deploying account in bucket names (concrete or ``AWS::AccountId``),
+                so the same MRAP compares equal whether or not credentials were present at synth.
+        """
+        account = Stack.of(self).account
+
+        def neutral(bucket: str) -> str:
+            bucket = bucket.replace(Aws.ACCOUNT_ID, account_placeholder)
+            return bucket if Token.is_unresolved(account) else bucket.replace(account, account_placeholder)
+
+        return {
+            "Name": self.name,
+            "Regions": {r: {"Bucket": neutral(self.bucket_names[r]), **(
+                {"BucketAccountId": self.bucket_accounts[r]} if r in self.bucket_accounts else {})}
+                for r in self.regions},
+            "PublicAccessBlockConfiguration": dict(self.public_access_block),
+        }
 
     @property
     def policy_status_is_public(self) -> str | None:

@@ -24,12 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aws_cdk import (
-    Acknowledgment,
     Aws,
     Duration,
     RemovalPolicy,
     Stack,
-    Validations,
     aws_iam as iam,
     aws_logs as logs,
     aws_s3 as s3,
@@ -38,6 +36,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from mrap_constructs import _perms
+from mrap_constructs._nag import acknowledge, acknowledge_compliance
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.regions import suggest_region
 
@@ -413,7 +412,7 @@ def _acknowledge_object_wildcards(policy: iam.ManagedPolicy, source_bucket: s3.I
     arns = [source_bucket.arn_for_objects("*")] + [f"{d.bucket_arn}/*" for d in destinations]
     for arn in arns:
         finding = f"AwsSolutions-IAM5[Resource::{nag_rendering(arn)}]"
-        Validations.of(policy).acknowledge(Acknowledgment(id=finding, reason=reason))
+        acknowledge(policy, finding, reason)
 
 
 def _acknowledge_alias_key_wildcards(policy: iam.ManagedPolicy) -> None:
@@ -425,7 +424,7 @@ def _acknowledge_alias_key_wildcards(policy: iam.ManagedPolicy) -> None:
         for resource in [resources] if isinstance(resources, str) else resources:
             if isinstance(resource, str) and resource.endswith(":key/*"):
                 finding = f"AwsSolutions-IAM5[Resource::{nag_rendering(resource)}]"
-                Validations.of(policy).acknowledge(Acknowledgment(id=finding, reason=reason))
+                acknowledge(policy, finding, reason)
 
 
 def nag_rendering(value: str) -> str:
@@ -460,10 +459,8 @@ class _SdkProvider:
             actions=["logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[self.log_group.log_group_arn],
         ))
-        Validations.of(self.log_group).acknowledge(Acknowledgment(
-            id="NIST.800.53.R5-CloudWatchLogGroupEncrypted",
-            reason="The log holds only CloudFormation request ids and S3 API call results, no object data.",
-        ))
+        acknowledge_compliance(self.log_group, "CloudWatchLogGroupEncrypted",
+                               "The log holds only CloudFormation request ids and S3 API call results, no object data.")
 
     @classmethod
     def of(cls, stack: Stack) -> "_SdkProvider":
@@ -482,14 +479,14 @@ class _SdkProvider:
             return
         self._acknowledged = True
         reasons = {
-            "NIST.800.53.R5-LambdaDLQ": "Invoked synchronously by CloudFormation, which reports and rolls back "
+            "LambdaDLQ": "Invoked synchronously by CloudFormation, which reports and rolls back "
                                         "failures; there is no event to dead-letter.",
-            "NIST.800.53.R5-LambdaInsideVPC": "Calls only the regional S3 control API; a VPC adds NAT cost "
+            "LambdaInsideVPC": "Calls only the regional S3 control API; a VPC adds NAT cost "
                                               "and no isolation for it.",
-            "NIST.800.53.R5-LambdaConcurrency": "Runs only during deployments, a few invocations per stack.",
+            "LambdaConcurrency": "Runs only during deployments, a few invocations per stack.",
         }
         for rule, reason in reasons.items():
-            Validations.of(function).acknowledge(Acknowledgment(id=rule, reason=reason))
+            acknowledge_compliance(function, rule, reason)
 
 
 #: Construct id of CDK's shared AwsCustomResource provider function (fixed by aws-cdk-lib).

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import Environment, RemovalPolicy, Stack
-from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
-from mrap_constructs import ReplicationDestination, ReplicationOptions, bucket_name, replication_plan
+from mrap_constructs import MultiRegionAccessPoint, ReplicationDestination, ReplicationOptions, bucket_name, replication_plan
 from stacks.access_point_stack import AccessPointStack
 from stacks.bucket_stack import RegionalBucketStack
 from stacks.config import MrapConfig, default_account
@@ -29,6 +29,12 @@ class MrapDeployment:
     bucket_stacks: dict[str, RegionalBucketStack] = field(default_factory=dict)
     replication_stacks: dict[str, ReplicationStack] = field(default_factory=dict)
     access_point_stack: AccessPointStack | None = None
+
+    @property
+    def access_point(self) -> MultiRegionAccessPoint:
+        """The MRAP construct."""
+        assert self.access_point_stack is not None
+        return self.access_point_stack.access_point
 
     @property
     def stacks(self) -> list[Stack]:
@@ -55,7 +61,8 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
     Args:
         app: the CDK app (or a Stage).
         config: a validated ``MrapConfig``.
-        nag: register the cdk-nag packs (AwsSolutions, NIST 800-53 rev 5) so any violation fails synth.
+        nag: register the cdk-nag packs (AwsSolutions, NIST 800-53 rev 5, HIPAA Security) so any violation
+            fails synth.
             Default: True.
     """
     account = default_account(config)
@@ -124,7 +131,7 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
     _depends_on_all(deployment.access_point_stack, buckets)
 
     if nag:
-        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), HIPAASecurityChecks(app))
     return deployment
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, CfnOutput, Environment, RemovalPolicy, Stack, Validations, aws_kms as kms, aws_s3 as s3
+from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, aws_kms as kms, aws_s3 as s3
 from constructs import Construct
 
 from mrap_constructs import MrapBucket
+from mrap_constructs._nag import acknowledge, acknowledge_compliance
 
 
 class RegionalBucketStack(Stack):
@@ -44,16 +45,13 @@ class RegionalBucketStack(Stack):
             server_access_logs_bucket=self.log_bucket,
             removal_policy=removal_policy,
         )
-        Validations.of(self.mrap_bucket).acknowledge(Acknowledgment(
-            id="NIST.800.53.R5-S3BucketReplicationEnabled",
-            reason="Replication is applied by the replication stacks (wave 2) once every bucket exists; "
-                   "see mrap_constructs.replication.",
-        ))
+        acknowledge_compliance(self.mrap_bucket, "S3BucketReplicationEnabled",
+                               "Replication is applied by the replication stacks (wave 2) once every bucket "
+                               "exists; see mrap_constructs.replication.")
         if not key:
-            Validations.of(self.mrap_bucket).acknowledge(Acknowledgment(
-                id="NIST.800.53.R5-S3DefaultEncryptionKMS",
-                reason="SSE-S3 is the documented default; set encryption='sse-kms' for customer managed keys.",
-            ))
+            acknowledge_compliance(self.mrap_bucket, "S3DefaultEncryptionKMS",
+                                   "SSE-S3 is the documented default; set encryption='sse-kms' for customer "
+                                   "managed keys.")
         CfnOutput(self, "BucketName", value=self.mrap_bucket.bucket.bucket_name)
         CfnOutput(self, "BucketRegion", value=self.region)
 
@@ -70,12 +68,10 @@ def _log_bucket(stack: Stack, removal_policy: RemovalPolicy) -> s3.Bucket:
         removal_policy=removal_policy,
         auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
     )
-    reasons = {
-        "AwsSolutions-S1": "This is the access-log bucket; logging it into itself would loop.",
-        "NIST.800.53.R5-S3BucketLoggingEnabled": "This is the access-log bucket; logging it into itself would loop.",
-        "NIST.800.53.R5-S3BucketReplicationEnabled": "Access logs are per-Region audit data; they are not replicated.",
-        "NIST.800.53.R5-S3DefaultEncryptionKMS": "S3 server access logging delivers only to SSE-S3 buckets.",
-    }
-    for rule, reason in reasons.items():
-        Validations.of(bucket).acknowledge(Acknowledgment(id=rule, reason=reason))
+    loop = "This is the access-log bucket; logging it into itself would loop."
+    acknowledge(bucket, "AwsSolutions-S1", loop)
+    acknowledge_compliance(bucket, "S3BucketLoggingEnabled", loop)
+    acknowledge_compliance(bucket, "S3BucketReplicationEnabled",
+                           "Access logs are per-Region audit data; they are not replicated.")
+    acknowledge_compliance(bucket, "S3DefaultEncryptionKMS", "S3 server access logging delivers only to SSE-S3 buckets.")
     return bucket

@@ -75,6 +75,8 @@ class MrapConfig(_Model):
     removal_policy: Literal["retain", "destroy"] = "retain"
     encryption: Literal["sse-s3", "sse-kms"] = "sse-s3"
     access_logs: bool = True
+    allow_replacement: bool = False
+    lock_file: str | None = None
     replication: ReplicationConfig = Field(default_factory=ReplicationConfig)
 
     @field_validator("name")

@@ -1,0 +1,84 @@
+"""The immutability guard: a change that would replace the MRAP is refused unless allowed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mrap_constructs import MultiRegionAccessPoint
+from stacks.lock import ReplacementError, enforce_lock, lock_path_for, replacement_changes
+from tests.conftest import new_stack
+from tests.unit.test_cli_app import _run_app
+
+
+def _props(name="media", regions=("us-east-1", "eu-west-1"), account="111111111111"):
+    stack = new_stack(account=account)
+    mrap = MultiRegionAccessPoint(stack, "M", name=name, buckets={r: f"media-{account}-{r}" for r in regions})
+    return mrap.create_only_properties()
+
+
+def test_create_only_properties_are_account_neutral():
+    assert _props(account="111111111111") == _props(account="222222222222")
+    assert _props()["Regions"]["eu-west-1"] == {"Bucket": "media-{account}-eu-west-1"}
+
+
+def test_first_synth_writes_the_lock_then_unchanged(tmp_path):
+    path = tmp_path / "mrap.lock.json"
+    assert enforce_lock(path, _props(), allow_replacement=False).action == "created"
+    assert json.loads(path.read_text())["create_only"]["Name"] == "media"
+    assert enforce_lock(path, _props(), allow_replacement=False).action == "unchanged"
+
+
+def test_fails_on_name_change_and_explains_the_new_alias(tmp_path):
+    path = tmp_path / "mrap.lock.json"
+    enforce_lock(path, _props(), allow_replacement=False)
+    with pytest.raises(ReplacementError) as err:
+        enforce_lock(path, _props(name="media-v2"), allow_replacement=False)
+    text = str(err.value)
+    assert "replaces the Multi-Region Access Point 'media'" in text
+    assert 'Name: "media" -> "media-v2"' in text
+    assert "new alias" in text and '"allow_replacement": true' in text
+
+
+def test_fails_on_region_change(tmp_path):
+    path = tmp_path / "mrap.lock.json"
+    enforce_lock(path, _props(), allow_replacement=False)
+    with pytest.raises(ReplacementError, match=r"Regions: added \['ap-south-1'\], removed \['eu-west-1'\]"):
+        enforce_lock(path, _props(regions=("us-east-1", "ap-south-1")), allow_replacement=False)
+
+
+def test_allow_replacement_rewrites_the_lock(tmp_path):
+    path = tmp_path / "mrap.lock.json"
+    enforce_lock(path, _props(), allow_replacement=False)
+    assert enforce_lock(path, _props(name="media-v2"), allow_replacement=True).action == "replaced"
+    assert json.loads(path.read_text())["create_only"]["Name"] == "media-v2"
+
+
+def test_bucket_and_public_access_changes_are_detected():
+    before = _props()
+    after = json.loads(json.dumps(before))
+    after["Regions"]["eu-west-1"]["Bucket"] = "other"
+    after["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] = False
+    changes = replacement_changes(before, after)
+    assert changes[0] == "Regions: bucket changed in ['eu-west-1']"
+    assert changes[1].startswith("PublicAccessBlockConfiguration:")
+
+
+def test_lock_path_follows_the_config_file():
+    assert str(lock_path_for(None)) == "mrap.lock.json"
+    assert str(lock_path_for("conf/prod.json")) == "conf/prod.lock.json"
+    assert str(lock_path_for("conf/prod.json", "locks/p.json")) == "locks/p.json"
+
+
+def test_app_refuses_a_region_change_end_to_end(tmp_path):
+    config = tmp_path / "prod.json"
+    config.write_text(json.dumps({"name": "media", "regions": ["us-east-1", "eu-west-1"]}))
+    first = _run_app({"config": str(config)}, tmp_path / "out1")
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "prod.lock.json").exists()
+    config.write_text(json.dumps({"name": "media", "regions": ["us-east-1"]}))
+    second = _run_app({"config": str(config)}, tmp_path / "out2")
+    assert second.returncode == 1
+    assert "error: mrap: this change replaces the Multi-Region Access Point 'media'" in second.stderr
+    assert "Regions: removed ['eu-west-1']" in second.stderr and "Traceback" not in second.stderr
