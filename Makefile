@@ -14,9 +14,11 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: setup test unit synth diff lint clean
+SCAN_VENV := .venv-scan
 
-setup: $(VENV)/.stamp-python node_modules/.stamp-npm
+.PHONY: setup test unit synth diff lint scan clean
+
+setup: $(VENV)/.stamp-python node_modules/.stamp-npm $(SCAN_VENV)/.stamp-scan
 
 $(VENV)/.stamp-python: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,11 +26,17 @@ $(VENV)/.stamp-python: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+# checkov pins libraries (packaging<24) that clash with pytest, so it lives in its own venv.
+$(SCAN_VENV)/.stamp-scan: requirements-scan.txt
+	@test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
+	@touch $@
+
 node_modules/.stamp-npm: package.json package-lock.json $(VENV)/.stamp-python
 	$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## The README's test command: unit, snapshot and template-lint tests.
+## The README's test command: unit, snapshot, template-lint and security-scanner tests.
 test: setup
 	$(PY) -m pytest
 
@@ -43,6 +51,9 @@ diff: setup
 
 lint: synth
 	$(VENV)/bin/cfn-lint --format parseable cdk.out/*.template.json
+
+scan: synth
+	$(SCAN_VENV)/bin/checkov -d cdk.out --config-file .checkov.yaml
 
 clean:
 	rm -rf cdk.out .pytest_cache

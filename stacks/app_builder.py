@@ -55,6 +55,12 @@ def kms_alias_name(config: MrapConfig) -> str:
     return f"alias/{config.effective_bucket_prefix}-mrap"
 
 
+def stack_name_prefix(config: MrapConfig) -> str:
+    """Stack names are ``{prefix}-bucket-{region}`` etc.; the prefix is the MRAP name, or ``mrap-{name}`` when
+    the name starts with a digit (CloudFormation stack names must start with a letter)."""
+    return config.name if config.name[0].isalpha() else f"mrap-{config.name}"
+
+
 def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDeployment:
     """Add the stacks for ``config`` to ``app``.
 
@@ -71,11 +77,12 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
     kms = config.encryption == "sse-kms"
     names = {region: bucket_name(prefix, region, account) for region in config.regions}
     deployment = MrapDeployment(config=config)
+    stack_prefix = stack_name_prefix(config)
 
     for region in config.regions:
         deployment.bucket_stacks[region] = RegionalBucketStack(
             app,
-            f"{config.name}-bucket-{region}",
+            f"{stack_prefix}-bucket-{region}",
             env=Environment(account=account, region=region),
             bucket_name=names[region],
             kms_alias=kms_alias_name(config) if kms else None,
@@ -101,7 +108,7 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         destinations = plan.get(source, [])
         stack = ReplicationStack(
             app,
-            f"{config.name}-replication-{source}",
+            f"{stack_prefix}-replication-{source}",
             env=Environment(account=account, region=source),
             source_bucket_name=names[source],
             destinations=[
@@ -121,7 +128,7 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
 
     deployment.access_point_stack = AccessPointStack(
         app,
-        f"{config.name}-access-point",
+        f"{stack_prefix}-access-point",
         env=Environment(account=account, region=config.home_region),
         mrap_name=config.name,
         bucket_names=names,

@@ -48,6 +48,10 @@ class RegionalBucketStack(Stack):
         acknowledge_compliance(self.mrap_bucket, "S3BucketReplicationEnabled",
                                "Replication is applied by the replication stacks (wave 2) once every bucket "
                                "exists; see mrap_constructs.replication.")
+        if not access_logs:
+            opted_out = "Server access logs were switched off explicitly in the config (access_logs: false)."
+            acknowledge(self.mrap_bucket, "AwsSolutions-S1", opted_out)
+            acknowledge_compliance(self.mrap_bucket, "S3BucketLoggingEnabled", opted_out)
         if not key:
             acknowledge_compliance(self.mrap_bucket, "S3DefaultEncryptionKMS",
                                    "SSE-S3 is the documented default; set encryption='sse-kms' for customer "
