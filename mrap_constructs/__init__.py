@@ -1,47 +1,47 @@
-"""mrap_constructs: AWS CDK v2 constructs for Amazon S3 Multi-Region Access Points."""
+"""mrap_constructs: AWS CDK v2 constructs for Amazon S3 Multi-Region Access Points.
 
-from mrap_constructs.access_point import (
-    GLOBAL_ENDPOINT_SUFFIX,
-    IMultiRegionAccessPoint,
-    MultiRegionAccessPoint,
-    MultiRegionAccessPointBase,
-)
-from mrap_constructs.bucket import MrapBucket
-from mrap_constructs.naming import bucket_name
-from mrap_constructs.regions import (
-    CONTROL_PLANE_REGION,
-    MAX_REGIONS,
-    MRAP_REGIONS,
-    OPT_IN_REGIONS,
-    ROUTES_API_REGIONS,
-    SUPPORTED_REGIONS,
-)
-from mrap_constructs.replication import (
-    BucketReplication,
-    ReplicationDestination,
-    ReplicationMode,
-    ReplicationOptions,
-    replication_plan,
-    replication_rules,
-)
+Names are imported lazily, so ``mrap_constructs.ops`` (boto3 only: the ``mrap`` CLI, the custom-resource
+handlers) does not load aws-cdk-lib and its Node.js runtime.
+"""
 
-__all__ = [
-    "BucketReplication",
-    "CONTROL_PLANE_REGION",
-    "GLOBAL_ENDPOINT_SUFFIX",
-    "IMultiRegionAccessPoint",
-    "MAX_REGIONS",
-    "MRAP_REGIONS",
-    "MrapBucket",
-    "MultiRegionAccessPoint",
-    "MultiRegionAccessPointBase",
-    "OPT_IN_REGIONS",
-    "ROUTES_API_REGIONS",
-    "ReplicationDestination",
-    "ReplicationMode",
-    "ReplicationOptions",
-    "SUPPORTED_REGIONS",
-    "bucket_name",
-    "replication_plan",
-    "replication_rules",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "GLOBAL_ENDPOINT_SUFFIX": "access_point",
+    "IMultiRegionAccessPoint": "access_point",
+    "MultiRegionAccessPoint": "access_point",
+    "MultiRegionAccessPointBase": "access_point",
+    "MrapBucket": "bucket",
+    "bucket_name": "naming",
+    "CONTROL_PLANE_REGION": "regions",
+    "MAX_REGIONS": "regions",
+    "MRAP_REGIONS": "regions",
+    "OPT_IN_REGIONS": "regions",
+    "ROUTES_API_REGIONS": "regions",
+    "SUPPORTED_REGIONS": "regions",
+    "BucketReplication": "replication",
+    "ReplicationDestination": "replication",
+    "ReplicationMode": "replication",
+    "ReplicationOptions": "replication",
+    "replication_plan": "replication",
+    "replication_rules": "replication",
+    "MultiRegionAccessPointRoutes": "routes",
+    "failover_dials": "routes",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"mrap_constructs.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mrap_constructs' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

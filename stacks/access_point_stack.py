@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, aws_iam as iam
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint
+from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes
 from mrap_constructs import _perms
 
 
@@ -26,6 +26,9 @@ class AccessPointStack(Stack):
         mrap_name: str,
         bucket_names: Mapping[str, str],
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        failover_active: Sequence[str] | None = None,
+        failover_passive: Sequence[str] | None = None,
+        routes_region: str | None = None,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
@@ -40,6 +43,13 @@ class AccessPointStack(Stack):
                 resources=[self.access_point.arn, self.access_point.object_arn("*")],
             )
         )
+        self.routes: MultiRegionAccessPointRoutes | None = None
+        if failover_active is not None:
+            self.routes = MultiRegionAccessPointRoutes(
+                self, "Routes", access_point=self.access_point, active=failover_active, passive=failover_passive,
+                routes_region=routes_region,
+            )
+            CfnOutput(self, "MrapActiveRegions", value=",".join(r for r, d in self.routes.dials.items() if d))
         CfnOutput(self, "MrapName", value=mrap_name)
         CfnOutput(self, "MrapAlias", value=self.access_point.alias)
         CfnOutput(self, "MrapArn", value=self.access_point.arn)

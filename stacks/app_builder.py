@@ -133,6 +133,9 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         mrap_name=config.name,
         bucket_names=names,
         removal_policy=removal,
+        failover_active=config.failover.active if config.failover else None,
+        failover_passive=config.failover.passive if config.failover else None,
+        routes_region=config.failover.routes_region if config.failover else None,
         description=f"MRAP {config.name}: the Multi-Region Access Point and its policy (wave 2)",
     )
     _depends_on_all(deployment.access_point_stack, buckets)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
-from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, suggest_region
+from mrap_constructs.regions import MAX_REGIONS, ROUTES_API_REGIONS, SUPPORTED_REGIONS, suggest_region
 from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode
 
 CONTEXT_KEY = "mrap"
@@ -64,6 +64,24 @@ class ReplicationConfig(_Model):
         return self
 
 
+class FailoverConfig(_Model):
+    """``failover``: the routing dials. Absent: every Region is active."""
+
+    active: list[str] = Field(min_length=1)
+    passive: list[str] | None = None
+    routes_region: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FailoverConfig":
+        both = sorted(set(self.active) & set(self.passive or []))
+        if both:
+            raise ValueError(f"{both} cannot be both active and passive")
+        if self.routes_region is not None and self.routes_region not in ROUTES_API_REGIONS:
+            raise ValueError(f"routes_region={self.routes_region!r}: the routes API is served only in "
+                             f"{list(ROUTES_API_REGIONS)}")
+        return self
+
+
 class MrapConfig(_Model):
     """The whole app config. Defaults are what ``cdk deploy --all`` uses when a key is absent."""
 
@@ -78,6 +96,7 @@ class MrapConfig(_Model):
     allow_replacement: bool = False
     lock_file: str | None = None
     replication: ReplicationConfig = Field(default_factory=ReplicationConfig)
+    failover: FailoverConfig | None = None
 
     @field_validator("name")
     @classmethod
@@ -124,6 +143,15 @@ class MrapConfig(_Model):
         source = self.replication.source_region
         if source is not None and source not in self.regions:
             problems.append(f"replication.source_region={source!r}: must be one of regions {self.regions}")
+        if self.failover is not None:
+            for field in ("active", "passive"):
+                outside = [r for r in getattr(self.failover, field) or [] if r not in self.regions]
+                if outside:
+                    problems.append(f"failover.{field}={outside}: must be among regions {self.regions}")
+            named = set(self.failover.active) | set(self.failover.passive or [])
+            if self.failover.passive is not None and set(self.regions) - named:
+                problems.append(f"failover.passive: name every Region as active or passive; missing "
+                                f"{sorted(set(self.regions) - named)} (or omit passive: the rest stand by)")
         if self.replication.kms and self.encryption != "sse-kms":
             problems.append("replication.kms=true: needs encryption='sse-kms' (the buckets have no KMS keys)")
         if problems:

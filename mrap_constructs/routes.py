@@ -1,0 +1,177 @@
+"""Failover as code: an MRAP's routing dials (active/passive), applied after the MRAP exists.
+
+Routes have no CloudFormation type, so a custom resource (``Custom::MrapRoutes``, handler in
+``mrap_constructs/handlers/routes.py``) calls ``SubmitMultiRegionAccessPointRoutes`` in a Region that serves the
+routes API, waits until ``GetMultiRegionAccessPointRoutes`` shows the dials, and reverts to all-active on delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from aws_cdk import (
+    CustomResource,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    aws_iam as iam,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+    custom_resources as cr,
+)
+from constructs import Construct
+
+from mrap_constructs._nag import acknowledge, acknowledge_compliance
+from mrap_constructs._validation import Problems
+from mrap_constructs.access_point import MultiRegionAccessPoint
+from mrap_constructs.ops.client import failover_dials
+from mrap_constructs.regions import ROUTES_API_REGIONS, routes_region_for
+
+__all__ = ["MultiRegionAccessPointRoutes", "failover_dials"]
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+#: What the handler needs at run time: the lazy package root, Region facts, the boto3 client and the handler.
+_HANDLER_FILES = ["mrap_constructs/__init__.py", "mrap_constructs/regions.py", "mrap_constructs/ops/*.py",
+                  "mrap_constructs/handlers/*.py"]
+HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+class MultiRegionAccessPointRoutes(Construct):
+    """Sets which Regions of an MRAP receive traffic (dial 100) and which stand by (dial 0).
+
+    Args:
+        scope: parent construct (any Region; the handler calls the routes API in ``routes_region``).
+        id: construct id.
+        access_point: the MRAP (created in this app).
+        active: Regions that receive traffic; at least one.
+        passive: Regions that stand by. Default: every MRAP Region not in ``active``. When given, ``active`` and
+            ``passive`` together must name every Region once.
+        routes_region: where to call the routes API (us-east-1, us-west-2, ap-southeast-2, ap-northeast-1,
+            eu-west-1). Default: one of the MRAP's Regions that serves it, else us-west-2.
+        timeout: how long to wait for AWS to apply the dials (it can take ~2 minutes). Default: 10 minutes.
+
+    Attributes:
+        dials (``{region: 0|100}``), handler (the Lambda function), resource (the custom resource).
+
+    Raises:
+        ValueError: no active Region, a Region outside the MRAP, a Region both active and passive, Regions named in
+            neither list, or an unsupported ``routes_region``.
+
+    Example:
+        MultiRegionAccessPointRoutes(stack, "Failover", access_point=mrap, active=["us-east-1"])
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        access_point: MultiRegionAccessPoint,
+        active: Sequence[str],
+        passive: Sequence[str] | None = None,
+        routes_region: str | None = None,
+        timeout: Duration = Duration.minutes(10),
+    ) -> None:
+        super().__init__(scope, id)
+        regions = list(access_point.regions)
+        self._validate(id, regions, list(active), None if passive is None else list(passive), routes_region)
+        self.dials: dict[str, int] = failover_dials(regions, active)
+        self.routes_region = routes_region or routes_region_for(regions)
+        stack = Stack.of(self)
+
+        log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_YEAR,
+                                  removal_policy=RemovalPolicy.DESTROY)
+        role = iam.Role(self, "HandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"Sets the routing dials of MRAP {access_point.name}")
+        policy = iam.ManagedPolicy(self, "HandlerPolicy", roles=[role], statements=[
+            iam.PolicyStatement(
+                sid="RoutesOfThisMrap",
+                actions=["s3:GetMultiRegionAccessPoint", "s3:GetMultiRegionAccessPointRoutes",
+                         "s3:SubmitMultiRegionAccessPointRoutes"],
+                resources=[access_point.arn],
+            ),
+            iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                resources=[log_group.log_group_arn]),
+        ])
+        self.handler = lambda_.Function(
+            self,
+            "Handler",
+            runtime=HANDLER_RUNTIME,
+            handler="mrap_constructs.handlers.routes.on_event",
+            code=lambda_.Code.from_asset(str(_PACKAGE_ROOT), exclude=["*", *(f"!{p}" for p in _HANDLER_FILES),
+                                                                      "!mrap_constructs", "!mrap_constructs/ops",
+                                                                      "!mrap_constructs/handlers"]),
+            timeout=Duration.seconds(min(timeout.to_seconds() + 120, 900)),
+            memory_size=256,
+            role=role,
+            log_group=log_group,
+            description=f"Custom::MrapRoutes for {access_point.name}",
+        )
+        self.handler.node.add_dependency(policy)
+        provider = cr.Provider(self, "Provider", on_event_handler=self.handler,
+                               log_retention=None, provider_function_name=None)
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            resource_type="Custom::MrapRoutes",
+            properties={
+                "AccountId": stack.account,
+                "MrapName": access_point.resource.ref,
+                "Dials": {region: str(dial) for region, dial in self.dials.items()},
+                "RoutesRegion": self.routes_region,
+                "TimeoutSeconds": str(int(timeout.to_seconds())),
+            },
+        )
+        self._acknowledge(provider)
+
+    @staticmethod
+    def _validate(id: str, regions: list[str], active: list[str], passive: list[str] | None,
+                  routes_region: str | None) -> None:
+        problems = Problems("MultiRegionAccessPointRoutes", id)
+        if not active:
+            problems.add("active", active, "name at least one Region that receives traffic")
+        for field, names in (("active", active), ("passive", passive or [])):
+            outside = [r for r in names if r not in regions]
+            if outside:
+                problems.add(field, outside, f"every Region must be one of the MRAP's Regions {regions}")
+            if len(set(names)) != len(names):
+                problems.add(field, names, "list each Region once")
+        if passive is not None:
+            both = sorted(set(active) & set(passive))
+            if both:
+                problems.add("passive", both, "a Region cannot be both active and passive")
+            unnamed = sorted(set(regions) - set(active) - set(passive))
+            if unnamed:
+                problems.add("passive", passive, f"name every Region as active or passive; missing {unnamed}")
+        if routes_region is not None and routes_region not in ROUTES_API_REGIONS:
+            problems.add("routes_region", routes_region, f"the routes API is served only in {list(ROUTES_API_REGIONS)}")
+        problems.raise_if_any()
+
+    def _acknowledge(self, provider: cr.Provider) -> None:
+        acknowledge_compliance(self.node.find_child("Logs"), "CloudWatchLogGroupEncrypted",
+                               "The log holds request ids and routing dials, no object data.")
+        on_deploy = {
+            "LambdaDLQ": "Invoked synchronously through CloudFormation, which reports and rolls back failures.",
+            "LambdaInsideVPC": "Calls only the S3 control API; a VPC adds NAT cost and no isolation for it.",
+            "LambdaConcurrency": "Runs only during deployments, one invocation per change.",
+        }
+        framework = provider.node.find_child("framework-onEvent")
+        for function in (self.handler, framework):
+            for rule, reason in on_deploy.items():
+                acknowledge_compliance(function, rule, reason)
+        framework_reason = ("aws-cdk-lib's custom-resource Provider framework function; its role and runtime are "
+                            "managed by aws-cdk-lib.")
+        acknowledge(framework, "AwsSolutions-L1", framework_reason)
+        acknowledge(framework.node.find_child("ServiceRole"),
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AWSLambdaBasicExecutionRole]", framework_reason)
+        acknowledge(framework.node.find_child("ServiceRole"), "AwsSolutions-IAM5[Resource::<"
+                    f"{Stack.of(self).get_logical_id(self.handler.node.default_child)}.Arn>:*]",
+                    "The framework invokes exactly the routes handler (all its versions).")
+        acknowledge_compliance(framework.node.find_child("ServiceRole").node.find_child("DefaultPolicy"),
+                               "IAMNoInlinePolicy", framework_reason)
+        acknowledge_compliance(framework.node.find_child("LogGroup"), "CloudWatchLogGroupEncrypted",
+                               "The framework's log holds request ids and handler results, no object data.")
+

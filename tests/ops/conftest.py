@@ -1,0 +1,85 @@
+"""Fixtures for the boto3 side: moto for what it implements (MRAP control plane, S3), Stubber for routes."""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from mrap_constructs.ops.client import MrapClient
+from mrap_constructs.testing import moto_patches
+
+ACCOUNT = "123456789012"  # moto's default account
+REGIONS = ["eu-west-1", "us-east-1"]
+BUCKETS = {r: f"media-{ACCOUNT}-{r}" for r in REGIONS}
+
+
+@pytest.fixture
+def aws():
+    """moto in-process, fake credentials, no real endpoint reachable."""
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    moto_patches.apply()
+    with mock_aws():
+        yield
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+class FakeClock:
+    """A clock that advances only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def mrap(aws):
+    """A versioned bucket per Region and an MRAP over them, in moto."""
+    for region, bucket in BUCKETS.items():
+        s3 = boto3.client("s3", region_name=region)
+        kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=bucket, **kwargs)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    control = boto3.client("s3control", region_name="us-west-2")
+    control.create_multi_region_access_point(
+        AccountId=ACCOUNT, ClientToken="t",
+        Details={"Name": "media", "PublicAccessBlock": {k: True for k in (
+            "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")},
+                 "Regions": [{"Bucket": b} for b in BUCKETS.values()]})
+    return "media"
+
+
+@pytest.fixture
+def client(aws, clock):
+    return MrapClient(ACCOUNT, sleep=clock.sleep, clock=clock)
+
+
+@pytest.fixture
+def routes_stub(client):
+    """A Stubber on the routes-API client (moto does not implement routes)."""
+    routes_client = client.routes_client(REGIONS)
+    with Stubber(routes_client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
