@@ -119,7 +119,7 @@ class MrapClient:
         self.sleep = sleep
         self.clock = clock
         self._clients: dict[tuple[str, str], Any] = {}
-        self.account = account or self._call(self._client("sts", CONTROL_PLANE_REGION).get_caller_identity)["Account"]
+        self.account = account or self.call(self._client("sts", CONTROL_PLANE_REGION).get_caller_identity)["Account"]
         if routes_region is not None and routes_region not in ROUTES_API_REGIONS:
             raise MrapError("InvalidRegion", f"routes API is served only in {', '.join(ROUTES_API_REGIONS)}, "
                                              f"not {routes_region}")
@@ -150,7 +150,8 @@ class MrapClient:
         """S3 in ``region`` (bucket calls); ``s3("global")``-style data-plane calls use any Region plus SigV4A."""
         return self._client("s3", region)
 
-    def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+    def call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        """Call a boto3 method, turning AWS and botocore errors into ``MrapError`` (one readable line)."""
         try:
             return method(**kwargs)
         except ClientError as err:
@@ -162,7 +163,7 @@ class MrapClient:
 
     def describe(self, name: str) -> MrapInfo:
         """The MRAP called ``name`` (raises ``MrapError`` ``NoSuchMultiRegionAccessPoint`` when absent)."""
-        point = self._call(self.control().get_multi_region_access_point, AccountId=self.account, Name=name)["AccessPoint"]
+        point = self.call(self.control().get_multi_region_access_point, AccountId=self.account, Name=name)["AccessPoint"]
         return MrapInfo(
             name=point["Name"],
             alias=point["Alias"],
@@ -178,7 +179,7 @@ class MrapClient:
     def policy_status(self, name: str) -> dict[str, Any]:
         """``{"established": bool|None, "is_public": bool|None}``; None values when there is no policy."""
         try:
-            status = self._call(self.control().get_multi_region_access_point_policy_status,
+            status = self.call(self.control().get_multi_region_access_point_policy_status,
                                 AccountId=self.account, Name=name)
         except MrapError as err:
             if err.code == "NoSuchMultiRegionAccessPointPolicy":
@@ -195,7 +196,7 @@ class MrapClient:
         """
         deadline = self.clock() + timeout
         while True:
-            operation = self._call(self.control().describe_multi_region_access_point_operation,
+            operation = self.call(self.control().describe_multi_region_access_point_operation,
                                    AccountId=self.account, RequestTokenARN=request_token_arn)["AsyncOperation"]
             status = operation.get("RequestStatus")
             if status == "SUCCEEDED":
@@ -212,7 +213,7 @@ class MrapClient:
 
     def routes(self, info: MrapInfo) -> list[Route]:
         """The current dials, sorted by Region."""
-        response = self._call(self.routes_client(info.regions).get_multi_region_access_point_routes,
+        response = self.call(self.routes_client(info.regions).get_multi_region_access_point_routes,
                               AccountId=self.account, Mrap=info.arn)
         return sorted((Route(r.get("Region", ""), r.get("Bucket", ""), int(r.get("TrafficDialPercentage", 0)))
                        for r in response.get("Routes", [])), key=lambda r: r.region)
@@ -260,7 +261,7 @@ class MrapClient:
     def replication(self, region: str, bucket: str) -> dict[str, Any] | None:
         """The bucket's replication configuration, or None when it has none."""
         try:
-            return self._call(self.s3(region).get_bucket_replication, Bucket=bucket)["ReplicationConfiguration"]
+            return self.call(self.s3(region).get_bucket_replication, Bucket=bucket)["ReplicationConfiguration"]
         except MrapError as err:
             if err.code == "ReplicationConfigurationNotFoundError":
                 return None
@@ -268,7 +269,7 @@ class MrapClient:
 
     def versioning(self, region: str, bucket: str) -> str:
         """``Enabled``, ``Suspended`` or ``Disabled``."""
-        return self._call(self.s3(region).get_bucket_versioning, Bucket=bucket).get("Status", "Disabled")
+        return self.call(self.s3(region).get_bucket_versioning, Bucket=bucket).get("Status", "Disabled")
 
 
 def failover_dials(regions: Iterable[str], active: Iterable[str]) -> dict[str, int]:

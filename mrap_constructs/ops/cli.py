@@ -1,0 +1,176 @@
+"""``mrap``: operate a deployed Multi-Region Access Point (status, routes, failover, smoke test).
+
+Human output by default, ``--json`` for scripts. AWS errors end the command with exit code 1 and one line,
+``error: CODE: message`` — no traceback. Control-plane calls go to us-west-2, routes calls to a Region that serves
+the routes API (``--region`` picks one), bucket calls to each bucket's Region.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import boto3
+from botocore.exceptions import BotoCoreError
+
+from mrap_constructs.ops.client import MrapClient, MrapError, MrapInfo, Route, failover_dials
+from mrap_constructs.ops.smoke import smoke
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mrap", description=__doc__.splitlines()[0])
+    parser.add_argument("--account", help="account that owns the MRAP (default: the caller's, from STS)")
+    parser.add_argument("--profile", help="AWS named profile (default: the environment's credentials)")
+    parser.add_argument("--region", help="Region for the routes API: us-east-1, us-west-2, ap-southeast-2, "
+                                         "ap-northeast-1 or eu-west-1 (default: one of the MRAP's own)")
+    parser.add_argument("--endpoint-url", help=argparse.SUPPRESS)  # local emulator (tests, make deploy-local)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    status = commands.add_parser("status", help="MRAP details, policy, routes and per-bucket replication")
+    status.add_argument("name")
+    routes = commands.add_parser("routes", help="the routing dials (100 active, 0 passive)")
+    routes.add_argument("name")
+    failover = commands.add_parser("failover", help="make one Region (or several) the only active ones")
+    failover.add_argument("name")
+    target = failover.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="REGION", help="the Region that takes all traffic")
+    target.add_argument("--active", metavar="A,B", help="comma-separated Regions that take traffic")
+    failover.add_argument("--wait", action="store_true", help="wait until AWS applies the dials (~2 minutes)")
+    failover.add_argument("--timeout", type=float, default=300, help="seconds to wait (default 300)")
+    smoke_cmd = commands.add_parser("smoke", help="PUT/GET through the MRAP, time replication to every bucket")
+    smoke_cmd.add_argument("name")
+    smoke_cmd.add_argument("--timeout", type=float, default=900, help="seconds to wait for replication (default 900)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None,
+         client: MrapClient | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 AWS or usage error, 2 bad arguments)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        client = client or MrapClient(
+            args.account,
+            session=boto3.Session(profile_name=args.profile) if args.profile else None,
+            routes_region=args.region,
+            endpoint_url=args.endpoint_url,
+        )
+        result = COMMANDS[args.command](client, args)
+    except MrapError as error:
+        print(f"error: {error}", file=err)
+        return 1
+    except BotoCoreError as error:  # e.g. a profile that does not exist
+        print(f"error: {type(error).__name__}: {error}", file=err)
+        return 1
+    payload, text, code = result
+    print(json.dumps(payload, indent=2, default=str) if args.json else text, file=out)
+    return code
+
+
+def _status(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int]:
+    info = client.describe(args.name)
+    policy = client.policy_status(args.name)
+    try:
+        routes: list[Route] | None = client.routes(info)
+        routes_error = None
+    except MrapError as error:
+        routes, routes_error = None, str(error)
+    dials = {r.region: r.dial for r in routes or []}
+    buckets = []
+    for region, bucket in sorted(info.buckets.items()):
+        try:
+            replication = client.replication(region, bucket)
+            versioning = client.versioning(region, bucket)
+        except MrapError as error:
+            replication, versioning = None, f"unknown ({error.code})"
+        rules = (replication or {}).get("Rules", [])
+        buckets.append({
+            "region": region, "bucket": bucket, "dial": dials.get(region), "versioning": versioning,
+            "replication_rules": [{"id": r.get("ID"), "status": r.get("Status"),
+                                   "destination": r.get("Destination", {}).get("Bucket")} for r in rules],
+        })
+    payload = {**_info(info), "policy": policy, "routes_error": routes_error, "buckets": buckets}
+    policy_text = ("no policy" if policy["established"] is None
+                   else "public" if policy["is_public"] else "established, not public")
+    lines = _info_lines(info) + [f"{'Policy':<10}{policy_text}"]
+    if routes_error:
+        lines.append(f"{'Routes':<10}unavailable ({routes_error})")
+    lines += ["", f"{'REGION':<16}{'BUCKET':<46}{'DIAL':>5}  {'VERSIONING':<11}REPLICATION"]
+    for b in buckets:
+        enabled = [r for r in b["replication_rules"] if r["status"] == "Enabled"]
+        repl = f"{len(enabled)} rules -> " + ", ".join(r["destination"].rsplit(":", 1)[-1] for r in enabled) \
+            if enabled else "none"
+        dial = "-" if b["dial"] is None else str(b["dial"])
+        lines.append(f"{b['region']:<16}{b['bucket']:<46}{dial:>5}  {b['versioning']:<11}{repl}")
+    unversioned = [b["region"] for b in buckets if b["versioning"] != "Enabled"]
+    healthy = info.status == "READY" and not unversioned and not policy["is_public"]
+    if unversioned:
+        lines.append(f"warning: versioning is not enabled in {', '.join(unversioned)}; replication needs it")
+    return payload, "\n".join(lines), 0 if healthy else 1
+
+
+def _routes(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int]:
+    info = client.describe(args.name)
+    routes = client.routes(info)
+    return ({"name": info.name, "routes": [r.__dict__ for r in routes]},
+            _routes_text(routes), 0)
+
+
+def _failover(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int]:
+    info = client.describe(args.name)
+    active = [args.to] if args.to else [r.strip() for r in args.active.split(",") if r.strip()]
+    outside = [r for r in active if r not in info.buckets]
+    if outside or not active:
+        raise MrapError("InvalidRegion", f"{', '.join(outside) or 'no Region'} is not a Region of MRAP {info.name} "
+                                         f"(Regions: {', '.join(info.regions)}); refusing to fail over")
+    dials = failover_dials(info.regions, active)
+    client.submit_routes(info, dials)
+    if not args.wait:
+        return ({"name": info.name, "submitted": dials, "applied": None},
+                f"submitted: {_dials_text(dials)} (AWS applies it within ~2 minutes; `mrap routes {info.name}`)", 0)
+    routes = client.wait_for_routes(info, dials, timeout=args.timeout)
+    return ({"name": info.name, "submitted": dials, "applied": [r.__dict__ for r in routes]},
+            "applied:\n" + _routes_text(routes), 0)
+
+
+def _smoke(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int]:
+    info = client.describe(args.name)
+    result = smoke(client, info, timeout=args.timeout)
+    lines = [f"PUT/GET through {info.alias}: {'ok' if result.read_back else 'MISMATCH'}", "replication lag:"]
+    for region, lag in sorted(result.lag_seconds.items()):
+        lines.append(f"  {region:<16}{'not arrived' if lag is None else f'{lag:.1f} s'}")
+    lines.append(f"cleaned up: {'yes' if result.cleaned_up else 'NO (delete ' + result.key + ' by hand)'}")
+    return result.to_dict(), "\n".join(lines), 0 if result.ok else 1
+
+
+COMMANDS = {"status": _status, "routes": _routes, "failover": _failover, "smoke": _smoke}
+
+
+def _info(info: MrapInfo) -> dict[str, Any]:
+    return {"name": info.name, "alias": info.alias, "arn": info.arn, "hostname": info.hostname,
+            "status": info.status, "created_at": info.created_at, "regions": info.regions,
+            "public_access_block": info.public_access_block}
+
+
+def _info_lines(info: MrapInfo) -> list[str]:
+    return [f"{'MRAP':<10}{info.name}", f"{'Alias':<10}{info.alias}", f"{'Hostname':<10}{info.hostname}",
+            f"{'ARN':<10}{info.arn}", f"{'Status':<10}{info.status} (created {info.created_at})"]
+
+
+def _routes_text(routes: list[Route]) -> str:
+    lines = [f"{'REGION':<16}{'BUCKET':<46}{'DIAL':>5}  STATE"]
+    lines += [f"{r.region:<16}{r.bucket:<46}{r.dial:>5}  {'active' if r.active else 'passive'}" for r in routes]
+    return "\n".join(lines)
+
+
+def _dials_text(dials: dict[str, int]) -> str:
+    return ", ".join(f"{region}={dial}" for region, dial in sorted(dials.items()))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""MultiRegionAccessPointRoutes: the custom resource, its least-privilege handler, validation; app wiring."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes
+from stacks.config import ConfigError, parse_config
+from tests.conftest import ACCOUNT, new_stack
+
+BUCKETS = {"us-east-1": "media-us-east-1", "eu-west-1": "media-eu-west-1", "ap-south-1": "media-ap-south-1"}
+
+
+@pytest.fixture(scope="module")
+def routes_stack():
+    stack = new_stack("us-west-2")
+    mrap = MultiRegionAccessPoint(stack, "Mrap", name="media", buckets=BUCKETS)
+    routes = MultiRegionAccessPointRoutes(stack, "Routes", access_point=mrap, active=["us-east-1"])
+    return stack, mrap, routes, Template.from_stack(stack)
+
+
+def test_custom_resource_carries_dials_and_names_the_mrap_by_reference(routes_stack):
+    stack, mrap, routes, template = routes_stack
+    template.has_resource_properties("Custom::MrapRoutes", {
+        "AccountId": ACCOUNT,
+        "MrapName": {"Ref": stack.resolve(mrap.resource.logical_id)},
+        "Dials": {"ap-south-1": "0", "eu-west-1": "0", "us-east-1": "100"},
+        "RoutesRegion": "us-east-1",
+        "TimeoutSeconds": "600",
+    })
+    assert routes.dials == {"ap-south-1": 0, "eu-west-1": 0, "us-east-1": 100}
+
+
+def test_handler_is_pinned_python_with_packaged_code(routes_stack):
+    _, _, _, template = routes_stack
+    template.has_resource_properties("AWS::Lambda::Function", {
+        "Runtime": "python3.14", "Handler": "mrap_constructs.handlers.routes.on_event", "Timeout": 720})
+
+
+def test_handler_policy_is_scoped_to_the_mrap_arn(routes_stack):
+    stack, mrap, _, template = routes_stack
+    policy = next(p for p in template.find_resources("AWS::IAM::ManagedPolicy").values()
+                  if "SubmitMultiRegionAccessPointRoutes" in json.dumps(p))
+    statement = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Sid"] == "RoutesOfThisMrap")
+    assert statement["Resource"] == stack.resolve(mrap.arn)
+    assert sorted(statement["Action"]) == ["s3:GetMultiRegionAccessPoint", "s3:GetMultiRegionAccessPointRoutes",
+                                           "s3:SubmitMultiRegionAccessPointRoutes"]
+
+
+def test_explicit_passive_and_routes_region():
+    stack = new_stack()
+    mrap = MultiRegionAccessPoint(stack, "Mrap", name="media", buckets=BUCKETS)
+    MultiRegionAccessPointRoutes(stack, "Routes", access_point=mrap, active=["us-east-1", "eu-west-1"],
+                                 passive=["ap-south-1"], routes_region="ap-southeast-2")
+    Template.from_stack(stack).has_resource_properties("Custom::MrapRoutes", {
+        "Dials": {"ap-south-1": "0", "eu-west-1": "100", "us-east-1": "100"}, "RoutesRegion": "ap-southeast-2"})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"active": []}, r"active=\[\]: name at least one Region"),
+        ({"active": ["sa-east-1"]}, r"active=\['sa-east-1'\]: every Region must be one of the MRAP's Regions"),
+        ({"active": ["us-east-1"], "passive": ["us-east-1", "eu-west-1", "ap-south-1"]},
+         r"a Region cannot be both active and passive"),
+        ({"active": ["us-east-1"], "passive": ["eu-west-1"]}, r"name every Region as active or passive; missing"),
+        ({"active": ["us-east-1", "us-east-1"]}, r"list each Region once"),
+        ({"active": ["us-east-1"], "routes_region": "ap-south-1"}, r"routes API is served only in"),
+    ],
+)
+def test_fails_on_invalid_dials(kwargs, message):
+    stack = new_stack()
+    mrap = MultiRegionAccessPoint(stack, "Mrap", name="media", buckets=BUCKETS)
+    with pytest.raises(ValueError, match=message):
+        MultiRegionAccessPointRoutes(stack, "Routes", access_point=mrap, **kwargs)
+
+
+FAILOVER = {"name": "failover", "regions": ["us-east-1", "eu-west-1", "ap-southeast-2"], "account": ACCOUNT,
+            "replication": {"mode": "one-way", "source_region": "us-east-1"},
+            "failover": {"active": ["us-east-1"]}}
+
+
+def test_app_with_failover_puts_routes_in_the_access_point_stack(synth):
+    app = synth(FAILOVER)
+    template = app.template("failover-access-point")
+    template.resource_count_is("Custom::MrapRoutes", 1)
+    template.has_output("MrapActiveRegions", {"Value": "us-east-1"})
+    assert [len(w) for w in app.deployment.waves] == [3, 4]
+
+
+def test_app_with_failover_is_lint_clean_and_least_privilege(synth):
+    from tests.unit.test_cfn_lint import _lint_app
+    from tests.unit.test_least_privilege import audit
+
+    app = synth(FAILOVER)
+    assert _lint_app(app) == []
+    assert audit(app.template_json("failover-access-point")) == []
+
+
+@pytest.mark.parametrize(
+    ("failover", "message"),
+    [
+        ({"active": []}, r"mrap.failover.active=\[\]: List should have at least 1 item"),
+        ({"active": ["sa-east-1"]}, r"failover.active=\['sa-east-1'\]: must be among regions"),
+        ({"active": ["us-east-1"], "passive": ["us-east-1"]}, r"cannot be both active and passive"),
+        ({"active": ["us-east-1"], "passive": ["eu-west-1"]}, r"missing \['ap-southeast-2'\]"),
+        ({"active": ["us-east-1"], "routes_region": "sa-east-1"}, r"routes API is served only in"),
+        ({"active": ["us-east-1"], "dials": {}}, r"mrap.failover.dials: unknown key"),
+    ],
+)
+def test_config_fails_on_inconsistent_failover(failover, message):
+    with pytest.raises(ConfigError) as err:
+        parse_config({**FAILOVER, "failover": failover})
+    assert any(__import__("re").search(message, line) for line in err.value.problems), err.value.problems
