@@ -38,6 +38,7 @@ node_modules/.stamp-npm: package.json package-lock.json $(VENV)/.stamp-python
 
 ## The README's test command: unit, snapshot, template-lint and security-scanner tests.
 test: setup
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 ## The main job: synthesize every stack of the config (cdk.json's `mrap`, or CONFIG=file.json) and summarize.

@@ -7,12 +7,16 @@ from typing import Protocol, runtime_checkable
 
 from aws_cdk import (
     Annotations,
-    Aws,
     ArnFormat,
+    Aws,
     RemovalPolicy,
     Stack,
     Token,
+)
+from aws_cdk import (
     aws_iam as iam,
+)
+from aws_cdk import (
     aws_s3 as s3,
 )
 from constructs import Construct
@@ -305,7 +309,8 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
             bucket_name = _bucket_name(bucket)
             if not is_unresolved(bucket_name):
                 if not 3 <= len(bucket_name) <= BUCKET_NAME_MAX:
-                    problems.add(f"buckets[{region!r}]", bucket_name, f"bucket names have 3-{BUCKET_NAME_MAX} characters")
+                    problems.add(f"buckets[{region!r}]", bucket_name,
+                                 f"bucket names have 3-{BUCKET_NAME_MAX} characters")
                 if bucket_name in seen:
                     problems.add(f"buckets[{region!r}]", bucket_name,
                                  f"already used for {seen[bucket_name]}; one distinct bucket per Region")

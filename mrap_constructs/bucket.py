@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_s3 as s3
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mrap_constructs import _perms
@@ -103,7 +106,8 @@ class MrapBucket(Construct):
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
             lifecycle_rules=(
-                [s3.LifecycleRule(id="ExpireNoncurrentVersions", noncurrent_version_expiration=noncurrent_version_expiration)]
+                [s3.LifecycleRule(id="ExpireNoncurrentVersions",
+                                  noncurrent_version_expiration=noncurrent_version_expiration)]
                 if noncurrent_version_expiration
                 else None
             ),

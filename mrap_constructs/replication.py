@@ -28,9 +28,17 @@ from aws_cdk import (
     Duration,
     RemovalPolicy,
     Stack,
+)
+from aws_cdk import (
     aws_iam as iam,
+)
+from aws_cdk import (
     aws_logs as logs,
+)
+from aws_cdk import (
     aws_s3 as s3,
+)
+from aws_cdk import (
     custom_resources as cr,
 )
 from constructs import Construct
@@ -51,7 +59,7 @@ REPLICA_STORAGE_CLASSES = frozenset(
 )
 
 
-class ReplicationMode(str, enum.Enum):
+class ReplicationMode(enum.StrEnum):
     """How the MRAP's buckets replicate to each other."""
 
     #: Every bucket replicates to every other bucket: N·(N−1) rules. Active/active MRAPs need this.
@@ -463,7 +471,7 @@ class _SdkProvider:
                                "The log holds only CloudFormation request ids and S3 API call results, no object data.")
 
     @classmethod
-    def of(cls, stack: Stack) -> "_SdkProvider":
+    def of(cls, stack: Stack) -> _SdkProvider:
         existing = getattr(stack, "_mrap_sdk_provider", None)
         if existing is None:
             existing = cls(stack)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, aws_iam as iam
+from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes
-from mrap_constructs import _perms
+from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes, _perms
 
 
 class AccessPointStack(Stack):

@@ -14,7 +14,13 @@ import aws_cdk as cdk
 from aws_cdk import Environment, RemovalPolicy, Stack
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
-from mrap_constructs import MultiRegionAccessPoint, ReplicationDestination, ReplicationOptions, bucket_name, replication_plan
+from mrap_constructs import (
+    MultiRegionAccessPoint,
+    ReplicationDestination,
+    ReplicationOptions,
+    bucket_name,
+    replication_plan,
+)
 from stacks.access_point_stack import AccessPointStack
 from stacks.bucket_stack import RegionalBucketStack
 from stacks.config import MrapConfig, default_account

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, aws_kms as kms, aws_s3 as s3
+from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mrap_constructs import MrapBucket
@@ -77,5 +79,6 @@ def _log_bucket(stack: Stack, removal_policy: RemovalPolicy) -> s3.Bucket:
     acknowledge_compliance(bucket, "S3BucketLoggingEnabled", loop)
     acknowledge_compliance(bucket, "S3BucketReplicationEnabled",
                            "Access logs are per-Region audit data; they are not replicated.")
-    acknowledge_compliance(bucket, "S3DefaultEncryptionKMS", "S3 server access logging delivers only to SSE-S3 buckets.")
+    acknowledge_compliance(bucket, "S3DefaultEncryptionKMS",
+                           "S3 server access logging delivers only to SSE-S3 buckets.")
     return bucket

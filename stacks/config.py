@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,7 +56,7 @@ class ReplicationConfig(_Model):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ReplicationConfig":
+    def _consistent(self) -> ReplicationConfig:
         if self.rtc and not self.metrics:
             raise ValueError("rtc=true needs metrics=true (Replication Time Control reports through metrics)")
         if self.source_region is not None and self.mode != "one-way":
@@ -72,7 +72,7 @@ class FailoverConfig(_Model):
     routes_region: str | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "FailoverConfig":
+    def _consistent(self) -> FailoverConfig:
         both = sorted(set(self.active) & set(self.passive or []))
         if both:
             raise ValueError(f"{both} cannot be both active and passive")
@@ -136,7 +136,7 @@ class MrapConfig(_Model):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "MrapConfig":
+    def _consistent(self) -> MrapConfig:
         problems = []
         if why := bucket_prefix_problem(self.effective_bucket_prefix, self.regions):
             problems.append(f"bucket_prefix={self.effective_bucket_prefix!r}: {why}")

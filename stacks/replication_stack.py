@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import CfnOutput, Environment, Stack, aws_s3 as s3
+from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mrap_constructs import BucketReplication, ReplicationDestination, ReplicationOptions

@@ -37,7 +37,7 @@ class MrapError(Exception):
         self.message = message
 
     @classmethod
-    def from_client_error(cls, err: ClientError) -> "MrapError":
+    def from_client_error(cls, err: ClientError) -> MrapError:
         error = err.response.get("Error", {})
         return cls(error.get("Code", "Unknown"), error.get("Message", str(err)))
 
@@ -163,7 +163,8 @@ class MrapClient:
 
     def describe(self, name: str) -> MrapInfo:
         """The MRAP called ``name`` (raises ``MrapError`` ``NoSuchMultiRegionAccessPoint`` when absent)."""
-        point = self.call(self.control().get_multi_region_access_point, AccountId=self.account, Name=name)["AccessPoint"]
+        point = self.call(self.control().get_multi_region_access_point,
+                          AccountId=self.account, Name=name)["AccessPoint"]
         return MrapInfo(
             name=point["Name"],
             alias=point["Alias"],
@@ -229,7 +230,8 @@ class MrapClient:
         bad = {r: d for r, d in dials.items() if d not in (ACTIVE, PASSIVE)}
         if bad:
             raise MrapError("InvalidDial", f"dials must be 0 (passive) or 100 (active), got {bad}")
-        updates = [{"Bucket": info.buckets[r], "Region": r, "TrafficDialPercentage": d} for r, d in sorted(dials.items())]
+        updates = [{"Bucket": info.buckets[r], "Region": r, "TrafficDialPercentage": d}
+                   for r, d in sorted(dials.items())]
         client = self.routes_client(info.regions)
         for attempt in range(1, attempts + 1):
             try:

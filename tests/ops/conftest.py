@@ -13,6 +13,8 @@ from mrap_constructs.ops.client import MrapClient
 from mrap_constructs.testing import moto_patches
 
 ACCOUNT = "123456789012"  # moto's default account
+#: One session for every test: boto3 loads service models once per session (10x faster clients).
+SESSION = boto3.Session()
 REGIONS = ["eu-west-1", "us-east-1"]
 BUCKETS = {r: f"media-{ACCOUNT}-{r}" for r in REGIONS}
 
@@ -58,11 +60,11 @@ def clock():
 def mrap(aws):
     """A versioned bucket per Region and an MRAP over them, in moto."""
     for region, bucket in BUCKETS.items():
-        s3 = boto3.client("s3", region_name=region)
+        s3 = SESSION.client("s3", region_name=region)
         kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
         s3.create_bucket(Bucket=bucket, **kwargs)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    control = boto3.client("s3control", region_name="us-west-2")
+    control = SESSION.client("s3control", region_name="us-west-2")
     control.create_multi_region_access_point(
         AccountId=ACCOUNT, ClientToken="t",
         Details={"Name": "media", "PublicAccessBlock": {k: True for k in (
@@ -73,7 +75,7 @@ def mrap(aws):
 
 @pytest.fixture
 def client(aws, clock):
-    return MrapClient(ACCOUNT, sleep=clock.sleep, clock=clock)
+    return MrapClient(ACCOUNT, session=SESSION, sleep=clock.sleep, clock=clock)
 
 
 @pytest.fixture

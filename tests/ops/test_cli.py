@@ -6,13 +6,12 @@ import functools
 import io
 import json
 
-import boto3
 import pytest
 from botocore.stub import ANY
 
 from mrap_constructs.ops import cli
 from mrap_constructs.ops.smoke import SMOKE_PREFIX, smoke
-from tests.ops.conftest import ACCOUNT, BUCKETS
+from tests.ops.conftest import ACCOUNT, BUCKETS, SESSION
 
 
 def run(client, *argv):
@@ -39,7 +38,7 @@ def test_status_human(client, mrap, routes_stub):
 
 def test_status_json_shows_replication_rules(client, mrap, routes_stub):
     routes_stub.add_response("get_multi_region_access_point_routes", _routes({"eu-west-1": 100, "us-east-1": 100}))
-    boto3.client("s3", region_name="us-east-1").put_bucket_replication(Bucket=BUCKETS["us-east-1"],
+    SESSION.client("s3", region_name="us-east-1").put_bucket_replication(Bucket=BUCKETS["us-east-1"],
         ReplicationConfiguration={"Role": f"arn:aws:iam::{ACCOUNT}:role/r", "Rules": [{
             "ID": "to-eu-west-1", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
             "DeleteMarkerReplication": {"Status": "Enabled"},
@@ -54,7 +53,7 @@ def test_status_json_shows_replication_rules(client, mrap, routes_stub):
 
 def test_status_reports_routes_unavailable_and_unversioned_bucket(client, mrap, routes_stub):
     routes_stub.add_client_error("get_multi_region_access_point_routes", "AccessDenied", "no routes for you", 403)
-    boto3.client("s3", region_name="eu-west-1").put_bucket_versioning(
+    SESSION.client("s3", region_name="eu-west-1").put_bucket_versioning(
         Bucket=BUCKETS["eu-west-1"], VersioningConfiguration={"Status": "Suspended"})
     code, out, _ = run(client, "status", "media")
     assert code == 1
@@ -135,12 +134,12 @@ class Replicator:
 
     def sleep(self, seconds):
         self.clock.sleep(seconds)
-        s3 = boto3.client("s3", region_name="us-east-1")
+        s3 = SESSION.client("s3", region_name="us-east-1")
         for item in s3.list_objects_v2(Bucket=self.source, Prefix=SMOKE_PREFIX).get("Contents", []):
             body = s3.get_object(Bucket=self.source, Key=item["Key"])["Body"].read()
             for bucket in BUCKETS.values():
                 if bucket != self.source:
-                    boto3.client("s3", region_name="us-east-1").put_object(Bucket=bucket, Key=item["Key"], Body=body)
+                    SESSION.client("s3", region_name="us-east-1").put_object(Bucket=bucket, Key=item["Key"], Body=body)
 
 
 def test_smoke_measures_lag_and_cleans_every_version(client, mrap, clock, monkeypatch):
@@ -150,7 +149,7 @@ def test_smoke_measures_lag_and_cleans_every_version(client, mrap, clock, monkey
     assert result.read_back and result.ok and result.cleaned_up
     assert result.lag_seconds == {"us-east-1": 0.0, "eu-west-1": 5.0}
     for region, bucket in BUCKETS.items():
-        versions = boto3.client("s3", region_name=region).list_object_versions(Bucket=bucket, Prefix=SMOKE_PREFIX)
+        versions = SESSION.client("s3", region_name=region).list_object_versions(Bucket=bucket, Prefix=SMOKE_PREFIX)
         assert not versions.get("Versions") and not versions.get("DeleteMarkers")
 
 

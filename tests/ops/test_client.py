@@ -7,7 +7,7 @@ import pytest
 from botocore.stub import ANY
 
 from mrap_constructs.ops.client import MrapClient, MrapError, failover_dials, strip_account_host_prefix
-from tests.ops.conftest import ACCOUNT, BUCKETS, REGIONS
+from tests.ops.conftest import ACCOUNT, BUCKETS, REGIONS, SESSION
 
 
 def _routes(dials: dict[str, int]) -> dict:
@@ -36,14 +36,14 @@ def test_describe_missing_mrap_raises_with_aws_code(client, aws):
 
 def test_policy_status_without_and_with_policy(client, mrap):
     assert client.policy_status(mrap) == {"established": None, "is_public": None}
-    control = boto3.client("s3control", region_name="us-west-2")
+    control = SESSION.client("s3control", region_name="us-west-2")
     control.put_multi_region_access_point_policy(AccountId=ACCOUNT, ClientToken="p", Details={
         "Name": mrap, "Policy": '{"Version":"2012-10-17","Statement":[]}'})
     assert client.policy_status(mrap)["established"] is True
 
 
 def test_wait_for_operation_succeeds(client, aws):
-    control = boto3.client("s3control", region_name="us-west-2")
+    control = SESSION.client("s3control", region_name="us-west-2")
     token = control.create_multi_region_access_point(AccountId=ACCOUNT, ClientToken="x", Details={
         "Name": "other", "Regions": []})["RequestTokenARN"]
     assert client.wait_for_operation(token)["RequestStatus"] == "SUCCEEDED"
@@ -140,7 +140,7 @@ def test_wait_for_routes_times_out(client, mrap, routes_stub):
 def test_replication_and_versioning(client, mrap):
     assert client.replication("us-east-1", BUCKETS["us-east-1"]) is None
     assert client.versioning("us-east-1", BUCKETS["us-east-1"]) == "Enabled"
-    boto3.client("s3", region_name="us-east-1").put_bucket_replication(Bucket=BUCKETS["us-east-1"],
+    SESSION.client("s3", region_name="us-east-1").put_bucket_replication(Bucket=BUCKETS["us-east-1"],
         ReplicationConfiguration={"Role": f"arn:aws:iam::{ACCOUNT}:role/r", "Rules": [{
             "ID": "to-eu-west-1", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
             "DeleteMarkerReplication": {"Status": "Enabled"},

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import boto3
-
 from mrap_constructs.testing import moto_patches
-from tests.ops.conftest import ACCOUNT, BUCKETS
+from tests.ops.conftest import ACCOUNT, BUCKETS, SESSION
 
 
 def test_moto_still_reports_every_mrap_bucket_in_us_east_1(mrap):
@@ -20,6 +18,6 @@ def test_moto_still_reports_every_mrap_bucket_in_us_east_1(mrap):
 
 
 def test_patched_mrap_reports_each_bucket_region(mrap):
-    point = boto3.client("s3control", region_name="us-west-2").get_multi_region_access_point(
+    point = SESSION.client("s3control", region_name="us-west-2").get_multi_region_access_point(
         AccountId=ACCOUNT, Name=mrap)["AccessPoint"]
     assert {r["Region"]: r["Bucket"] for r in point["Regions"]} == BUCKETS

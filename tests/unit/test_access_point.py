@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from aws_cdk import Stack, aws_iam as iam, aws_s3 as s3
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from mrap_constructs import IMultiRegionAccessPoint, MultiRegionAccessPoint

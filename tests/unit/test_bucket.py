@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from aws_cdk import RemovalPolicy, aws_kms as kms, aws_s3 as s3
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from mrap_constructs import MrapBucket

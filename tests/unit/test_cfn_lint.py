@@ -13,7 +13,7 @@ from cfnlint.api import ManualArgs, lint
 from cfnlint.config import ConfigMixIn
 from cfnlint.runner import Runner
 
-from tests.conftest import ACCOUNT, ROOT, regions
+from tests.conftest import ROOT
 from tests.unit.test_app import SCENARIOS
 
 IGNORED = yaml.safe_load((ROOT / ".cfnlintrc.yaml").read_text())["ignore_checks"]

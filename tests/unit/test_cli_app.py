@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -30,7 +29,7 @@ def test_bad_config_exits_1_with_one_line_per_problem_and_no_traceback(tmp_path)
         "start and end with a letter or digit (pattern ^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$)",
         "error: mrap.regions=['us-esat-1']: 'us-esat-1' does not support MRAPs (did you mean 'us-east-1'?)",
         "error: mrap.colour: unknown key (known keys: access_logs, account, allow_replacement, bucket_prefix, "
-        "encryption, home_region, lock_file, name, regions, removal_policy, replication)",
+        "encryption, failover, home_region, lock_file, name, regions, removal_policy, replication)",
     ]
     assert "Traceback" not in result.stderr
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mrap_constructs import MRAP_REGIONS
 from mrap_constructs.naming import MRAP_NAME_PATTERN

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk import aws_iam as iam, aws_s3 as s3
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from mrap_constructs import (

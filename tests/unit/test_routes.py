@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 
 from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes
 from stacks.config import ConfigError, parse_config
