@@ -101,10 +101,11 @@ def _status(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int
     if routes_error:
         lines.append(f"{'Routes':<10}unavailable ({routes_error})")
     lines += ["", f"{'REGION':<16}{'BUCKET':<46}{'DIAL':>5}  {'VERSIONING':<11}REPLICATION"]
+    region_of = {bucket: region for region, bucket in info.buckets.items()}
     for b in buckets:
         enabled = [r for r in b["replication_rules"] if r["status"] == "Enabled"]
-        repl = f"{len(enabled)} rules -> " + ", ".join(r["destination"].rsplit(":", 1)[-1] for r in enabled) \
-            if enabled else "none"
+        targets = [(r["destination"] or "").rsplit(":", 1)[-1] for r in enabled]
+        repl = f"{len(enabled)} rules -> " + ", ".join(region_of.get(t, t) for t in targets) if enabled else "none"
         dial = "-" if b["dial"] is None else str(b["dial"])
         lines.append(f"{b['region']:<16}{b['bucket']:<46}{dial:>5}  {b['versioning']:<11}{repl}")
     unversioned = [b["region"] for b in buckets if b["versioning"] != "Enabled"]

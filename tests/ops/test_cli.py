@@ -47,6 +47,8 @@ def test_status_json_shows_replication_rules(client, mrap, routes_stub):
     payload = json.loads(out)
     assert code == 0 and payload["name"] == "media" and payload["routes_error"] is None
     us = next(b for b in payload["buckets"] if b["region"] == "us-east-1")
+    routes_stub.add_response("get_multi_region_access_point_routes", _routes({"eu-west-1": 100, "us-east-1": 100}))
+    assert "100  Enabled    1 rules -> eu-west-1" in run(client, "status", "media")[1]
     assert us["replication_rules"] == [{"id": "to-eu-west-1", "status": "Enabled",
                                         "destination": f"arn:aws:s3:::{BUCKETS['eu-west-1']}"}]
 
