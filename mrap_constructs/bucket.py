@@ -10,6 +10,7 @@ from constructs import Construct
 
 from mrap_constructs import _perms
 from mrap_constructs._validation import Problems, is_unresolved
+from mrap_constructs.monitoring.metrics import REQUEST_METRICS_FILTER
 from mrap_constructs.naming import BUCKET_NAME_MAX, account_problem
 
 
@@ -39,6 +40,8 @@ class MrapBucket(Construct):
             Default: ``RemovalPolicy.RETAIN``. ``DESTROY`` also empties the bucket first
             (``auto_delete_objects``), so choose it only for data you can lose.
         noncurrent_version_expiration: expire noncurrent versions after this long. Default: keep them.
+        request_metrics: publish CloudWatch request metrics (4xx/5xx, latency) for the whole bucket, filter id
+            ``EntireBucket``. Billed per metric. Default: False.
 
     Raises:
         ValueError: on an invalid bucket name, account id, or a key given with ``S3_MANAGED`` encryption.
@@ -61,6 +64,7 @@ class MrapBucket(Construct):
         server_access_logs_prefix: str = "access-logs/",
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         noncurrent_version_expiration: Duration | None = None,
+        request_metrics: bool = False,
     ) -> None:
         super().__init__(scope, id)
         if encryption is None:
@@ -105,6 +109,7 @@ class MrapBucket(Construct):
             server_access_logs_prefix=server_access_logs_prefix if server_access_logs_bucket else None,
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
+            metrics=[s3.BucketMetrics(id=REQUEST_METRICS_FILTER)] if request_metrics else None,
             lifecycle_rules=(
                 [s3.LifecycleRule(id="ExpireNoncurrentVersions",
                                   noncurrent_version_expiration=noncurrent_version_expiration)]

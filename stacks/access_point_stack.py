@@ -8,7 +8,9 @@ from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes, _perms
+from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes, ReplicationDestination, _perms
+from mrap_constructs.monitoring import MrapDashboard
+from mrap_constructs.monitoring.trail import DataEventsTrail
 
 
 class AccessPointStack(Stack):
@@ -29,6 +31,9 @@ class AccessPointStack(Stack):
         failover_active: Sequence[str] | None = None,
         failover_passive: Sequence[str] | None = None,
         routes_region: str | None = None,
+        dashboard_replication: Mapping[str, tuple[str, Sequence[ReplicationDestination]]] | None = None,
+        request_metric_buckets: Mapping[str, str] | None = None,
+        cloudtrail_buckets: Mapping[str, str] | None = None,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
@@ -50,6 +55,16 @@ class AccessPointStack(Stack):
                 routes_region=routes_region,
             )
             CfnOutput(self, "MrapActiveRegions", value=",".join(r for r, d in self.routes.dials.items() if d))
+        self.dashboard: MrapDashboard | None = None
+        if dashboard_replication is not None:
+            self.dashboard = MrapDashboard(
+                self, "Dashboard", access_point=self.access_point, replication=dashboard_replication,
+                routes=self.routes.dials if self.routes else None, request_metric_buckets=request_metric_buckets,
+                dashboard_name=f"mrap-{mrap_name}",
+            )
+        self.trail: DataEventsTrail | None = None
+        if cloudtrail_buckets is not None:
+            self.trail = DataEventsTrail(self, "Trail", bucket_names=cloudtrail_buckets, removal_policy=removal_policy)
         CfnOutput(self, "MrapName", value=mrap_name)
         CfnOutput(self, "MrapAlias", value=self.access_point.alias)
         CfnOutput(self, "MrapArn", value=self.access_point.arn)

@@ -21,6 +21,7 @@ from mrap_constructs import (
     bucket_name,
     replication_plan,
 )
+from mrap_constructs.monitoring import AlarmThresholds
 from stacks.access_point_stack import AccessPointStack
 from stacks.bucket_stack import RegionalBucketStack
 from stacks.config import MrapConfig, default_account
@@ -92,7 +93,8 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
             env=Environment(account=account, region=region),
             bucket_name=names[region],
             kms_alias=kms_alias_name(config) if kms else None,
-            access_logs=config.access_logs,
+            access_logs=config.monitoring.access_logs,
+            request_metrics=config.monitoring.request_metrics,
             removal_policy=removal,
             description=f"MRAP {config.name}: bucket in {region} (wave 1)",
         )
@@ -108,25 +110,30 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         tags=dict(config.replication.tags),
     )
     plan = replication_plan(config.regions, config.replication_mode, config.replication.source_region)
+    thresholds = AlarmThresholds(**config.monitoring.thresholds.model_dump()) if config.monitoring.alarms else None
+    replication: dict[str, tuple[str, list[ReplicationDestination]]] = {}
     # Every Region gets a replication stack, even with nothing to replicate: its custom resource then removes
     # the bucket's configuration, so switching mode (full-mesh -> one-way -> none) converges.
     for source in config.regions:
-        destinations = plan.get(source, [])
+        destinations = [
+            ReplicationDestination(
+                region=dst,
+                bucket_name=names[dst],
+                replica_kms_key_arn=_kms_alias_arn(config, dst, account) if config.replication_kms else None,
+            )
+            for dst in plan.get(source, [])
+        ]
+        replication[source] = (names[source], destinations)
         stack = ReplicationStack(
             app,
             f"{stack_prefix}-replication-{source}",
             env=Environment(account=account, region=source),
             source_bucket_name=names[source],
-            destinations=[
-                ReplicationDestination(
-                    region=dst,
-                    bucket_name=names[dst],
-                    replica_kms_key_arn=_kms_alias_arn(config, dst, account) if config.replication_kms else None,
-                )
-                for dst in destinations
-            ],
+            destinations=destinations,
             options=options,
             source_kms_key_arn=_kms_alias_arn(config, source, account) if config.replication_kms else None,
+            alarms=thresholds if config.replication.metrics else None,
+            alarm_email=config.monitoring.alarm_email,
             description=f"MRAP {config.name}: replication from {source} (wave 2)",
         )
         _depends_on_all(stack, buckets)
@@ -142,6 +149,9 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         failover_active=config.failover.active if config.failover else None,
         failover_passive=config.failover.passive if config.failover else None,
         routes_region=config.failover.routes_region if config.failover else None,
+        dashboard_replication=replication if config.monitoring.dashboard else None,
+        request_metric_buckets=names if config.monitoring.request_metrics else None,
+        cloudtrail_buckets=names if config.monitoring.cloudtrail else None,
         description=f"MRAP {config.name}: the Multi-Region Access Point and its policy (wave 2)",
     )
     _depends_on_all(deployment.access_point_stack, buckets)

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from mrap_constructs import MrapBucket
 from mrap_constructs._nag import acknowledge, acknowledge_compliance
+from mrap_constructs.log_bucket import AccessLogBucket
 
 
 class RegionalBucketStack(Stack):
@@ -18,6 +19,7 @@ class RegionalBucketStack(Stack):
         bucket_name: the deterministic ``{prefix}-{account}-{region}`` name.
         kms_alias: create a KMS key with this alias (SSE-KMS). Default: None (SSE-S3).
         access_logs: create a log bucket and send S3 server access logs to it. Default: True.
+        request_metrics: CloudWatch request metrics on the bucket. Default: False.
         removal_policy: for the buckets and the key. Default: RETAIN.
     """
 
@@ -30,11 +32,14 @@ class RegionalBucketStack(Stack):
         bucket_name: str,
         kms_alias: str | None = None,
         access_logs: bool = True,
+        request_metrics: bool = False,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
-        self.log_bucket: s3.Bucket | None = _log_bucket(self, removal_policy) if access_logs else None
+        self.log_bucket: s3.IBucket | None = (
+            AccessLogBucket(self, "AccessLogs", removal_policy=removal_policy).bucket if access_logs else None
+        )
         key = None
         if kms_alias:
             key = kms.Key(self, "Key", alias=kms_alias, enable_key_rotation=True, removal_policy=removal_policy,
@@ -46,12 +51,13 @@ class RegionalBucketStack(Stack):
             encryption_key=key,
             server_access_logs_bucket=self.log_bucket,
             removal_policy=removal_policy,
+            request_metrics=request_metrics,
         )
         acknowledge_compliance(self.mrap_bucket, "S3BucketReplicationEnabled",
                                "Replication is applied by the replication stacks (wave 2) once every bucket "
                                "exists; see mrap_constructs.replication.")
         if not access_logs:
-            opted_out = "Server access logs were switched off explicitly in the config (access_logs: false)."
+            opted_out = "Server access logs were switched off explicitly in the config (monitoring.access_logs: false)."
             acknowledge(self.mrap_bucket, "AwsSolutions-S1", opted_out)
             acknowledge_compliance(self.mrap_bucket, "S3BucketLoggingEnabled", opted_out)
         if not key:
@@ -60,25 +66,3 @@ class RegionalBucketStack(Stack):
                                    "managed keys.")
         CfnOutput(self, "BucketName", value=self.mrap_bucket.bucket.bucket_name)
         CfnOutput(self, "BucketRegion", value=self.region)
-
-
-def _log_bucket(stack: Stack, removal_policy: RemovalPolicy) -> s3.Bucket:
-    bucket = s3.Bucket(
-        stack,
-        "AccessLogs",
-        versioned=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        enforce_ssl=True,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        removal_policy=removal_policy,
-        auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
-    )
-    loop = "This is the access-log bucket; logging it into itself would loop."
-    acknowledge(bucket, "AwsSolutions-S1", loop)
-    acknowledge_compliance(bucket, "S3BucketLoggingEnabled", loop)
-    acknowledge_compliance(bucket, "S3BucketReplicationEnabled",
-                           "Access logs are per-Region audit data; they are not replicated.")
-    acknowledge_compliance(bucket, "S3DefaultEncryptionKMS",
-                           "S3 server access logging delivers only to SSE-S3 buckets.")
-    return bucket

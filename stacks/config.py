@@ -64,6 +64,29 @@ class ReplicationConfig(_Model):
         return self
 
 
+class ThresholdsConfig(_Model):
+    """``monitoring.thresholds``: when replication alarms fire (see ``AlarmThresholds``)."""
+
+    failed_operations: float = Field(default=0, ge=0)
+    latency_seconds: float = Field(default=900, gt=0)
+    pending_operations: float = Field(default=10_000, ge=0)
+    pending_bytes: float = Field(default=10 * 1024**3, ge=0)
+    evaluation_periods: int = Field(default=3, ge=1, le=100)
+
+
+class MonitoringConfig(_Model):
+    """``monitoring``: alarms, dashboard and logging. Everything on by default except CloudTrail, request metrics
+    (billed per bucket) and the e-mail subscription."""
+
+    dashboard: bool = True
+    alarms: bool = True
+    alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    access_logs: bool = True
+    cloudtrail: bool = False
+    request_metrics: bool = False
+    thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+
+
 class FailoverConfig(_Model):
     """``failover``: the routing dials. Absent: every Region is active."""
 
@@ -92,11 +115,11 @@ class MrapConfig(_Model):
     bucket_prefix: str | None = None
     removal_policy: Literal["retain", "destroy"] = "retain"
     encryption: Literal["sse-s3", "sse-kms"] = "sse-s3"
-    access_logs: bool = True
     allow_replacement: bool = False
     lock_file: str | None = None
     replication: ReplicationConfig = Field(default_factory=ReplicationConfig)
     failover: FailoverConfig | None = None
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @field_validator("name")
     @classmethod
@@ -152,6 +175,9 @@ class MrapConfig(_Model):
             if self.failover.passive is not None and set(self.regions) - named:
                 problems.append(f"failover.passive: name every Region as active or passive; missing "
                                 f"{sorted(set(self.regions) - named)} (or omit passive: the rest stand by)")
+        if self.monitoring.alarms and not self.replication.metrics and self.replication.mode != "none":
+            problems.append("monitoring.alarms=true needs replication.metrics=true (the alarms watch replication "
+                            "metrics); turn metrics on or alarms off")
         if self.replication.kms and self.encryption != "sse-kms":
             problems.append("replication.kms=true: needs encryption='sse-kms' (the buckets have no KMS keys)")
         if problems:

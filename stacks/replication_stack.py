@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mrap_constructs import BucketReplication, ReplicationDestination, ReplicationOptions
+from mrap_constructs.monitoring import AlarmThresholds, ReplicationAlarms
 
 
 class ReplicationStack(Stack):
@@ -24,6 +25,8 @@ class ReplicationStack(Stack):
         destinations: Sequence[ReplicationDestination],
         options: ReplicationOptions,
         source_kms_key_arn: str | None = None,
+        alarms: AlarmThresholds | None = None,
+        alarm_email: str | None = None,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
@@ -36,6 +39,11 @@ class ReplicationStack(Stack):
             options=options,
             source_kms_key_arn=source_kms_key_arn,
         )
+        self.alarms: ReplicationAlarms | None = None
+        if alarms is not None and destinations:
+            self.alarms = ReplicationAlarms(self, "Alarms", source_bucket_name=source_bucket_name,
+                                            destinations=destinations, thresholds=alarms, alarm_email=alarm_email)
+            CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         if self.replication.role is not None:
             CfnOutput(self, "ReplicationRoleArn", value=self.replication.role.role_arn)
         CfnOutput(self, "ReplicationDestinations", value=",".join(d.region for d in destinations) or "none")

@@ -81,7 +81,14 @@ BAD_INPUTS = [
     ({**BASE, "replication": {"kms": True}}, r"replication.kms=true: needs encryption='sse-kms'"),
     ({**BASE, "replication": {"storage_class": "COLD"}}, r"mrap.replication.storage_class='COLD': must be one of"),
     ({**BASE, "replication": "full-mesh"}, r"mrap.replication='full-mesh': Input should be a valid dictionary"),
-    ({**BASE, "access_logs": "no"}, r"mrap.access_logs='no': Input should be a valid boolean"),
+    ({**BASE, "monitoring": {"access_logs": "no"}},
+     r"mrap.monitoring.access_logs='no': Input should be a valid boolean"),
+    ({**BASE, "monitoring": {"alarm_email": "ops"}}, r"mrap.monitoring.alarm_email='ops': String should match pattern"),
+    ({**BASE, "monitoring": {"thresholds": {"latency_seconds": 0}}},
+     r"mrap.monitoring.thresholds.latency_seconds=0: Input should be greater than 0"),
+    ({**BASE, "monitoring": {"dashbaord": True}},
+     r"mrap.monitoring.dashbaord: unknown key \(did you mean 'dashboard'\?\)"),
+    ({**BASE, "replication": {"metrics": False}}, r"monitoring.alarms=true needs replication.metrics=true"),
 ]
 
 

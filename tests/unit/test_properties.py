@@ -30,7 +30,8 @@ def valid_configs(draw):
         "account": ACCOUNT,
         "home_region": draw(st.sampled_from(sorted(MRAP_REGIONS))),
         "encryption": draw(st.sampled_from(["sse-s3", "sse-kms"])),
-        "access_logs": draw(st.booleans()),
+        "monitoring": {"access_logs": draw(st.booleans()), "dashboard": draw(st.booleans()),
+                       "alarms": draw(st.booleans())},
         "replication": replication,
     }
 
@@ -55,7 +56,8 @@ MUTATIONS = [
     (("home_region",), st.text(max_size=14).filter(lambda s: s not in MRAP_REGIONS and len(s) > 0)),
     (("removal_policy",), st.text(max_size=10).filter(lambda s: s not in ("retain", "destroy"))),
     (("encryption",), st.text(max_size=10).filter(lambda s: s not in ("sse-s3", "sse-kms"))),
-    (("access_logs",), st.text(max_size=5) | st.integers()),
+    (("monitoring", "access_logs"), st.text(max_size=5) | st.integers()),
+    (("monitoring", "thresholds", "evaluation_periods"), st.integers(max_value=0) | st.text(max_size=3)),
     (("replication", "mode"), st.text(max_size=10).filter(lambda s: s not in ("full-mesh", "one-way", "none"))),
     (("replication", "rtc"), st.text(max_size=5) | st.integers()),
     (("replication", "storage_class"), st.text(min_size=1, max_size=12).filter(lambda s: not s.isupper())),

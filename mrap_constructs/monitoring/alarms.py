@@ -1,0 +1,108 @@
+"""Replication alarms, one set per rule, sent to an SNS topic in the source Region.
+
+CloudWatch alarms can only watch metrics of their own Region, and replication metrics live in the source bucket's
+Region, so put ``ReplicationAlarms`` in a stack there (the app's replication stacks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Stack
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from mrap_constructs._validation import Problems
+from mrap_constructs.monitoring.metrics import replication_metrics
+from mrap_constructs.replication import RTC_MINUTES, ReplicationDestination
+
+
+@dataclass(frozen=True)
+class AlarmThresholds:
+    """When replication alarms fire. Defaults suit RTC's 15-minute objective.
+
+    Args:
+        failed_operations: alarm when more operations than this fail in 5 minutes. Default: 0.
+        latency_seconds: alarm when the maximum replication latency exceeds this for 3 periods. Default: 900 (RTC).
+        pending_operations: alarm when more operations than this wait for 3 periods. Default: 10,000.
+        pending_bytes: alarm when more bytes than this wait for 3 periods. Default: 10 GiB.
+        evaluation_periods: periods (5 minutes each) a backlog must persist. Default: 3.
+    """
+
+    failed_operations: float = 0
+    latency_seconds: float = RTC_MINUTES * 60
+    pending_operations: float = 10_000
+    pending_bytes: float = 10 * 1024**3
+    evaluation_periods: int = 3
+
+
+class ReplicationAlarms(Construct):
+    """Four alarms per replication rule — failures, latency, pending operations, pending bytes — to a topic.
+
+    Args:
+        scope: parent construct, in the source bucket's Region.
+        id: construct id.
+        source_bucket_name: the source bucket.
+        destinations: the rules' destinations (rule ids ``to-{region}``).
+        thresholds: when to alarm. Default: ``AlarmThresholds()``.
+        topic: where alarms go. Default: a new topic encrypted with the AWS managed SNS key and TLS-only.
+        alarm_email: subscribe this address to a created topic. Default: no subscription.
+
+    Attributes:
+        topic, alarms (``{rule_id: [alarm, ...]}``).
+
+    Example:
+        ReplicationAlarms(stack, "Alarms", source_bucket_name="media-us-east-1",
+                          destinations=[ReplicationDestination(region="eu-west-1", bucket_name="media-eu-west-1")])
+    """
+
+    def __init__(self, scope: Construct, id: str, *, source_bucket_name: str,
+                 destinations: Sequence[ReplicationDestination], thresholds: AlarmThresholds = AlarmThresholds(),
+                 topic: sns.ITopic | None = None, alarm_email: str | None = None) -> None:
+        super().__init__(scope, id)
+        problems = Problems("ReplicationAlarms", id)
+        if topic is not None and alarm_email:
+            problems.add("alarm_email", alarm_email,
+                         "subscribe your own topic yourself, or let the construct create one")
+        if thresholds.evaluation_periods < 1:
+            problems.add("thresholds.evaluation_periods", thresholds.evaluation_periods, "must be at least 1")
+        problems.raise_if_any()
+        region = Stack.of(self).region
+        self.topic: sns.ITopic = topic or sns.Topic(
+            self, "Topic", display_name=f"MRAP replication alarms ({source_bucket_name})", enforce_ssl=True,
+            master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
+        )
+        if alarm_email and isinstance(self.topic, sns.Topic):
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        action = cw_actions.SnsAction(self.topic)
+        self.alarms: dict[str, list[cw.Alarm]] = {}
+        for dest in sorted(destinations, key=lambda d: d.region):
+            rule_id = f"to-{dest.region}"
+            metrics = replication_metrics(source_bucket=source_bucket_name, destination_bucket=dest.bucket_name,
+                                          rule_id=rule_id, source_region=region)
+            specs = [
+                ("Failed", metrics.failed_operations, thresholds.failed_operations, 1,
+                 f"S3 replication {source_bucket_name} -> {dest.bucket_name} has failed operations"),
+                ("Latency", metrics.latency, thresholds.latency_seconds, thresholds.evaluation_periods,
+                 f"Replication to {dest.region} is slower than {thresholds.latency_seconds:.0f} s"),
+                ("PendingOperations", metrics.pending_operations, thresholds.pending_operations,
+                 thresholds.evaluation_periods, f"Replication backlog to {dest.region} (operations)"),
+                ("PendingBytes", metrics.pending_bytes, thresholds.pending_bytes, thresholds.evaluation_periods,
+                 f"Replication backlog to {dest.region} (bytes)"),
+            ]
+            self.alarms[rule_id] = []
+            for name, metric, threshold, periods, description in specs:
+                alarm = cw.Alarm(
+                    self, f"{name}{dest.region.replace('-', '')}",
+                    metric=metric, threshold=threshold, evaluation_periods=periods, datapoints_to_alarm=periods,
+                    comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    treat_missing_data=cw.TreatMissingData.NOT_BREACHING, alarm_description=description,
+                )
+                alarm.add_alarm_action(action)
+                alarm.add_ok_action(action)
+                self.alarms[rule_id].append(alarm)

@@ -1,0 +1,151 @@
+"""Monitoring: metric factories, one alarm set per rule, the dashboard, log buckets and the data-events trail."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match, Template
+
+from mrap_constructs import ReplicationDestination
+from mrap_constructs.monitoring import AlarmThresholds, ReplicationAlarms, replication_metrics, request_metrics
+from tests.conftest import ACCOUNT, new_stack, regions
+from tests.unit.test_app import SCENARIOS
+
+
+def test_replication_metrics_have_rule_dimensions_and_source_region():
+    m = replication_metrics(source_bucket="src", destination_bucket="dst", rule_id="to-eu-west-1",
+                            source_region="us-east-1")
+    for metric, name, statistic in [(m.latency, "ReplicationLatency", "Maximum"),
+                                    (m.pending_operations, "OperationsPendingReplication", "Maximum"),
+                                    (m.pending_bytes, "BytesPendingReplication", "Maximum"),
+                                    (m.failed_operations, "OperationsFailedReplication", "Sum")]:
+        assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/S3", name, statistic)
+        assert metric.dimensions == {"SourceBucket": "src", "DestinationBucket": "dst", "RuleId": "to-eu-west-1"}
+        assert metric.region == "us-east-1"
+
+
+def test_request_metrics_use_the_bucket_filter_and_region():
+    metrics = request_metrics(bucket="b", region="eu-west-1")
+    assert set(metrics) == {"4xxErrors", "5xxErrors", "FirstByteLatency"}
+    assert all(m.dimensions == {"BucketName": "b", "FilterId": "EntireBucket"} and m.region == "eu-west-1"
+               for m in metrics.values())
+
+
+def _alarms(template: dict) -> list[dict]:
+    return [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+
+
+@pytest.mark.parametrize(("scenario", "n"), [("mesh-2", 2), ("oneway-3", 3), ("mesh-17", 17)])
+def test_one_alarm_set_per_replication_rule(synth, scenario, n):
+    app = synth(SCENARIOS[scenario])
+    name = app.deployment.config.name
+    total_rules = 0
+    for source in regions(n):
+        template = app.template_json(f"{name}-replication-{source}")
+        rules = {json.dumps(d) for a in _alarms(template) for d in a["Dimensions"] if d["Name"] == "RuleId"}
+        alarms = _alarms(template)
+        assert len(alarms) == 4 * len(rules)
+        total_rules += len(rules)
+        for alarm in alarms:
+            dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+            assert dims["SourceBucket"] == f"{name}-{ACCOUNT}-{source}"
+            assert dims["DestinationBucket"] == f"{name}-{ACCOUNT}-{dims['RuleId'].removeprefix('to-')}"
+            assert alarm["AlarmActions"] and alarm["OKActions"]
+    expected = n * (n - 1) if app.deployment.config.replication.mode == "full-mesh" else n - 1
+    assert total_rules == expected
+
+
+def test_alarm_thresholds_and_topic_defaults():
+    stack = new_stack()
+    alarms = ReplicationAlarms(stack, "Alarms", source_bucket_name="src",
+                               destinations=[ReplicationDestination(region="eu-west-1", bucket_name="dst")],
+                               thresholds=AlarmThresholds(latency_seconds=600), alarm_email="ops@example.com")
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "OperationsFailedReplication", "Threshold": 0, "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching"})
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ReplicationLatency", "Threshold": 600, "EvaluationPeriods": 3, "Statistic": "Maximum"})
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})
+    assert len(alarms.alarms["to-eu-west-1"]) == 4
+
+
+def test_alarms_to_a_given_topic_and_email_conflict():
+    stack = new_stack()
+    topic = sns.Topic(stack, "Mine")
+    ReplicationAlarms(stack, "A", source_bucket_name="src", topic=topic,
+                      destinations=[ReplicationDestination(region="eu-west-1", bucket_name="dst")])
+    Template.from_stack(stack).resource_count_is("AWS::SNS::Topic", 1)
+    with pytest.raises(ValueError, match=r"alarm_email='x@y.z': subscribe your own topic yourself"):
+        ReplicationAlarms(stack, "B", source_bucket_name="src", topic=topic, alarm_email="x@y.z",
+                          destinations=[ReplicationDestination(region="eu-west-1", bucket_name="dst")])
+
+
+def test_dashboard_shows_every_region_and_the_alias(synth):
+    app = synth(SCENARIOS["mesh-17"])
+    template = app.template_json("mesh-all-access-point")
+    dashboard = next(r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard")
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for region in regions(17):
+        assert f'\\"region\\":\\"{region}\\"' in body, region
+        assert f"Replication latency from {region}" in body
+    assert "Alias" in body and "Fn::GetAtt" in body and "accesspoint.s3-global.amazonaws.com" in body
+
+
+def test_dashboard_alarms_and_logs_can_be_switched_off(synth):
+    app = synth({**SCENARIOS["mesh-2"], "name": "quiet",
+                 "monitoring": {"dashboard": False, "alarms": False, "access_logs": False}})
+    for name in app.stack_names:
+        kinds = {r["Type"] for r in app.template_json(name)["Resources"].values()}
+        assert not kinds & {"AWS::CloudWatch::Dashboard", "AWS::CloudWatch::Alarm", "AWS::SNS::Topic"}, name
+    buckets = [r for r in app.template_json("quiet-bucket-us-east-1")["Resources"].values()
+               if r["Type"] == "AWS::S3::Bucket"]
+    assert len(buckets) == 1 and "LoggingConfiguration" not in buckets[0]["Properties"]
+
+
+def test_every_bucket_logs_to_a_log_bucket_that_does_not_log_to_itself(default_app):
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-2"]:
+        resources = default_app.template_json(f"mrap-demo-bucket-{region}")["Resources"]
+        buckets = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
+        data = next(p for p in buckets.values() if "LoggingConfiguration" in p)
+        log_id = data["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+        assert "LoggingConfiguration" not in buckets[log_id]
+        assert buckets[log_id]["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+MONITORED = {"name": "monitored", "regions": regions(2), "account": ACCOUNT, "failover": {"active": ["us-east-1"]},
+             "monitoring": {"alarm_email": "ops@example.com", "cloudtrail": True, "request_metrics": True}}
+
+
+def test_trail_logs_data_events_of_every_bucket_encrypted_and_validated(synth):
+    app = synth(MONITORED)
+    template = app.template("monitored-access-point")
+    template.has_resource_properties("AWS::CloudTrail::Trail", {
+        "IsMultiRegionTrail": True, "EnableLogFileValidation": True, "KMSKeyId": Match.any_value(),
+        "CloudWatchLogsLogGroupArn": Match.any_value(),
+        "EventSelectors": [Match.object_like(
+            {"DataResources": [{"Type": "AWS::S3::Object", "Values": Match.any_value()}]})],
+    })
+    selectors = json.dumps(template.find_resources("AWS::CloudTrail::Trail"))
+    assert f"monitored-{ACCOUNT}-us-east-1" in selectors and f"monitored-{ACCOUNT}-eu-west-1" in selectors
+
+
+def test_request_metrics_and_routes_on_the_dashboard(synth):
+    app = synth(MONITORED)
+    app.template("monitored-bucket-eu-west-1").has_resource_properties(
+        "AWS::S3::Bucket", {"MetricsConfigurations": [{"Id": "EntireBucket"}]})
+    body = json.dumps(app.template("monitored-access-point").find_resources("AWS::CloudWatch::Dashboard"))
+    assert "4xxErrors" in body and "FirstByteLatency" in body
+    assert "eu-west-1 passive" in body and "us-east-1 active" in body
+
+
+def test_monitored_app_is_lint_clean_and_least_privilege(synth):
+    from tests.unit.test_cfn_lint import _lint_app
+    from tests.unit.test_least_privilege import audit
+
+    app = synth(MONITORED)
+    assert _lint_app(app) == []
+    assert [p for n in app.stack_names for p in audit(app.template_json(n))] == []
