@@ -50,6 +50,8 @@ def test_cdk_cli_synth_with_a_one_region_config_file(tmp_path):
     result = subprocess.run([str(CDK), "synth", "--quiet", "--no-notices", "-c", f"config={config}", "-o", str(out)],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "one.lock.json").read_text())["create_only"]["Name"] == "solo"
+    assert f"note: created {tmp_path / 'one.lock.json'}" in result.stderr
     names = sorted(p.name for p in out.glob("*.template.json"))
     assert names == ["solo-access-point.template.json", "solo-bucket-eu-west-1.template.json",
                      "solo-replication-eu-west-1.template.json"]
