@@ -283,6 +283,49 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         self._policy_document.add_statements(statement)
         return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self.policy)
 
+    # --- policy helpers (the AWS documentation's examples, as methods) ---------------------------------------------
+
+    def allow_principals(self, principals: Sequence[iam.IPrincipal], *, actions: Sequence[str] | None = None,
+                         key_pattern: str = "*") -> iam.AddToResourcePolicyResult:
+        """Allow ``principals`` to use the MRAP for ``actions`` on objects matching ``key_pattern``.
+
+        Args:
+            principals: e.g. ``[iam.AccountPrincipal("111122223333")]`` or role ARNs of another account.
+            actions: Default: read, list, write and delete object actions.
+            key_pattern: Default: ``"*"``.
+        """
+        return self.add_to_resource_policy(iam.PolicyStatement(
+            principals=list(principals),
+            actions=list(actions or _perms.DELEGATED_BUCKET_ACTIONS),
+            resources=[self.arn, self.object_arn(key_pattern)],
+        ))
+
+    def restrict_to_vpc_endpoints(self, endpoint_ids: Sequence[str]) -> iam.AddToResourcePolicyResult:
+        """Deny every request that does not come through one of ``endpoint_ids`` (``aws:SourceVpce``)."""
+        problems = Problems("MultiRegionAccessPoint.restrict_to_vpc_endpoints", self.node.id)
+        if not endpoint_ids:
+            problems.add("endpoint_ids", list(endpoint_ids), "give at least one VPC endpoint id")
+        problems.raise_if_any()
+        return self.add_to_resource_policy(iam.PolicyStatement(
+            sid="OnlyThroughVpcEndpoints",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:*"],
+            resources=[self.arn, self.object_arn("*")],
+            conditions={"StringNotEquals": {"aws:SourceVpce": list(endpoint_ids)}},
+        ))
+
+    def deny_insecure_transport(self) -> iam.AddToResourcePolicyResult:
+        """Deny requests without TLS (``aws:SecureTransport`` false)."""
+        return self.add_to_resource_policy(iam.PolicyStatement(
+            sid="DenyInsecureTransport",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:*"],
+            resources=[self.arn, self.object_arn("*")],
+            conditions={"Bool": {"aws:SecureTransport": "false"}},
+        ))
+
     def _validate(self, id: str, name: str, buckets: Mapping[str, s3.IBucket | str],
                   bucket_accounts: Mapping[str, str]) -> None:
         problems = Problems("MultiRegionAccessPoint", id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from collections.abc import Sequence
+
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -40,6 +42,10 @@ class MrapBucket(Construct):
             Default: ``RemovalPolicy.RETAIN``. ``DESTROY`` also empties the bucket first
             (``auto_delete_objects``), so choose it only for data you can lose.
         noncurrent_version_expiration: expire noncurrent versions after this long. Default: keep them.
+        replication_source_roles: ARNs of replication roles in other accounts that may write replicas here
+            (cross-account replication; their replicas are handed to this bucket's owner). Default: none.
+        existing_bucket: use this bucket instead of creating one (no other bucket setting may be given; its
+            versioning cannot be verified at synth, so a warning says what it must have). Default: create one.
         request_metrics: publish CloudWatch request metrics (4xx/5xx, latency) for the whole bucket, filter id
             ``EntireBucket``. Billed per metric. Default: False.
 
@@ -65,8 +71,18 @@ class MrapBucket(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         noncurrent_version_expiration: Duration | None = None,
         request_metrics: bool = False,
+        replication_source_roles: Sequence[str] = (),
+        existing_bucket: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
+        if existing_bucket is not None:
+            self._use_existing(id, existing_bucket, bucket_name=bucket_name, encryption=encryption,
+                               encryption_key=encryption_key, server_access_logs_bucket=server_access_logs_bucket,
+                               noncurrent_version_expiration=noncurrent_version_expiration,
+                               request_metrics=request_metrics or None,
+                               replication_source_roles=list(replication_source_roles) or None,
+                               access_point_account=access_point_account)
+            return
         if encryption is None:
             encryption = s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED
         problems = Problems("MrapBucket", id)
@@ -117,7 +133,47 @@ class MrapBucket(Construct):
                 else None
             ),
         )
+        self.existing = False
         self._delegate_to_access_points(self.access_point_account)
+        if replication_source_roles:
+            self._admit_replication_roles(list(replication_source_roles))
+
+    def _use_existing(self, id: str, bucket: s3.IBucket, **creation_props: object) -> None:
+        given = sorted(name for name, value in creation_props.items() if value is not None)
+        problems = Problems("MrapBucket", id)
+        if given:
+            problems.add("existing_bucket", bucket.node.path,
+                         f"an existing bucket is used as it is; drop the bucket settings {given} (or drop "
+                         "existing_bucket to create one)")
+        problems.raise_if_any()
+        stack = Stack.of(self)
+        self.bucket = bucket
+        self.existing = True
+        self.region = stack.region
+        self.access_point_account = stack.account
+        self.encryption_key = bucket.encryption_key
+        Annotations.of(self).add_warning_v2(
+            "mrap:ExistingBucketUnverified",
+            f"Existing bucket {bucket.bucket_name}: its versioning and policy cannot be verified at synth. It must "
+            "have versioning enabled (replication needs it), block public access, and a bucket policy that "
+            "delegates to access points of the MRAP account (s3:DataAccessPointAccount); a replication "
+            "configuration already on it is replaced.",
+        )
+
+    def _admit_replication_roles(self, role_arns: list[str]) -> None:
+        # Cross-account replication: the destination owner must let the source account's replication roles in.
+        self.bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid="AdmitReplicationFromOtherAccounts",
+            principals=[iam.ArnPrincipal(arn) for arn in role_arns],
+            actions=list(_perms.REPLICATION_DESTINATION_ACTIONS + _perms.REPLICATION_OWNER_OVERRIDE_ACTIONS),
+            resources=[self.bucket.arn_for_objects("*")],
+        ))
+        self.bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid="AdmitReplicationVersioningCheck",
+            principals=[iam.ArnPrincipal(arn) for arn in role_arns],
+            actions=["s3:GetBucketVersioning"],
+            resources=[self.bucket.bucket_arn],
+        ))
 
     def _delegate_to_access_points(self, account: str) -> None:
         # AWS's recommended delegation: the bucket trusts the access points of one account, and their own

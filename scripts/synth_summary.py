@@ -36,7 +36,8 @@ def summarize(out: Path) -> str:
     findings = 0
     if report.exists():
         for plugin in json.loads(report.read_text()).get("pluginReports", []):
-            findings += len(plugin.get("violations", []))
+            if plugin.get("pluginName") != "Construct Annotations":  # warnings, printed by the CLI already
+                findings += len(plugin.get("violations", []))
     lines += [
         "",
         f"Stacks: {len(stacks)} in {max(depth.values(), default=0)} deploy waves; "

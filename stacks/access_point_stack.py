@@ -27,6 +27,7 @@ class AccessPointStack(Stack):
         env: Environment,
         mrap_name: str,
         bucket_names: Mapping[str, str],
+        bucket_accounts: Mapping[str, str] | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         failover_active: Sequence[str] | None = None,
         failover_passive: Sequence[str] | None = None,
@@ -38,7 +39,8 @@ class AccessPointStack(Stack):
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
         self.access_point = MultiRegionAccessPoint(
-            self, "AccessPoint", name=mrap_name, buckets=bucket_names, removal_policy=removal_policy
+            self, "AccessPoint", name=mrap_name, buckets=bucket_names, bucket_accounts=bucket_accounts,
+            removal_policy=removal_policy
         )
         self.access_point.add_to_resource_policy(
             iam.PolicyStatement(

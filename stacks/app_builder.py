@@ -25,6 +25,7 @@ from mrap_constructs.monitoring import AlarmThresholds
 from stacks.access_point_stack import AccessPointStack
 from stacks.bucket_stack import RegionalBucketStack
 from stacks.config import MrapConfig, default_account
+from stacks.endpoint_stack import PrivateLinkStack
 from stacks.replication_stack import ReplicationStack
 
 
@@ -36,6 +37,7 @@ class MrapDeployment:
     bucket_stacks: dict[str, RegionalBucketStack] = field(default_factory=dict)
     replication_stacks: dict[str, ReplicationStack] = field(default_factory=dict)
     access_point_stack: AccessPointStack | None = None
+    endpoint_stacks: dict[str, PrivateLinkStack] = field(default_factory=dict)
 
     @property
     def access_point(self) -> MultiRegionAccessPoint:
@@ -54,7 +56,10 @@ class MrapDeployment:
         second: list[Stack] = [*self.replication_stacks.values()]
         if self.access_point_stack:
             second.append(self.access_point_stack)
-        return [list(self.bucket_stacks.values()), second]
+        waves = [list(self.bucket_stacks.values()), second]
+        if self.endpoint_stacks:
+            waves.append(list(self.endpoint_stacks.values()))
+        return waves
 
 
 def kms_alias_name(config: MrapConfig) -> str:
@@ -82,15 +87,25 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
     prefix = config.effective_bucket_prefix
     removal = RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
     kms = config.encryption == "sse-kms"
-    names = {region: bucket_name(prefix, region, account) for region in config.regions}
+    owner = {region: config.bucket_accounts.get(region, account) for region in config.regions}
+    names = {region: config.existing_buckets.get(region) or bucket_name(prefix, region, owner[region])
+             for region in config.regions}
     deployment = MrapDeployment(config=config)
     stack_prefix = stack_name_prefix(config)
+    cross_account = bool(config.bucket_accounts)
+    role_names = {region: f"{prefix}-replication-{region}" for region in config.regions} if cross_account else {}
+    plan = replication_plan(config.regions, config.replication_mode, config.replication.source_region)
 
     for region in config.regions:
+        if region in config.existing_buckets:
+            continue  # the user's bucket: nothing to create (the replication stack warns what it must have)
+        sources_elsewhere = [src for src, dsts in plan.items() if region in dsts and owner[src] != owner[region]]
         deployment.bucket_stacks[region] = RegionalBucketStack(
             app,
             f"{stack_prefix}-bucket-{region}",
-            env=Environment(account=account, region=region),
+            env=Environment(account=owner[region], region=region),
+            access_point_account=account if owner[region] != account else None,
+            replication_source_roles=[f"arn:aws:iam::{owner[src]}:role/{role_names[src]}" for src in sources_elsewhere],
             bucket_name=names[region],
             kms_alias=kms_alias_name(config) if kms else None,
             access_logs=config.monitoring.access_logs,
@@ -109,7 +124,6 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         prefix=config.replication.prefix,
         tags=dict(config.replication.tags),
     )
-    plan = replication_plan(config.regions, config.replication_mode, config.replication.source_region)
     thresholds = AlarmThresholds(**config.monitoring.thresholds.model_dump()) if config.monitoring.alarms else None
     replication: dict[str, tuple[str, list[ReplicationDestination]]] = {}
     # Every Region gets a replication stack, even with nothing to replicate: its custom resource then removes
@@ -119,6 +133,7 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
             ReplicationDestination(
                 region=dst,
                 bucket_name=names[dst],
+                account=owner[dst] if cross_account else None,
                 replica_kms_key_arn=_kms_alias_arn(config, dst, account) if config.replication_kms else None,
             )
             for dst in plan.get(source, [])
@@ -127,8 +142,10 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         stack = ReplicationStack(
             app,
             f"{stack_prefix}-replication-{source}",
-            env=Environment(account=account, region=source),
+            env=Environment(account=owner[source], region=source),
             source_bucket_name=names[source],
+            role_name=role_names.get(source),
+            existing_bucket=source in config.existing_buckets,
             destinations=destinations,
             options=options,
             source_kms_key_arn=_kms_alias_arn(config, source, account) if config.replication_kms else None,
@@ -145,6 +162,7 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         env=Environment(account=account, region=config.home_region),
         mrap_name=config.name,
         bucket_names=names,
+        bucket_accounts={r: a for r, a in config.bucket_accounts.items() if a != account},
         removal_policy=removal,
         failover_active=config.failover.active if config.failover else None,
         failover_passive=config.failover.passive if config.failover else None,
@@ -155,6 +173,19 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         description=f"MRAP {config.name}: the Multi-Region Access Point and its policy (wave 2)",
     )
     _depends_on_all(deployment.access_point_stack, buckets)
+
+    if config.privatelink:
+        # Wave 3: the endpoint policy names the MRAP by its alias, which exists once wave 2 is done.
+        for region in config.privatelink.regions:
+            stack = PrivateLinkStack(
+                app, f"{stack_prefix}-privatelink-{region}", env=Environment(account=account, region=region),
+                mrap_name=config.name, bucket_names=[names[r] for r in config.regions],
+                vpc_cidr=config.privatelink.vpc_cidr,
+                availability_zones=config.privatelink.availability_zones.get(region),
+                description=f"MRAP {config.name}: VPC and PrivateLink endpoint in {region} (wave 3)",
+            )
+            stack.add_stack_dependency(deployment.access_point_stack, "the endpoint policy names the MRAP's alias")
+            deployment.endpoint_stacks[region] = stack
 
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), HIPAASecurityChecks(app))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -20,6 +22,8 @@ class RegionalBucketStack(Stack):
         kms_alias: create a KMS key with this alias (SSE-KMS). Default: None (SSE-S3).
         access_logs: create a log bucket and send S3 server access logs to it. Default: True.
         request_metrics: CloudWatch request metrics on the bucket. Default: False.
+        access_point_account: the MRAP's account when it is not this stack's (cross-account). Default: this one.
+        replication_source_roles: replication roles of other accounts allowed to write replicas. Default: none.
         removal_policy: for the buckets and the key. Default: RETAIN.
     """
 
@@ -33,6 +37,8 @@ class RegionalBucketStack(Stack):
         kms_alias: str | None = None,
         access_logs: bool = True,
         request_metrics: bool = False,
+        access_point_account: str | None = None,
+        replication_source_roles: Sequence[str] = (),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         description: str | None = None,
     ) -> None:
@@ -52,6 +58,8 @@ class RegionalBucketStack(Stack):
             server_access_logs_bucket=self.log_bucket,
             removal_policy=removal_policy,
             request_metrics=request_metrics,
+            access_point_account=access_point_account,
+            replication_source_roles=replication_source_roles,
         )
         acknowledge_compliance(self.mrap_bucket, "S3BucketReplicationEnabled",
                                "Replication is applied by the replication stacks (wave 2) once every bucket "

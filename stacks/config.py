@@ -6,6 +6,7 @@ The key names are public API. Add keys freely; never rename one silently.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import os
 import re
@@ -87,6 +88,49 @@ class MonitoringConfig(_Model):
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
 
 
+class PrivateLinkConfig(_Model):
+    """``privatelink``: a minimal VPC with the MRAP interface endpoint in each listed Region."""
+
+    regions: list[str] = Field(min_length=1)
+    vpc_cidr: str = "10.20.0.0/16"
+    restrict_to_endpoints: bool = False
+    availability_zones: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _zones(self) -> PrivateLinkConfig:
+        if self.restrict_to_endpoints:
+            raise ValueError("restrict_to_endpoints=true is not available in the app yet (the MRAP policy would need "
+                             "the endpoint ids of a later deploy wave); in your own app use "
+                             "MultiRegionAccessPoint.restrict_to_vpc_endpoints(endpoint_ids)")
+        for region, zones in self.availability_zones.items():
+            if region not in self.regions:
+                raise ValueError(f"availability_zones[{region!r}]: {region} is not in privatelink.regions")
+            if len(zones) != 2 or any(not z.startswith(region) for z in zones):
+                raise ValueError(f"availability_zones[{region!r}]={zones}: give two AZs of {region}")
+        return self
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        unknown = [r for r in value if r not in SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"{unknown} are not AWS Regions with MRAP support{suggest_region(unknown[0])}")
+        if len(set(value)) != len(value):
+            raise ValueError("list each Region once")
+        return value
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value)
+        except ValueError:
+            raise ValueError("must be an IPv4 CIDR such as '10.20.0.0/16' (IPv6 is not supported by MRAPs)") from None
+        if not 16 <= network.prefixlen <= 22:
+            raise ValueError("use a /16 to /22 network: the VPC gets two /24 subnets")
+        return value
+
+
 class FailoverConfig(_Model):
     """``failover``: the routing dials. Absent: every Region is active."""
 
@@ -120,6 +164,9 @@ class MrapConfig(_Model):
     replication: ReplicationConfig = Field(default_factory=ReplicationConfig)
     failover: FailoverConfig | None = None
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    privatelink: PrivateLinkConfig | None = None
+    bucket_accounts: dict[str, str] = Field(default_factory=dict)
+    existing_buckets: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -178,6 +225,25 @@ class MrapConfig(_Model):
         if self.monitoring.alarms and not self.replication.metrics and self.replication.mode != "none":
             problems.append("monitoring.alarms=true needs replication.metrics=true (the alarms watch replication "
                             "metrics); turn metrics on or alarms off")
+        for key in ("bucket_accounts", "existing_buckets"):
+            for region in getattr(self, key):
+                if region not in self.regions:
+                    problems.append(f"{key}[{region!r}]: {region} is not one of regions {self.regions}")
+        for region, owner in self.bucket_accounts.items():
+            if why := account_problem(owner):
+                problems.append(f"bucket_accounts[{region!r}]={owner!r}: {why}")
+        if self.bucket_accounts and self.account is None:
+            problems.append("bucket_accounts: needs 'account' (the MRAP's account), which the other accounts' "
+                            "bucket policies name")
+        if self.bucket_accounts and self.encryption == "sse-kms":
+            problems.append("bucket_accounts with encryption='sse-kms' is not supported: the keys' policies would "
+                            "have to admit other accounts' replication roles; use sse-s3 across accounts")
+        for region in sorted(set(self.bucket_accounts) & set(self.existing_buckets)):
+            problems.append(f"existing_buckets[{region!r}] and bucket_accounts[{region!r}]: an existing bucket is "
+                            "used as it is; give one or the other")
+        for region, name in self.existing_buckets.items():
+            if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name):
+                problems.append(f"existing_buckets[{region!r}]={name!r}: not a valid S3 bucket name")
         if self.replication.kms and self.encryption != "sse-kms":
             problems.append("replication.kms=true: needs encryption='sse-kms' (the buckets have no KMS keys)")
         if problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import Annotations, CfnOutput, Environment, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -25,6 +25,8 @@ class ReplicationStack(Stack):
         destinations: Sequence[ReplicationDestination],
         options: ReplicationOptions,
         source_kms_key_arn: str | None = None,
+        role_name: str | None = None,
+        existing_bucket: bool = False,
         alarms: AlarmThresholds | None = None,
         alarm_email: str | None = None,
         description: str | None = None,
@@ -38,7 +40,15 @@ class ReplicationStack(Stack):
             destinations=destinations,
             options=options,
             source_kms_key_arn=source_kms_key_arn,
+            role_name=role_name,
         )
+        if existing_bucket:
+            Annotations.of(self).add_warning_v2(
+                "mrap:ExistingBucketUnverified",
+                f"{source_bucket_name} is an existing bucket: versioning must be enabled, public access blocked, and "
+                "its policy must delegate to access points of the MRAP account (s3:DataAccessPointAccount); its "
+                "replication configuration is replaced by this stack.",
+            )
         self.alarms: ReplicationAlarms | None = None
         if alarms is not None and destinations:
             self.alarms = ReplicationAlarms(self, "Alarms", source_bucket_name=source_bucket_name,

@@ -1,0 +1,82 @@
+"""Wave 3 (with PrivateLink only): a minimal VPC and the MRAP interface endpoint in one Region."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, Token
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from mrap_constructs import MultiRegionAccessPoint
+from mrap_constructs._nag import acknowledge, acknowledge_compliance
+from mrap_constructs._sdk_call import sdk_call_resource
+from mrap_constructs.endpoint import MultiRegionAccessPointEndpoint
+from mrap_constructs.regions import CONTROL_PLANE_REGION
+
+
+class PrivateLinkStack(Stack):
+    """A VPC with private isolated subnets in 2 AZs (no NAT, no internet gateway, flow logs on) and the MRAP's
+    interface endpoint. The MRAP's alias is read at deploy time (``GetMultiRegionAccessPoint`` in us-west-2), so the
+    endpoint policy names the exact MRAP ARN without a cross-Region reference."""
+
+    def __init__(self, scope: Construct, id: str, *, env: Environment, mrap_name: str, bucket_names: Sequence[str],
+                 vpc_cidr: str, availability_zones: Sequence[str] | None = None,
+                 description: str | None = None) -> None:
+        super().__init__(scope, id, env=env, description=description)
+        if availability_zones and not Token.is_unresolved(self.account):
+            # What `cdk.context.json` would hold after a lookup: given AZs need no credentials at synth.
+            self.node.set_context(f"availability-zones:account={self.account}:region={self.region}",
+                                  list(availability_zones))
+        flow_logs = logs.LogGroup(self, "FlowLogs", retention=logs.RetentionDays.ONE_YEAR,
+                                  removal_policy=RemovalPolicy.DESTROY)
+        acknowledge_compliance(flow_logs, "CloudWatchLogGroupEncrypted",
+                               "VPC flow logs hold connection metadata of an endpoint-only VPC, no object data.")
+        self.vpc = ec2.Vpc(
+            self, "Vpc", ip_addresses=ec2.IpAddresses.cidr(vpc_cidr), nat_gateways=0,
+            # Given AZs avoid a context lookup (which needs credentials when the account is known).
+            **({"availability_zones": list(availability_zones)} if availability_zones else {"max_azs": 2}),
+            subnet_configuration=[ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
+                                                          cidr_mask=24)],
+            flow_logs={"FlowLogs": ec2.FlowLogOptions(
+                destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))},
+        )
+        flow_log_role = self.vpc.node.find_child("FlowLogs").node.find_child("IAMRole")
+        # Confused-deputy protection: the flow-logs service may assume the role only for this account.
+        flow_log_role.node.default_child.add_property_override(
+            "AssumeRolePolicyDocument.Statement.0.Condition", {"StringEquals": {"aws:SourceAccount": self.account}})
+        acknowledge_compliance(
+            flow_log_role.node.find_child("DefaultPolicy"),
+            "IAMNoInlinePolicy", "aws-cdk-lib's flow-log role: only writes to this VPC's flow-log group.")
+        lookup = sdk_call_resource(
+            self, "MrapAlias", resource_type="Custom::MrapAliasLookup",
+            on_update=cr.AwsSdkCall(
+                service="S3Control", action="GetMultiRegionAccessPoint", region=CONTROL_PLANE_REGION,
+                parameters={"AccountId": self.account, "Name": mrap_name},
+                physical_resource_id=cr.PhysicalResourceId.of(f"{mrap_name}-alias"),
+                output_paths=["AccessPoint.Alias"],
+            ),
+            on_delete=None,
+            statements=[iam.PolicyStatement(
+                actions=["s3:GetMultiRegionAccessPoint"],
+                resources=[f"arn:aws:s3::{self.account}:accesspoint/*"])],
+        )
+        acknowledge(lookup.node.scope.node.find_child("SdkCallProvider").node.find_child("Policy"),
+                    f"AwsSolutions-IAM5[Resource::arn:aws:s3::{_nag_account(self)}:accesspoint/*]",
+                    "Reads the alias of the MRAP by name; the alias (and so the exact ARN) is what it looks up.")
+        access_point = MultiRegionAccessPoint.from_alias(
+            self, "AccessPoint", alias=lookup.get_response_field("AccessPoint.Alias"), name=mrap_name)
+        self.endpoint = MultiRegionAccessPointEndpoint(
+            self, "Endpoint", vpc=self.vpc, access_point=access_point, bucket_names=bucket_names,
+            allowed_peers=[ec2.Peer.ipv4(vpc_cidr)])  # the literal CIDR, so scanners can read the rule
+        CfnOutput(self, "VpcId", value=self.vpc.vpc_id)
+        CfnOutput(self, "EndpointId", value=self.endpoint.endpoint_id)
+
+
+def _nag_account(stack: Stack) -> str:
+    from mrap_constructs.replication import nag_rendering
+
+    return nag_rendering(stack.account)

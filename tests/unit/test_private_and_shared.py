@@ -1,0 +1,203 @@
+"""PrivateLink endpoints, cross-account buckets, existing buckets and the MRAP policy helpers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match, Template
+
+from mrap_constructs import MrapBucket, MultiRegionAccessPoint
+from mrap_constructs.endpoint import SERVICE_NAME, MultiRegionAccessPointEndpoint
+from stacks.config import ConfigError, parse_config
+from tests.conftest import ACCOUNT, new_stack
+from tests.unit.test_cfn_lint import _lint_app
+from tests.unit.test_least_privilege import audit
+
+BUCKETS = ["media-us-east-1", "media-eu-west-1"]
+
+
+@pytest.fixture(scope="module")
+def endpoint_stack():
+    stack = new_stack("us-east-1", account="111111111111")
+    vpc = ec2.Vpc(stack, "Vpc", ip_addresses=ec2.IpAddresses.cidr("10.1.0.0/16"), max_azs=2, nat_gateways=0,
+                  subnet_configuration=[ec2.SubnetConfiguration(name="p", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
+    mrap = MultiRegionAccessPoint.from_alias(stack, "Mrap", alias="mfzwi23gnjvgw.mrap")
+    endpoint = MultiRegionAccessPointEndpoint(stack, "Endpoint", vpc=vpc, access_point=mrap, bucket_names=BUCKETS)
+    return stack, endpoint, Template.from_stack(stack)
+
+
+def test_endpoint_service_private_dns_and_subnets(endpoint_stack):
+    _, _, template = endpoint_stack
+    template.has_resource_properties("AWS::EC2::VPCEndpoint", {
+        "ServiceName": SERVICE_NAME, "VpcEndpointType": "Interface", "PrivateDnsEnabled": True,
+        "SubnetIds": Match.any_value()})
+    assert SERVICE_NAME == "com.amazonaws.s3-global.accesspoint"
+
+
+def test_security_group_admits_only_https_from_the_vpc(endpoint_stack):
+    _, _, template = endpoint_stack
+    group = next(g["Properties"] for g in template.find_resources("AWS::EC2::SecurityGroup").values()
+                 if "MRAP endpoint" in g["Properties"]["GroupDescription"])
+    ingress = group["SecurityGroupIngress"]
+    assert len(ingress) == 1 and ingress[0]["FromPort"] == 443 and ingress[0]["ToPort"] == 443
+    assert ingress[0]["CidrIp"] == {"Fn::GetAtt": [Match.string_like_regexp("Vpc"), "CidrBlock"]} or \
+        "CidrBlock" in json.dumps(ingress[0]["CidrIp"])
+    assert group["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"  # CDK's "no egress" marker
+
+
+def test_endpoint_policy_allows_exactly_the_mrap_and_its_buckets(endpoint_stack):
+    _, _, template = endpoint_stack
+    endpoint = next(iter(template.find_resources("AWS::EC2::VPCEndpoint").values()))["Properties"]
+    (statement,) = endpoint["PolicyDocument"]["Statement"]
+    assert sorted(statement["Resource"]) == sorted([
+        "arn:aws:s3::111111111111:accesspoint/mfzwi23gnjvgw.mrap",
+        "arn:aws:s3::111111111111:accesspoint/mfzwi23gnjvgw.mrap/object/*",
+        "arn:aws:s3:::media-us-east-1", "arn:aws:s3:::media-eu-west-1",
+        "arn:aws:s3:::media-us-east-1/*", "arn:aws:s3:::media-eu-west-1/*"])
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": ["111111111111"]}}
+    assert "s3:*" not in statement["Action"] and "s3:GetObject" in statement["Action"]
+
+
+def test_endpoint_fails_without_buckets_or_with_bad_account():
+    stack = new_stack()
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0,
+                  subnet_configuration=[ec2.SubnetConfiguration(name="p", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
+    mrap = MultiRegionAccessPoint.from_alias(stack, "Mrap", alias="x.mrap")
+    with pytest.raises(ValueError) as err:
+        MultiRegionAccessPointEndpoint(stack, "E", vpc=vpc, access_point=mrap, bucket_names=[],
+                                       principal_accounts=["12"], allowed_peers=[])
+    text = str(err.value)
+    assert "bucket_names=[]: list the MRAP's buckets" in text
+    assert "principal_accounts='12'" in text and "allowed_peers=[]" in text
+
+
+def test_policy_helpers():
+    stack = new_stack()
+    mrap = MultiRegionAccessPoint(stack, "Mrap", name="media", buckets={"us-east-1": "media-us-east-1"})
+    mrap.allow_principals([iam.AccountPrincipal("222222222222")], actions=["s3:GetObject"], key_pattern="public/*")
+    mrap.restrict_to_vpc_endpoints(["vpce-1", "vpce-2"])
+    mrap.deny_insecure_transport()
+    statements = next(iter(Template.from_stack(stack).find_resources(
+        "AWS::S3::MultiRegionAccessPointPolicy").values()))["Properties"]["Policy"]["Statement"]
+    assert statements[0]["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}
+    assert "/object/public/*" in json.dumps(statements[0]["Resource"])
+    assert statements[1]["Condition"] == {"StringNotEquals": {"aws:SourceVpce": ["vpce-1", "vpce-2"]}}
+    assert statements[1]["Effect"] == "Deny"
+    assert statements[2]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    with pytest.raises(ValueError, match=r"endpoint_ids=\[\]: give at least one VPC endpoint id"):
+        mrap.restrict_to_vpc_endpoints([])
+
+
+def test_existing_bucket_creates_nothing_and_warns():
+    stack = new_stack()
+    existing = s3.Bucket.from_bucket_name(stack, "Legacy", "legacy-bucket")
+    bucket = MrapBucket(stack, "Bucket", existing_bucket=existing)
+    iam.Role(stack, "Unrelated", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))  # a template needs one
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::S3::Bucket", 0)
+    template.resource_count_is("AWS::S3::BucketPolicy", 0)
+    assert bucket.bucket is existing and bucket.existing
+    Annotations.from_stack(stack).has_warning("/TestStack/Bucket", Match.string_like_regexp("versioning enabled"))
+
+
+def test_fails_on_existing_bucket_with_bucket_settings():
+    stack = new_stack()
+    with pytest.raises(ValueError, match=r"drop the bucket settings \['bucket_name', 'request_metrics'\]"):
+        MrapBucket(stack, "Bucket", existing_bucket=s3.Bucket.from_bucket_name(stack, "L", "legacy-bucket"),
+                   bucket_name="other-bucket", request_metrics=True)
+
+
+PRIVATE = {"name": "private", "regions": ["us-east-1", "eu-west-1"], "account": ACCOUNT,
+           "privatelink": {"regions": ["us-east-1", "eu-west-1"],
+                           "availability_zones": {"us-east-1": ["us-east-1a", "us-east-1b"],
+                                                  "eu-west-1": ["eu-west-1a", "eu-west-1b"]}}}
+
+
+def test_privatelink_app_adds_a_third_wave_with_a_minimal_vpc(synth):
+    app = synth(PRIVATE)
+    assert [len(w) for w in app.deployment.waves] == [2, 3, 2]
+    stack = app.deployment.endpoint_stacks["eu-west-1"]
+    assert set(stack.dependencies) == {app.deployment.access_point_stack}
+    template = app.template("private-privatelink-eu-west-1")
+    template.resource_count_is("AWS::EC2::NatGateway", 0)
+    template.resource_count_is("AWS::EC2::InternetGateway", 0)
+    template.resource_count_is("AWS::EC2::Subnet", 2)
+    template.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": "10.20.0.0/16"})
+    template.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL"})
+    template.has_resource_properties("Custom::MrapAliasLookup", {"Create": Match.string_like_regexp(
+        "GetMultiRegionAccessPoint")})
+    endpoint = next(iter(template.find_resources("AWS::EC2::VPCEndpoint").values()))["Properties"]
+    resources = json.dumps(endpoint["PolicyDocument"]["Statement"][0]["Resource"])
+    assert "AccessPoint.Alias" in resources and f"private-{ACCOUNT}-us-east-1" in resources
+
+
+def test_privatelink_app_is_lint_clean_and_least_privilege(synth):
+    app = synth(PRIVATE)
+    assert _lint_app(app) == []
+    assert [p for n in app.stack_names for p in audit(app.template_json(n))] == []
+
+
+SHARED = {"name": "shared", "regions": ["us-east-1", "eu-west-1", "ap-southeast-2"], "account": ACCOUNT,
+          "bucket_accounts": {"eu-west-1": "222222222222"}, "existing_buckets": {"ap-southeast-2": "legacy-media"}}
+
+
+def test_cross_account_bucket_stack_mrap_and_policies(synth):
+    app = synth(SHARED)
+    assert app.deployment.bucket_stacks["eu-west-1"].account == "222222222222"
+    assert "ap-southeast-2" not in app.deployment.bucket_stacks
+    app.template("shared-access-point").has_resource_properties("AWS::S3::MultiRegionAccessPoint", {"Regions": [
+        {"Bucket": "legacy-media"}, {"Bucket": "shared-222222222222-eu-west-1", "BucketAccountId": "222222222222"},
+        {"Bucket": f"shared-{ACCOUNT}-us-east-1"}]})
+    statements = {s.get("Sid"): s for s in next(iter(app.template("shared-bucket-eu-west-1").find_resources(
+        "AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": Match.string_like_regexp("Bucket")}}}).values())
+    )["Properties"]["PolicyDocument"]["Statement"]}
+    assert statements["DelegateToAccessPointsOfAccount"]["Condition"] == {
+        "StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}}
+    assert statements["AdmitReplicationFromOtherAccounts"]["Principal"] == {"AWS": [
+        f"arn:aws:iam::{ACCOUNT}:role/shared-replication-ap-southeast-2",
+        f"arn:aws:iam::{ACCOUNT}:role/shared-replication-us-east-1"]}
+    assert "s3:ObjectOwnerOverrideToBucketOwner" in statements["AdmitReplicationFromOtherAccounts"]["Action"]
+
+
+def test_cross_account_replication_hands_replicas_to_the_owner(synth):
+    app = synth(SHARED)
+    template = app.template_json("shared-replication-us-east-1")
+    text = json.dumps(template)
+    assert '\\"Account\\":\\"222222222222\\",\\"AccessControlTranslation\\":{\\"Owner\\":\\"Destination\\"}' in text
+    roles = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"
+             if "s3.amazonaws.com" in json.dumps(r)]
+    assert roles[0]["RoleName"] == "shared-replication-us-east-1"
+    assert "s3:ObjectOwnerOverrideToBucketOwner" in text
+    Annotations.from_stack(app.deployment.replication_stacks["ap-southeast-2"]).has_warning(
+        "*", Match.string_like_regexp("legacy-media is an existing bucket"))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"bucket_accounts": {"sa-east-1": "222222222222"}}, r"bucket_accounts\['sa-east-1'\]: sa-east-1 is not one"),
+        ({"bucket_accounts": {"eu-west-1": "22"}}, r"bucket_accounts\['eu-west-1'\]='22': must be a 12-digit"),
+        ({"account": None}, r"bucket_accounts: needs 'account'"),
+        ({"encryption": "sse-kms"}, r"with encryption='sse-kms' is not supported"),
+        ({"existing_buckets": {"eu-west-1": "legacy"}}, r"an existing bucket is used as it is; give one or the other"),
+        ({"existing_buckets": {"ap-southeast-2": "Bad_Name"}}, r"'Bad_Name': not a valid S3 bucket name"),
+        ({"privatelink": {"regions": ["us-east-1"], "vpc_cidr": "10.0.0.0/8"}}, r"use a /16 to /22 network"),
+        ({"privatelink": {"regions": ["us-east-1"], "vpc_cidr": "fd00::/56"}}, r"must be an IPv4 CIDR"),
+        ({"privatelink": {"regions": ["mars-1"]}}, r"are not AWS Regions with MRAP support"),
+        ({"privatelink": {"regions": ["us-east-1"], "restrict_to_endpoints": True}}, r"not available in the app yet"),
+        ({"privatelink": {"regions": ["us-east-1"], "availability_zones": {"us-east-1": ["eu-west-1a"]}}},
+         r"give two AZs of us-east-1"),
+    ],
+)
+def test_config_fails_on_inconsistent_private_or_shared_settings(change, message):
+    config = {**SHARED, **change}
+    if config.get("account") is None:
+        config.pop("account")
+    with pytest.raises(ConfigError) as err:
+        parse_config(config)
+    assert any(re.search(message, line) for line in err.value.problems), err.value.problems
