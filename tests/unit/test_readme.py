@@ -35,6 +35,23 @@ def test_own_app_example_synthesizes(monkeypatch, tmp_path):
     assert any(r["Type"] == "AWS::S3::MultiRegionAccessPoint" for r in template["Resources"].values())
 
 
+def test_existing_vpc_example_synthesizes(monkeypatch, tmp_path):
+    real_app = cdk.App
+    apps: list[cdk.App] = []
+
+    def app_with_flags(*args, **kwargs):
+        context = {**FEATURE_FLAGS,  # what `cdk.context.json` holds after the CLI looked the AZs up
+                   "availability-zones:account=111122223333:region=eu-west-1": ["eu-west-1a", "eu-west-1b"]}
+        apps.append(real_app(*args, context=context, outdir=str(tmp_path), **kwargs))
+        return apps[-1]
+
+    monkeypatch.setattr(cdk, "App", app_with_flags)
+    exec(compile(_example("existing-vpc"), "README.md", "exec"), {})
+    template = apps[0].synth().get_stack_by_name("network").template
+    endpoint = next(r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::VPCEndpoint")
+    assert endpoint["Properties"]["ServiceName"] == "com.amazonaws.s3-global.accesspoint"
+
+
 def test_ci_runs_the_readme_test_command():
     assert "make test     # " in README
     assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
