@@ -17,6 +17,92 @@ ORIGINALS: dict[str, Any] = {}
 def apply() -> None:
     """Apply every patch once."""
     _mrap_bucket_regions()
+    _cloudformation_models()
+    _bucket_versioning_from_template()
+    _bucket_policy_conditions()
+    _managed_policy_delete()
+    _replication_round_trip()
+
+
+#: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
+REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+
+
+def _bucket_policy_conditions() -> None:
+    """moto 5.2.5 evaluates bucket policies on object requests with no request context, and treats a statement whose
+    ``Condition`` does not match as DENIED — even an Allow. So the usual TLS-only Deny
+    (``aws:SecureTransport = false``) and any conditional Allow (``s3:DataAccessPointAccount``) block every request.
+    In IAM a statement whose condition does not match does not apply. The patch evaluates only the statements whose
+    conditions hold for ``REQUEST_CONTEXT`` (a TLS request), with IAM's semantics: a condition on a key the request
+    does not carry does not match (unless ``...IfExists``)."""
+    if "bucket_policy_conditions" in _APPLIED:
+        return
+    import json
+
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    ORIGINALS["bucket_get_permission"] = FakeBucket.get_permission
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy.decode())
+        statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+        applicable = [st for st in statements if condition_holds(st.get("Condition", {}), REQUEST_CONTEXT)]
+        if not applicable:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**document, "Statement": applicable})).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+    _APPLIED.add("bucket_policy_conditions")
+
+
+def _cloudformation_models() -> None:
+    """moto 5.2.5's CloudFormation silently skips ``AWS::S3::MultiRegionAccessPoint``, ``...Policy`` and
+    ``AWS::S3::BucketPolicy`` (an output reading the MRAP's ``Alias`` then fails the stack with HTTP 500), and runs
+    ``Custom::*`` resources by invoking their Lambda function (needs Docker) and waiting for a response forever.
+    The patch maps those types to the small models in ``cfn_models``, and runs custom resources in-process."""
+    if "cloudformation_models" in _APPLIED:
+        return
+    from moto.cloudformation import parsing
+
+    from mrap_constructs.testing import cfn_models
+
+    original = parsing.resource_class_from_type
+    ORIGINALS["resource_class_from_type"] = original
+
+    def resource_class_from_type(resource_type: str) -> Any:
+        if resource_type in cfn_models.MODELS:
+            return cfn_models.MODELS[resource_type]
+        if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
+            return cfn_models.EmulatedCustomResource
+        return original(resource_type)
+
+    parsing.resource_class_from_type = resource_class_from_type
+    _APPLIED.add("cloudformation_models")
+
+
+def _bucket_versioning_from_template() -> None:
+    """moto 5.2.5's ``AWS::S3::Bucket`` ignores ``VersioningConfiguration`` (and ``ReplicationConfiguration``, which
+    this project does not use on buckets). Real S3 enables versioning at creation; the patch does the same."""
+    if "bucket_versioning" in _APPLIED:
+        return
+    from moto.s3.models import FakeBucket, s3_backends
+
+    original = FakeBucket.create_from_cloudformation_json.__func__
+    ORIGINALS["bucket_create_from_cloudformation_json"] = original
+
+    def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str,
+                                        region_name: str, **kwargs: Any) -> Any:
+        bucket = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        status = cloudformation_json.get("Properties", {}).get("VersioningConfiguration", {}).get("Status")
+        if status:
+            s3_backends[account_id]["aws"].put_bucket_versioning(bucket.name, status)
+        return bucket
+
+    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    _APPLIED.add("bucket_versioning")
 
 
 def _mrap_bucket_regions() -> None:
@@ -50,3 +136,80 @@ def _find_bucket(backends: Any, name: str) -> Any:
             if name in backend.buckets:
                 return backend.buckets[name]
     return None
+
+
+def _managed_policy_delete() -> None:
+    """moto 5.2.5 never deletes an ``AWS::IAM::ManagedPolicy`` with its stack (the model has no delete), so the
+    policy stays attached and deleting its role fails ("must detach all policies first"): ``cdk destroy`` cannot
+    finish. CloudFormation detaches and deletes the policy; the patch does the same."""
+    if "managed_policy_delete" in _APPLIED:
+        return
+    from moto.iam.models import ManagedPolicy, iam_backends
+
+    def delete(self: Any, account_id: str, region_name: str) -> None:
+        backend = iam_backends[account_id]["aws"]
+        for kind, entities in (("role", backend.roles.values()), ("user", backend.users.values()),
+                               ("group", backend.groups.values())):
+            for entity in list(entities):
+                if self.arn in entity.managed_policies:
+                    getattr(backend, f"detach_{kind}_policy")(self.arn, entity.name)
+        if self.arn in backend.managed_policies:
+            backend.delete_policy(self.arn)
+
+    ORIGINALS["managed_policy_delete"] = getattr(ManagedPolicy, "delete", None)
+    ManagedPolicy.delete = delete
+    _APPLIED.add("managed_policy_delete")
+
+
+def _replication_round_trip() -> None:
+    """moto 5.2.5 stores a bucket's replication configuration but answers ``GetBucketReplication`` with hard-coded
+    ``DeleteMarkerReplication`` (Disabled) and drops ``Filter``/``SourceSelectionCriteria`` details, so the delete-marker
+    setting cannot be checked. The patch returns the configuration as it was put (the XML round trip S3 does)."""
+    if "replication_round_trip" in _APPLIED:
+        return
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+    from moto.s3.responses import S3Response
+
+    ORIGINALS["get_bucket_replication"] = S3Response.get_bucket_replication
+
+    def get_bucket_replication(self: Any) -> Any:
+        self.data["Action"] = "GetBucketReplication"
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        rules = [dict(rule) for rule in replication["Rule"]]
+        return self.serialized(ActionResult({"ReplicationConfiguration": {"Role": replication["Role"],
+                                                                           "Rules": rules}}))
+
+    S3Response.get_bucket_replication = get_bucket_replication
+    _APPLIED.add("replication_round_trip")
+
+
+def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    """IAM condition evaluation for the operators the project's policies use."""
+    import fnmatch
+
+    for operator, entries in condition.items():
+        if_exists = operator.endswith("IfExists")
+        base = operator.removesuffix("IfExists").split(":")[-1]
+        for key, expected in entries.items():
+            wanted = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
+            actual = context.get(key)
+            if actual is None:
+                if if_exists:
+                    continue
+                return False
+            if base in ("StringEquals", "ArnEquals"):
+                ok = actual in wanted
+            elif base == "Bool":
+                ok = actual.lower() in [w.lower() for w in wanted]
+            elif base in ("StringNotEquals", "ArnNotEquals"):
+                ok = actual not in wanted
+            elif base in ("StringLike", "ArnLike"):
+                ok = any(fnmatch.fnmatchcase(actual, w) for w in wanted)
+            else:
+                return False  # an operator this emulator does not evaluate: treat the statement as not applying
+            if not ok:
+                return False
+    return True

@@ -1,0 +1,275 @@
+"""CloudFormation resource models moto 5.2.5 lacks (or half-implements), backed by moto's own backends, and a
+custom-resource runner that executes the project's handlers in-process.
+
+Installed by ``moto_patches.apply()``. Each model is small and only does what the real resource does to the
+state the tests inspect: no validation beyond moto's own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore import xform_name
+
+logger = logging.getLogger("mrap.emulator")
+
+#: Set by the emulator: the URL of the running moto server (custom resources call AWS APIs through it).
+ENDPOINT: dict[str, str] = {}
+#: In-memory routing dials per MRAP ARN (moto has no routes API): {arn: {region: dial}}.
+ROUTES: dict[str, dict[str, int]] = {}
+#: Every custom-resource request the runner handled: (resource type, request type, logical id).
+CUSTOM_RESOURCE_LOG: list[tuple[str, str, str]] = []
+
+
+def _s3control(account_id: str) -> Any:
+    from moto.s3control.models import s3control_backends
+
+    return s3control_backends[account_id]["aws"]
+
+
+def _s3(account_id: str) -> Any:
+    from moto.s3.models import s3_backends
+
+    return s3_backends[account_id]["aws"]
+
+
+class _Model:
+    """What moto's CloudFormation expects of every resource model."""
+
+    def is_created(self) -> bool:
+        return True
+
+
+class MultiRegionAccessPointModel(_Model):
+    """``AWS::S3::MultiRegionAccessPoint``: Ref = name; attributes Alias, CreatedAt."""
+
+    def __init__(self, account_id: str, name: str) -> None:
+        self.account_id = account_id
+        self.name = name
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict, account_id: str,
+                                        region_name: str, **kwargs: Any) -> MultiRegionAccessPointModel:
+        props = cloudformation_json["Properties"]
+        _s3control(account_id).create_multi_region_access_point(
+            account_id, props["Name"], props.get("PublicAccessBlockConfiguration", {}),
+            [{"Bucket": r["Bucket"]} for r in props["Regions"]], region_name)
+        return cls(account_id, props["Name"])
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Alias", "CreatedAt")
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        mrap = _s3control(self.account_id).multi_region_access_points[self.account_id][self.name]
+        return mrap.alias if attribute_name == "Alias" else mrap.to_dict()["CreatedAt"]
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        _s3control(account_id).delete_multi_region_access_point(account_id, self.name, region_name)
+
+
+class MultiRegionAccessPointPolicyModel(_Model):
+    """``AWS::S3::MultiRegionAccessPointPolicy``: puts the policy; attribute PolicyStatus.IsPublic."""
+
+    def __init__(self, account_id: str, name: str) -> None:
+        self.account_id = account_id
+        self.name = name
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict, account_id: str,
+                                        region_name: str, **kwargs: Any) -> MultiRegionAccessPointPolicyModel:
+        props = cloudformation_json["Properties"]
+        policy = props["Policy"] if isinstance(props["Policy"], str) else json.dumps(props["Policy"])
+        _s3control(account_id).put_multi_region_access_point_policy(account_id, props["MrapName"], policy,
+                                                                    region_name)
+        return cls(account_id, props["MrapName"])
+
+    update_from_cloudformation_json = None  # set below (needs the class)
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "PolicyStatus.IsPublic"
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return "false"
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """An MRAP policy cannot be deleted, only replaced (as in AWS)."""
+
+
+class BucketPolicyModel(_Model):
+    """``AWS::S3::BucketPolicy``: stores the policy on moto's bucket."""
+
+    def __init__(self, account_id: str, bucket: str) -> None:
+        self.account_id = account_id
+        self.bucket = bucket
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict, account_id: str,
+                                        region_name: str, **kwargs: Any) -> BucketPolicyModel:
+        props = cloudformation_json["Properties"]
+        _s3(account_id).put_bucket_policy(props["Bucket"], json.dumps(props["PolicyDocument"]).encode())
+        return cls(account_id, props["Bucket"])
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.bucket
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = _s3(account_id)
+        if self.bucket in backend.buckets:
+            backend.delete_bucket_policy(self.bucket)
+
+
+def _update_by_recreate(model: type) -> Callable[..., Any]:
+    def update(original_resource: Any, new_resource_name: str, cloudformation_json: dict, account_id: str,
+               region_name: str) -> Any:
+        return model.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    return staticmethod(update)
+
+
+MultiRegionAccessPointPolicyModel.update_from_cloudformation_json = _update_by_recreate(  # type: ignore[assignment]
+    MultiRegionAccessPointPolicyModel)
+BucketPolicyModel.update_from_cloudformation_json = _update_by_recreate(BucketPolicyModel)  # type: ignore[attr-defined]
+
+MODELS: dict[str, type] = {
+    "AWS::S3::MultiRegionAccessPoint": MultiRegionAccessPointModel,
+    "AWS::S3::MultiRegionAccessPointPolicy": MultiRegionAccessPointPolicyModel,
+    "AWS::S3::BucketPolicy": BucketPolicyModel,
+}
+
+
+# --- custom resources --------------------------------------------------------------------------------------------
+
+
+def _client(service: str, region: str) -> Any:
+    client = boto3.client(service, region_name=region, endpoint_url=ENDPOINT["url"],
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    if service == "s3control":
+        from mrap_constructs.ops.client import strip_account_host_prefix
+
+        client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
+    return client
+
+
+def run_sdk_call(call_json: str | dict | None, region: str) -> dict[str, Any]:
+    """Run an ``AwsCustomResource`` call (``{"service", "action", "parameters", "outputPaths"...}``) with boto3."""
+    if not call_json:
+        return {}
+    call = json.loads(call_json) if isinstance(call_json, str) else call_json
+    service = {"S3Control": "s3control", "CloudWatchLogs": "logs"}.get(call["service"], call["service"].lower())
+    client = _client(service, call.get("region") or region)
+    response = getattr(client, xform_name(call["action"]))(**call.get("parameters", {}))
+    data: dict[str, Any] = {}
+    for path in call.get("outputPaths", []):
+        value: Any = response
+        for part in path.split("."):
+            value = value[int(part)] if isinstance(value, list) else value.get(part)
+        data[path] = value
+    return data
+
+
+def _routes_client(account_id: str) -> Any:
+    """An ``MrapClient`` on the emulator whose routes calls use ``ROUTES`` (moto has no routes API)."""
+    from mrap_constructs.ops.client import MrapClient, Route
+
+    class EmulatedRoutesClient(MrapClient):
+        def routes(self, info):  # type: ignore[no-untyped-def]
+            dials = ROUTES.setdefault(info.arn, {r: 100 for r in info.buckets})
+            return [Route(r, info.buckets[r], dials.get(r, 100)) for r in sorted(info.buckets)]
+
+        def submit_routes(self, info, dials, **_):  # type: ignore[no-untyped-def]
+            ROUTES.setdefault(info.arn, {r: 100 for r in info.buckets}).update(dials)
+
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    return EmulatedRoutesClient(account_id, session=session, endpoint_url=ENDPOINT["url"], sleep=lambda _: None)
+
+
+def handle_custom_resource(resource_type: str, request_type: str, properties: dict, logical_id: str,
+                           account_id: str, region_name: str, physical_id: str | None) -> tuple[str, dict]:
+    """Do what the real handler of ``resource_type`` does; returns (physical id, attributes)."""
+    CUSTOM_RESOURCE_LOG.append((resource_type, request_type, logical_id))
+    if "Create" in properties or "Update" in properties or "Delete" in properties:  # AwsCustomResource
+        call_json = properties.get(request_type) or (properties.get("Create") if request_type == "Update" else None)
+        data = run_sdk_call(call_json, region_name)
+        call = json.loads(call_json) if isinstance(call_json, str) else (call_json or {})
+        physical = (call.get("physicalResourceId") or {}).get("id") or physical_id or logical_id
+        return physical, data
+    if resource_type == "Custom::MrapRoutes":
+        from mrap_constructs.handlers.routes import on_event
+
+        event = {"RequestType": request_type, "ResourceProperties": properties, "PhysicalResourceId": physical_id}
+        result = on_event(event, None, client_factory=lambda account, routes_region=None: _routes_client(account))
+        return result["PhysicalResourceId"], result.get("Data", {})
+    if resource_type == "Custom::S3AutoDeleteObjects" and request_type == "Delete":
+        bucket = properties["BucketName"]
+        s3 = _client("s3", region_name)
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+        return physical_id or logical_id, {}
+    logger.warning("custom resource %s (%s) has no emulated handler; answered SUCCESS", resource_type, logical_id)
+    return physical_id or logical_id, {}
+
+
+class EmulatedCustomResource(_Model):
+    """A ``Custom::*`` resource answered in-process by ``handle_custom_resource`` (moto would invoke a Lambda
+    function, which needs Docker, and wait for its response forever)."""
+
+    def __init__(self, resource_type: str, logical_id: str, physical_id: str, properties: dict, data: dict) -> None:
+        self.resource_type = resource_type
+        self.logical_id = logical_id
+        self._physical_id = physical_id
+        self.properties = properties
+        self.data = data
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict, account_id: str,
+                                        region_name: str, **kwargs: Any) -> EmulatedCustomResource:
+        props = dict(cloudformation_json["Properties"])
+        physical, data = handle_custom_resource(kwargs["ResourceType"], "Create", props, kwargs["LogicalId"],
+                                                account_id, region_name, None)
+        return cls(kwargs["ResourceType"], kwargs["LogicalId"], physical, props, data)
+
+    @staticmethod
+    def update_from_cloudformation_json(original_resource: EmulatedCustomResource, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str,
+                                        region_name: str) -> EmulatedCustomResource:
+        props = dict(cloudformation_json["Properties"])
+        physical, data = handle_custom_resource(original_resource.resource_type, "Update", props,
+                                                original_resource.logical_id, account_id, region_name,
+                                                original_resource.physical_resource_id)
+        return EmulatedCustomResource(original_resource.resource_type, original_resource.logical_id, physical, props,
+                                      data)
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self._physical_id
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return True
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return self.data.get(attribute_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        handle_custom_resource(self.resource_type, "Delete", self.properties, self.logical_id, account_id,
+                               region_name, self.physical_resource_id)
