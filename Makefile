@@ -16,7 +16,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 SCAN_VENV := .venv-scan
 
-.PHONY: setup test unit synth diff lint scan clean
+.PHONY: setup test unit synth deploy-local diff lint scan clean
 
 setup: $(VENV)/.stamp-python node_modules/.stamp-npm $(SCAN_VENV)/.stamp-scan
 
@@ -46,6 +46,11 @@ synth: setup
 	rm -rf cdk.out
 	npx cdk synth --quiet $(CDK_FLAGS)
 	$(PY) scripts/synth_summary.py cdk.out
+
+## The main job without an AWS account: deploy to a local emulator (moto on 127.0.0.1), verify, summarize.
+## KEEP=1 keeps the emulator running; CONFIG=file.json deploys another config.
+deploy-local: setup
+	$(PY) scripts/deploy_local.py $(if $(CONFIG),--config $(CONFIG),) $(if $(KEEP),--keep,)
 
 diff: setup
 	npx cdk diff $(CDK_FLAGS)

@@ -23,6 +23,17 @@ ENDPOINT: dict[str, str] = {}
 ROUTES: dict[str, dict[str, int]] = {}
 #: Every custom-resource request the runner handled: (resource type, request type, logical id).
 CUSTOM_RESOURCE_LOG: list[tuple[str, str, str]] = []
+#: Resource types moto's CloudFormation skipped (created nothing for): what the emulator cannot prove.
+SKIPPED_TYPES: set[str] = set()
+
+
+class SkippedTypeCollector(logging.Handler):
+    """Collects moto's "No Moto CloudFormation support for X" warnings into ``SKIPPED_TYPES``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("No Moto CloudFormation support for "):
+            SKIPPED_TYPES.add(message.rsplit(" ", 1)[-1])
 
 
 def _s3control(account_id: str) -> Any:
@@ -218,15 +229,23 @@ def handle_custom_resource(resource_type: str, request_type: str, properties: di
         event = {"RequestType": request_type, "ResourceProperties": properties, "PhysicalResourceId": physical_id}
         result = on_event(event, None, client_factory=lambda account, routes_region=None: _routes_client(account))
         return result["PhysicalResourceId"], result.get("Data", {})
-    if resource_type == "Custom::S3AutoDeleteObjects" and request_type == "Delete":
-        bucket = properties["BucketName"]
-        s3 = _client("s3", region_name)
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
-                s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+    if resource_type == "Custom::S3AutoDeleteObjects":
+        # aws-cdk-lib's handler empties the bucket on delete (removal_policy destroy); create/update do nothing.
+        if request_type == "Delete":
+            _empty_bucket(properties["BucketName"], region_name)
         return physical_id or logical_id, {}
     logger.warning("custom resource %s (%s) has no emulated handler; answered SUCCESS", resource_type, logical_id)
     return physical_id or logical_id, {}
+
+
+def _empty_bucket(bucket: str, region: str) -> None:
+    s3 = _client("s3", region)
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+    except s3.exceptions.NoSuchBucket:
+        pass  # already gone (moto deletes a stack's resources in no particular order)
 
 
 class EmulatedCustomResource(_Model):

@@ -66,8 +66,19 @@ class LocalAws:
         return env
 
     def start(self) -> LocalAws:
+        import logging
+        import warnings
+
         from moto.server import ThreadedMotoServer
 
+        # Quiet: no request log; moto's "No CloudFormation support for X" is collected into SKIPPED_TYPES instead.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        moto_logger = logging.getLogger("moto")
+        moto_logger.setLevel(logging.WARNING)
+        moto_logger.propagate = False
+        if not any(isinstance(h, cfn_models.SkippedTypeCollector) for h in moto_logger.handlers):
+            moto_logger.addHandler(cfn_models.SkippedTypeCollector())
+        warnings.filterwarnings("ignore", message="Tried to parse .* not supported by moto")
         moto_patches.apply()
         cfn_models.ENDPOINT["url"] = self.endpoint_url
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)

@@ -22,6 +22,7 @@ def apply() -> None:
     _bucket_policy_conditions()
     _managed_policy_delete()
     _replication_round_trip()
+    _bucket_delete_not_empty()
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
@@ -163,7 +164,8 @@ def _managed_policy_delete() -> None:
 
 def _replication_round_trip() -> None:
     """moto 5.2.5 stores a bucket's replication configuration but answers ``GetBucketReplication`` with hard-coded
-    ``DeleteMarkerReplication`` (Disabled) and drops ``Filter``/``SourceSelectionCriteria`` details, so the delete-marker
+    ``DeleteMarkerReplication`` (Disabled) and drops ``Filter``/``SourceSelectionCriteria`` details, so the
+    delete-marker
     setting cannot be checked. The patch returns the configuration as it was put (the XML round trip S3 does)."""
     if "replication_round_trip" in _APPLIED:
         return
@@ -184,6 +186,30 @@ def _replication_round_trip() -> None:
 
     S3Response.get_bucket_replication = get_bucket_replication
     _APPLIED.add("replication_round_trip")
+
+
+def _bucket_delete_not_empty() -> None:
+    """moto 5.2.5 silently keeps a non-empty ``AWS::S3::Bucket`` when its stack is deleted and reports success.
+    CloudFormation fails that delete (BucketNotEmpty) — which is why aws-cdk-lib's auto-delete custom resource must
+    empty the bucket first. The patch raises, so moto's delete loop retries the bucket after the other resources
+    (the auto-delete resource among them) are gone, and a bucket nobody empties fails the stack, as in AWS."""
+    if "bucket_delete_not_empty" in _APPLIED:
+        return
+    from moto.s3.exceptions import BucketNotEmpty
+    from moto.s3.models import FakeBucket, s3_backends
+
+    original = FakeBucket.delete_from_cloudformation_json.__func__
+    ORIGINALS["bucket_delete_from_cloudformation_json"] = original
+
+    def delete_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
+                                        region_name: str) -> None:
+        backend = s3_backends[account_id]["aws"]
+        if resource_name in backend.buckets and backend.buckets[resource_name].keys:
+            raise BucketNotEmpty(resource_name)
+        original(cls, resource_name, cloudformation_json, account_id, region_name)
+
+    FakeBucket.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)
+    _APPLIED.add("bucket_delete_not_empty")
 
 
 def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:

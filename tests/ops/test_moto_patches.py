@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+
+import pytest
+
 from mrap_constructs.testing import moto_patches
 from tests.ops.conftest import ACCOUNT, BUCKETS, SESSION
 
@@ -21,3 +25,123 @@ def test_patched_mrap_reports_each_bucket_region(mrap):
     point = SESSION.client("s3control", region_name="us-west-2").get_multi_region_access_point(
         AccountId=ACCOUNT, Name=mrap)["AccessPoint"]
     assert {r["Region"]: r["Bucket"] for r in point["Regions"]} == BUCKETS
+
+
+def test_moto_still_skips_mrap_resources_in_cloudformation():
+    """If this fails, moto models MRAPs in CloudFormation: drop cfn_models' MRAP/policy models."""
+    original = moto_patches.ORIGINALS["resource_class_from_type"]
+    for kind in ("AWS::S3::MultiRegionAccessPoint", "AWS::S3::MultiRegionAccessPointPolicy", "AWS::S3::BucketPolicy"):
+        assert original(kind) is None, kind
+
+
+def test_patched_types_map_to_the_emulator_models():
+    from moto.cloudformation import parsing
+
+    from mrap_constructs.testing import cfn_models
+
+    assert parsing.resource_class_from_type("AWS::S3::MultiRegionAccessPoint") is \
+        cfn_models.MultiRegionAccessPointModel
+    assert parsing.resource_class_from_type("Custom::S3BucketReplication") is cfn_models.EmulatedCustomResource
+    assert parsing.resource_class_from_type("AWS::S3::Bucket") is not None
+
+
+def test_moto_still_ignores_versioning_in_bucket_templates(aws):
+    """If this fails, moto applies VersioningConfiguration itself: drop _bucket_versioning_from_template."""
+    from moto.s3.models import FakeBucket, s3_backends
+
+    original = moto_patches.ORIGINALS["bucket_create_from_cloudformation_json"]
+    original(FakeBucket, "plain-bucket", {"Properties": {"VersioningConfiguration": {"Status": "Enabled"}}},
+             ACCOUNT, "us-east-1", LogicalId="B", StackId="s", ResourceType="AWS::S3::Bucket")
+    assert s3_backends[ACCOUNT]["aws"].get_bucket_versioning("plain-bucket") is None
+    FakeBucket.create_from_cloudformation_json("patched-bucket", {"Properties": {
+        "VersioningConfiguration": {"Status": "Enabled"}}}, ACCOUNT, "us-east-1")
+    assert s3_backends[ACCOUNT]["aws"].get_bucket_versioning("patched-bucket") == "Enabled"
+
+
+TLS_AND_DELEGATION = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*", "Resource": "arn:aws:s3:::b/*",
+     "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject",
+     "Resource": "arn:aws:s3:::b/*", "Condition": {"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}}}]}
+
+
+def test_moto_still_denies_on_unmatched_conditions(aws):
+    """If this fails, moto evaluates bucket-policy conditions itself: drop _bucket_policy_conditions."""
+    import json
+
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import s3_backends
+
+    SESSION.client("s3", region_name="us-east-1").create_bucket(Bucket="bbb")
+    bucket = s3_backends[ACCOUNT]["aws"].buckets["bbb"]
+    bucket.policy = json.dumps(TLS_AND_DELEGATION).encode()
+    original = moto_patches.ORIGINALS["bucket_get_permission"]
+    assert original(bucket, "s3:PutObject", "arn:aws:s3:::b/k") == PermissionResult.DENIED
+    assert bucket.get_permission("s3:PutObject", "arn:aws:s3:::b/k") == PermissionResult.NEUTRAL
+    assert bucket.get_permission("s3:GetObject", "arn:aws:s3:::b/k") == PermissionResult.NEUTRAL
+
+
+def test_condition_holds_follows_iam_semantics():
+    context = {"aws:SecureTransport": "true"}
+    assert moto_patches.condition_holds({}, context)
+    assert not moto_patches.condition_holds({"Bool": {"aws:SecureTransport": "false"}}, context)
+    assert moto_patches.condition_holds({"Bool": {"aws:SecureTransport": "true"}}, context)
+    assert not moto_patches.condition_holds({"StringEquals": {"s3:DataAccessPointAccount": "1"}}, context)
+    assert moto_patches.condition_holds({"StringEqualsIfExists": {"s3:DataAccessPointAccount": "1"}}, context)
+    assert moto_patches.condition_holds({"StringLike": {"aws:SecureTransport": "t*"}}, context)
+    assert not moto_patches.condition_holds({"NumericLessThan": {"aws:SecureTransport": "1"}}, context)
+
+
+def test_moto_managed_policy_still_has_no_delete():
+    """If this fails, moto deletes managed policies with their stack: drop _managed_policy_delete."""
+    assert moto_patches.ORIGINALS["managed_policy_delete"] is None
+
+
+def test_patched_managed_policy_delete_detaches_first(aws):
+    from moto.iam.models import iam_backends
+
+    iam = SESSION.client("iam", region_name="us-east-1")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+    document = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'
+    arn = iam.create_policy(PolicyName="p", PolicyDocument=document)["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+    backend = iam_backends[ACCOUNT]["aws"]
+    backend.managed_policies[arn].delete(ACCOUNT, "us-east-1")
+    assert arn not in backend.managed_policies
+    iam.delete_role(RoleName="r")  # no longer "must detach all policies first"
+
+
+def test_moto_still_hard_codes_delete_marker_replication(mrap):
+    """If this fails, moto round-trips replication rules: drop _replication_round_trip."""
+    from moto.s3.responses import S3Response
+
+    source = inspect.getsource(moto_patches.ORIGINALS["get_bucket_replication"]).replace("'", '"')
+    assert '"DeleteMarkerReplication": {"Status": "Disabled"}' in source
+    assert S3Response.get_bucket_replication is not moto_patches.ORIGINALS["get_bucket_replication"]
+
+
+def test_patched_replication_round_trips_delete_markers(mrap):
+    s3 = SESSION.client("s3", region_name="us-east-1")
+    s3.put_bucket_replication(Bucket=BUCKETS["us-east-1"], ReplicationConfiguration={
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/r", "Rules": [{
+            "ID": "to-eu-west-1", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": "data/"},
+            "DeleteMarkerReplication": {"Status": "Enabled"},
+            "Destination": {"Bucket": f"arn:aws:s3:::{BUCKETS['eu-west-1']}"}}]})
+    rule = s3.get_bucket_replication(Bucket=BUCKETS["us-east-1"])["ReplicationConfiguration"]["Rules"][0]
+    assert rule["DeleteMarkerReplication"] == {"Status": "Enabled"}
+    assert rule["Filter"] == {"Prefix": "data/"}
+
+
+def test_moto_still_keeps_non_empty_buckets_silently(aws):
+    """If this fails, moto fails non-empty bucket deletes itself: drop _bucket_delete_not_empty."""
+    from moto.s3.exceptions import BucketNotEmpty
+    from moto.s3.models import FakeBucket, s3_backends
+
+    s3 = SESSION.client("s3", region_name="us-east-1")
+    for name in ("full-a", "full-b"):
+        s3.create_bucket(Bucket=name)
+        s3.put_object(Bucket=name, Key="k", Body=b"x")
+    moto_patches.ORIGINALS["bucket_delete_from_cloudformation_json"](FakeBucket, "full-a", {}, ACCOUNT, "us-east-1")
+    assert "full-a" in s3_backends[ACCOUNT]["aws"].buckets
+    with pytest.raises(BucketNotEmpty):
+        FakeBucket.delete_from_cloudformation_json("full-b", {}, ACCOUNT, "us-east-1")
