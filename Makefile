@@ -16,7 +16,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 SCAN_VENV := .venv-scan
 
-.PHONY: setup test unit synth deploy-local diff lint scan clean
+.PHONY: setup test unit synth deploy-local bench diff lint scan clean
 
 setup: $(VENV)/.stamp-python node_modules/.stamp-npm $(SCAN_VENV)/.stamp-scan
 
@@ -51,6 +51,10 @@ synth: setup
 ## KEEP=1 keeps the emulator running; CONFIG=file.json deploys another config.
 deploy-local: setup
 	$(PY) scripts/deploy_local.py $(if $(CONFIG),--config $(CONFIG),) $(if $(KEEP),--keep,)
+
+## Synth cost vs Regions against an L1 baseline, template limits, deploy waves, suite times -> BENCHMARKS.md
+bench: setup
+	$(PY) bench/run.py
 
 diff: setup
 	npx cdk diff $(CDK_FLAGS)

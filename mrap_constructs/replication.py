@@ -20,6 +20,7 @@ configuration again, so no bucket is left half-configured.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -422,9 +423,14 @@ def _acknowledge_alias_key_wildcards(policy: iam.ManagedPolicy) -> None:
                 acknowledge(policy, finding, reason)
 
 
+@functools.cache
+def _pseudo_parameter_tokens() -> tuple[tuple[str, str], ...]:
+    # Each Aws.X read is a call into the jsii runtime: read them once.
+    return ((Aws.ACCOUNT_ID, "<AWS::AccountId>"), (Aws.PARTITION, "<AWS::Partition>"), (Aws.REGION, "<AWS::Region>"))
+
+
 def nag_rendering(value: str) -> str:
     """Render pseudo-parameter tokens the way cdk-nag prints them in finding ids (``<AWS::AccountId>``)."""
-    for token, name in ((Aws.ACCOUNT_ID, "AWS::AccountId"), (Aws.PARTITION, "AWS::Partition"),
-                        (Aws.REGION, "AWS::Region")):
-        value = value.replace(token, f"<{name}>")
+    for token, rendered in _pseudo_parameter_tokens():
+        value = value.replace(token, rendered)
     return value

@@ -3,7 +3,13 @@
 
 from mrap_constructs.monitoring.alarms import AlarmThresholds, ReplicationAlarms
 from mrap_constructs.monitoring.dashboard import MrapDashboard
-from mrap_constructs.monitoring.metrics import ReplicationMetrics, replication_metrics, request_metrics
+from mrap_constructs.monitoring.metrics import (
+    MetricSpec,
+    ReplicationMetrics,
+    replication_metrics,
+    replication_search,
+    request_metrics,
+)
 
-__all__ = ["AlarmThresholds", "MrapDashboard", "ReplicationAlarms", "ReplicationMetrics", "replication_metrics",
-           "request_metrics"]
+__all__ = ["AlarmThresholds", "MetricSpec", "MrapDashboard", "ReplicationAlarms", "ReplicationMetrics",
+           "replication_metrics", "replication_search", "request_metrics"]

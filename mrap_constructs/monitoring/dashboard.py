@@ -8,7 +8,7 @@ from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
 from mrap_constructs.access_point import IMultiRegionAccessPoint
-from mrap_constructs.monitoring.metrics import replication_metrics, request_metrics
+from mrap_constructs.monitoring.metrics import replication_search, request_metrics
 from mrap_constructs.replication import ReplicationDestination
 
 _WIDTH = 24
@@ -49,28 +49,25 @@ class MrapDashboard(Construct):
                                                  width=_WIDTH, height=4))
         for source in sorted(replication):
             bucket, destinations = replication[source]
-            rules = [replication_metrics(source_bucket=bucket, destination_bucket=d.bucket_name,
-                                         rule_id=f"to-{d.region}", source_region=source, label=d.region)
-                     for d in sorted(destinations, key=lambda d: d.region)]
-            if not rules:
+            if not destinations:
                 continue
-            self.dashboard.add_widgets(
-                cw.GraphWidget(title=f"Replication latency from {source} (s)", width=8,
-                               left=[m.latency for m in rules]),
-                cw.GraphWidget(title=f"Pending from {source} (operations)", width=8,
-                               left=[m.pending_operations for m in rules]),
-                cw.GraphWidget(title=f"Failed replication from {source}", width=8,
-                               left=[m.failed_operations for m in rules]),
-            )
+            row = [(f"Replication latency from {source} (s)", "ReplicationLatency", "Maximum"),
+                   (f"Pending from {source} (operations)", "OperationsPendingReplication", "Maximum"),
+                   (f"Failed replication from {source}", "OperationsFailedReplication", "Sum")]
+            self.dashboard.add_widgets(*[
+                cw.GraphWidget(title=title, width=8, region=source, left=[replication_search(
+                    source_bucket=bucket, source_region=source, metric_name=metric, statistic=statistic)])
+                for title, metric, statistic in row
+            ])
         if request_metric_buckets:
             per_region = {r: request_metrics(bucket=b, region=r) for r, b in sorted(request_metric_buckets.items())}
             self.dashboard.add_widgets(
                 cw.GraphWidget(title="4xx errors per Region", width=8,
-                               left=[m["4xxErrors"] for m in per_region.values()]),
+                               left=[m["4xxErrors"].to_metric() for m in per_region.values()]),
                 cw.GraphWidget(title="5xx errors per Region", width=8,
-                               left=[m["5xxErrors"] for m in per_region.values()]),
+                               left=[m["5xxErrors"].to_metric() for m in per_region.values()]),
                 cw.GraphWidget(title="First-byte latency p99 per Region (ms)", width=8,
-                               left=[m["FirstByteLatency"] for m in per_region.values()]),
+                               left=[m["FirstByteLatency"].to_metric() for m in per_region.values()]),
             )
 
     @staticmethod

@@ -22,15 +22,28 @@ def test_replication_metrics_have_rule_dimensions_and_source_region():
                                     (m.pending_bytes, "BytesPendingReplication", "Maximum"),
                                     (m.failed_operations, "OperationsFailedReplication", "Sum")]:
         assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/S3", name, statistic)
-        assert metric.dimensions == {"SourceBucket": "src", "DestinationBucket": "dst", "RuleId": "to-eu-west-1"}
+        assert metric.dimensions_map == {"SourceBucket": "src", "DestinationBucket": "dst", "RuleId": "to-eu-west-1"}
         assert metric.region == "us-east-1"
+        rendered = metric.to_metric()
+        assert (rendered.metric_name, rendered.region, rendered.dimensions) == (name, "us-east-1",
+                                                                               metric.dimensions_map)
 
 
 def test_request_metrics_use_the_bucket_filter_and_region():
     metrics = request_metrics(bucket="b", region="eu-west-1")
     assert set(metrics) == {"4xxErrors", "5xxErrors", "FirstByteLatency"}
-    assert all(m.dimensions == {"BucketName": "b", "FilterId": "EntireBucket"} and m.region == "eu-west-1"
+    assert all(m.dimensions_map == {"BucketName": "b", "FilterId": "EntireBucket"} and m.region == "eu-west-1"
                for m in metrics.values())
+
+
+def test_replication_search_is_one_expression_per_source_in_its_region():
+    from mrap_constructs.monitoring import replication_search
+
+    expression = replication_search(source_bucket="src", source_region="eu-west-1", metric_name="ReplicationLatency",
+                                    statistic="Maximum")
+    assert expression.expression == ("SEARCH('{AWS/S3,SourceBucket,DestinationBucket,RuleId} "
+                                     "MetricName=\"ReplicationLatency\" SourceBucket=\"src\"', 'Maximum', 300)")
+    assert expression.search_region == "eu-west-1"
 
 
 def _alarms(template: dict) -> list[dict]:
@@ -92,6 +105,7 @@ def test_dashboard_shows_every_region_and_the_alias(synth):
     for region in regions(17):
         assert f'\\"region\\":\\"{region}\\"' in body, region
         assert f"Replication latency from {region}" in body
+        assert f'SourceBucket=\\\\\\"mesh-all-{ACCOUNT}-{region}\\\\\\"' in body, region
     assert "Alias" in body and "Fn::GetAtt" in body and "accesspoint.s3-global.amazonaws.com" in body
 
 

@@ -53,5 +53,5 @@ def test_existing_vpc_example_synthesizes(monkeypatch, tmp_path):
 
 
 def test_ci_runs_the_readme_test_command():
-    assert "make test     # " in README
+    assert "make test           # " in README
     assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
