@@ -5,7 +5,7 @@ import sys
 
 import aws_cdk as cdk
 
-from stacks.app_builder import build_app
+from stacks.app_builder import build_app, build_pipeline
 from stacks.config import CONFIG_FILE_CONTEXT_KEY, CONTEXT_KEY, ConfigError, load_config
 from stacks.lock import ReplacementError, enforce_lock, lock_path_for
 
@@ -15,6 +15,10 @@ def main() -> int:
     context = {key: app.node.try_get_context(key) for key in (CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY)}
     try:
         config = load_config(context)
+        if config.pipeline:  # the many-accounts path: a pipeline deploys the stacks (stacks/pipeline_stack.py)
+            build_pipeline(app, config)
+            app.synth()
+            return 0
         deployment = build_app(app, config)
         lock = enforce_lock(
             lock_path_for(context[CONFIG_FILE_CONTEXT_KEY], config.lock_file),

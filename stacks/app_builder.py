@@ -192,6 +192,15 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
     return deployment
 
 
+def build_pipeline(app: cdk.App, config: MrapConfig) -> Stack:
+    """The many-accounts path: a CDK Pipelines stack deploying the setup to every ``pipeline.accounts`` account."""
+    from stacks.pipeline_stack import PipelineStack
+
+    assert config.pipeline is not None
+    return PipelineStack(app, f"{stack_name_prefix(config)}-pipeline", config=config,
+                         env=Environment(account=config.pipeline.account, region=config.pipeline.region))
+
+
 def _kms_alias_arn(config: MrapConfig, region: str, account: str | None) -> str:
     return f"arn:aws:kms:{region}:{account or cdk.Aws.ACCOUNT_ID}:{kms_alias_name(config)}"
 

@@ -131,6 +131,32 @@ class PrivateLinkConfig(_Model):
         return value
 
 
+class PipelineConfig(_Model):
+    """``pipeline``: deploy the setup to many accounts with CDK Pipelines (see ``stacks/pipeline_stack.py``)."""
+
+    repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    branch: str = "main"
+    connection_arn: str = Field(pattern=r"^arn:aws[\w-]*:(codestar-connections|codeconnections):")
+    accounts: list[str] = Field(min_length=1)
+    account: str
+    region: str = "us-west-2"
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts(cls, value: list[str]) -> list[str]:
+        bad = [a for a in value if account_problem(a)]
+        if bad:
+            raise ValueError(f"{bad}: each must be a 12-digit AWS account id")
+        return value
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if why := account_problem(value):
+            raise ValueError(why)
+        return value
+
+
 class FailoverConfig(_Model):
     """``failover``: the routing dials. Absent: every Region is active."""
 
@@ -167,6 +193,7 @@ class MrapConfig(_Model):
     privatelink: PrivateLinkConfig | None = None
     bucket_accounts: dict[str, str] = Field(default_factory=dict)
     existing_buckets: dict[str, str] = Field(default_factory=dict)
+    pipeline: PipelineConfig | None = None
 
     @field_validator("name")
     @classmethod
