@@ -34,23 +34,9 @@ def synth_seconds(kind: str, n: int, out: str) -> float:
 
 
 def stack_table(out: Path) -> list[dict]:
-    manifest = json.loads((out / "manifest.json").read_text())
-    stacks = {k: v for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
-    depth: dict[str, int] = {}
+    from scripts.synth_summary import stack_rows
 
-    def wave(name: str) -> int:
-        if name not in depth:
-            deps = [d for d in stacks[name].get("dependencies", []) if d in stacks]
-            depth[name] = 1 + max((wave(d) for d in deps), default=0)
-        return depth[name]
-
-    rows = []
-    for name in stacks:
-        path = out / stacks[name]["properties"]["templateFile"]
-        template = json.loads(path.read_text())
-        rows.append({"stack": name, "wave": wave(name), "bytes": path.stat().st_size,
-                     "resources": len(template.get("Resources", {})), "outputs": len(template.get("Outputs", {}))})
-    return sorted(rows, key=lambda r: (r["wave"], r["stack"]))
+    return stack_rows(out)
 
 
 def suite_seconds(*args: str) -> float:

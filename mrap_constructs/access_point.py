@@ -306,24 +306,17 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         if not endpoint_ids:
             problems.add("endpoint_ids", list(endpoint_ids), "give at least one VPC endpoint id")
         problems.raise_if_any()
-        return self.add_to_resource_policy(iam.PolicyStatement(
-            sid="OnlyThroughVpcEndpoints",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["s3:*"],
-            resources=[self.arn, self.object_arn("*")],
-            conditions={"StringNotEquals": {"aws:SourceVpce": list(endpoint_ids)}},
-        ))
+        return self._deny_everything_unless("OnlyThroughVpcEndpoints",
+                                            {"StringNotEquals": {"aws:SourceVpce": list(endpoint_ids)}})
 
     def deny_insecure_transport(self) -> iam.AddToResourcePolicyResult:
         """Deny requests without TLS (``aws:SecureTransport`` false)."""
+        return self._deny_everything_unless("DenyInsecureTransport", {"Bool": {"aws:SecureTransport": "false"}})
+
+    def _deny_everything_unless(self, sid: str, conditions: dict) -> iam.AddToResourcePolicyResult:
         return self.add_to_resource_policy(iam.PolicyStatement(
-            sid="DenyInsecureTransport",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["s3:*"],
-            resources=[self.arn, self.object_arn("*")],
-            conditions={"Bool": {"aws:SecureTransport": "false"}},
+            sid=sid, effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()], actions=["s3:*"],
+            resources=[self.arn, self.object_arn("*")], conditions=conditions,
         ))
 
     def _validate(self, id: str, name: str, buckets: Mapping[str, s3.IBucket | str],

@@ -7,13 +7,11 @@ import sys
 from pathlib import Path
 
 
-def summarize(out: Path) -> str:
+def stack_rows(out: Path) -> list[dict]:
+    """One row per stack of a cloud assembly: stack, wave (dependency depth), region, bytes, resources, outputs."""
     manifest = json.loads((out / "manifest.json").read_text())
-    stacks = {
-        name: artifact
-        for name, artifact in manifest["artifacts"].items()
-        if artifact["type"] == "aws:cloudformation:stack"
-    }
+    stacks = {name: artifact for name, artifact in manifest["artifacts"].items()
+              if artifact["type"] == "aws:cloudformation:stack"}
     depth: dict[str, int] = {}
 
     def wave(name: str) -> int:
@@ -22,27 +20,33 @@ def summarize(out: Path) -> str:
             depth[name] = 1 + max((wave(d) for d in deps), default=0)
         return depth[name]
 
-    lines = [f"Templates: {out.resolve()}", ""]
-    lines.append(f"{'wave':<5} {'stack':<45} {'region':<15} {'resources':>9}")
-    total = 0
-    for name in sorted(stacks, key=lambda n: (wave(n), n)):
-        template = json.loads((out / stacks[name]["properties"]["templateFile"]).read_text())
-        count = len(template.get("Resources", {}))
-        total += count
-        region = stacks[name]["environment"].rsplit("/", 1)[-1]
-        lines.append(f"{wave(name):<5} {name:<45} {region:<15} {count:>9}")
-    regions = sorted({stacks[n]["environment"].rsplit("/", 1)[-1] for n in stacks})
+    rows = []
+    for name, artifact in stacks.items():
+        path = out / artifact["properties"]["templateFile"]
+        template = json.loads(path.read_text())
+        rows.append({"stack": name, "wave": wave(name), "region": artifact["environment"].rsplit("/", 1)[-1],
+                     "bytes": path.stat().st_size, "resources": len(template.get("Resources", {})),
+                     "outputs": len(template.get("Outputs", {}))})
+    return sorted(rows, key=lambda r: (r["wave"], r["stack"]))
+
+
+def nag_findings(out: Path) -> int:
+    """Violations cdk-nag reported (the CLI prints annotation warnings itself)."""
     report = out / "validation-report.json"
-    findings = 0
-    if report.exists():
-        for plugin in json.loads(report.read_text()).get("pluginReports", []):
-            if plugin.get("pluginName") != "Construct Annotations":  # warnings, printed by the CLI already
-                findings += len(plugin.get("violations", []))
-    lines += [
-        "",
-        f"Stacks: {len(stacks)} in {max(depth.values(), default=0)} deploy waves; "
-        f"Regions: {len(regions)} ({', '.join(regions)}); resources: {total}; cdk-nag findings: {findings}",
-    ]
+    if not report.exists():
+        return 0
+    return sum(len(plugin.get("violations", [])) for plugin in json.loads(report.read_text()).get("pluginReports", [])
+               if plugin.get("pluginName") != "Construct Annotations")
+
+
+def summarize(out: Path) -> str:
+    rows = stack_rows(out)
+    lines = [f"Templates: {out.resolve()}", "", f"{'wave':<5} {'stack':<45} {'region':<15} {'resources':>9}"]
+    lines += [f"{r['wave']:<5} {r['stack']:<45} {r['region']:<15} {r['resources']:>9}" for r in rows]
+    regions = sorted({r["region"] for r in rows})
+    waves = max((r["wave"] for r in rows), default=0)
+    lines += ["", f"Stacks: {len(rows)} in {waves} deploy waves; Regions: {len(regions)} ({', '.join(regions)}); "
+                  f"resources: {sum(r['resources'] for r in rows)}; cdk-nag findings: {nag_findings(out)}"]
     return "\n".join(lines)
 
 
