@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from mrap_constructs._nag import acknowledge_compliance
+from mrap_constructs._nag import acknowledge_all, acknowledge_compliance, compliance
 
 #: Construct id of aws-cdk-lib's shared AwsCustomResource provider function (fixed by aws-cdk-lib).
 PROVIDER_FUNCTION_ID = "AWS679f53fac002430cb0da5b7982bd2287"
@@ -57,8 +57,8 @@ class _SdkProvider(Construct):
             "LambdaInsideVPC": "Calls only AWS control APIs; a VPC adds NAT cost and no isolation for it.",
             "LambdaConcurrency": "Runs only during deployments, a few invocations per stack.",
         }
-        for rule, reason in reasons.items():
-            acknowledge_compliance(function, rule, reason)
+        acknowledge_all(function, {finding: reason for rule, reason in reasons.items()
+                                   for finding in compliance(rule, reason)})
 
 
 def sdk_call_resource(scope: Construct, id: str, *, resource_type: str, on_update: cr.AwsSdkCall,

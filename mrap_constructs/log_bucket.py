@@ -6,7 +6,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mrap_constructs._nag import acknowledge, acknowledge_compliance
+from mrap_constructs._nag import acknowledge_all, compliance
 
 
 class AccessLogBucket(Construct):
@@ -39,9 +39,10 @@ class AccessLogBucket(Construct):
             auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
         )
         loop = "This is the access-log bucket; logging it into itself would loop."
-        acknowledge(self.bucket, "AwsSolutions-S1", loop)
-        acknowledge_compliance(self.bucket, "S3BucketLoggingEnabled", loop)
-        acknowledge_compliance(self.bucket, "S3BucketReplicationEnabled",
-                               "Access logs are per-Region audit data; they are not replicated.")
-        acknowledge_compliance(self.bucket, "S3DefaultEncryptionKMS",
-                               "S3 server access logging delivers only to SSE-S3 buckets.")
+        acknowledge_all(self.bucket, {
+            "AwsSolutions-S1": loop,
+            **compliance("S3BucketLoggingEnabled", loop),
+            **compliance("S3BucketReplicationEnabled",
+                         "Access logs are per-Region audit data; they are not replicated."),
+            **compliance("S3DefaultEncryptionKMS", "S3 server access logging delivers only to SSE-S3 buckets."),
+        })

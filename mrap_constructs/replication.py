@@ -40,7 +40,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from mrap_constructs import _perms
-from mrap_constructs._nag import acknowledge
+from mrap_constructs._nag import acknowledge, acknowledge_all
 from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.regions import suggest_region
@@ -406,9 +406,7 @@ def _acknowledge_object_wildcards(policy: iam.ManagedPolicy, source_bucket: s3.I
     reason = ("Object-level replication actions are scoped to the objects of the exact source and destination "
               "buckets (bucket-arn/*); S3 has no narrower resource for them.")
     arns = [source_bucket.arn_for_objects("*")] + [f"{d.bucket_arn}/*" for d in destinations]
-    for arn in arns:
-        finding = f"AwsSolutions-IAM5[Resource::{nag_rendering(arn)}]"
-        acknowledge(policy, finding, reason)
+    acknowledge_all(policy, {f"AwsSolutions-IAM5[Resource::{nag_rendering(arn)}]": reason for arn in arns})
 
 
 def _acknowledge_alias_key_wildcards(policy: iam.ManagedPolicy) -> None:

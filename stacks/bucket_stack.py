@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mrap_constructs import MrapBucket
-from mrap_constructs._nag import acknowledge, acknowledge_compliance
+from mrap_constructs._nag import acknowledge_all, compliance
 from mrap_constructs.log_bucket import AccessLogBucket
 
 
@@ -61,16 +61,14 @@ class RegionalBucketStack(Stack):
             access_point_account=access_point_account,
             replication_source_roles=replication_source_roles,
         )
-        acknowledge_compliance(self.mrap_bucket, "S3BucketReplicationEnabled",
-                               "Replication is applied by the replication stacks (wave 2) once every bucket "
-                               "exists; see mrap_constructs.replication.")
+        findings = compliance("S3BucketReplicationEnabled", "Replication is applied by the replication stacks "
+                              "(wave 2) once every bucket exists; see mrap_constructs.replication.")
         if not access_logs:
             opted_out = "Server access logs were switched off explicitly in the config (monitoring.access_logs: false)."
-            acknowledge(self.mrap_bucket, "AwsSolutions-S1", opted_out)
-            acknowledge_compliance(self.mrap_bucket, "S3BucketLoggingEnabled", opted_out)
+            findings |= {"AwsSolutions-S1": opted_out, **compliance("S3BucketLoggingEnabled", opted_out)}
         if not key:
-            acknowledge_compliance(self.mrap_bucket, "S3DefaultEncryptionKMS",
-                                   "SSE-S3 is the documented default; set encryption='sse-kms' for customer "
-                                   "managed keys.")
+            findings |= compliance("S3DefaultEncryptionKMS", "SSE-S3 is the documented default; set "
+                                   "encryption='sse-kms' for customer managed keys.")
+        acknowledge_all(self.mrap_bucket, findings)
         CfnOutput(self, "BucketName", value=self.mrap_bucket.bucket.bucket_name)
         CfnOutput(self, "BucketRegion", value=self.region)

@@ -100,7 +100,7 @@ class ReplicationAlarms(Construct):
                     self, f"{name}{dest.region.replace('-', '')}",
                     namespace=spec.namespace, metric_name=spec.metric_name, statistic=spec.statistic,
                     period=spec.period_seconds, unit=spec.unit,
-                    dimensions=[cw.CfnAlarm.DimensionProperty(name=k, value=v) for k, v in spec.dimensions],
+                    dimensions=[{"name": k, "value": v} for k, v in spec.dimensions],
                     threshold=threshold, evaluation_periods=periods, datapoints_to_alarm=periods,
                     comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
                     alarm_description=description, alarm_actions=[topic_arn], ok_actions=[topic_arn],
