@@ -19,11 +19,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 PY = sys.executable
 NS = [1, 2, 3, 5, 9, 17]
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 #: CloudFormation quotas per stack (template body uploaded to S3, resources, outputs).
 LIMITS = {"template_bytes": 1_000_000, "resources": 500, "outputs": 200}
+from scripts.synth_summary import stack_rows  # noqa: E402
+
 TARGETS = {"ratio": 1.3, "synth_17_seconds": 10.0, "limit_share": 0.5, "waves": 2, "unit_suite_seconds": 60.0}
 
 
@@ -31,12 +34,6 @@ def synth_seconds(kind: str, n: int, out: str) -> float:
     result = subprocess.run([PY, str(ROOT / "bench" / "synth_once.py"), kind, str(n), out], cwd=ROOT,
                             capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
-
-
-def stack_table(out: Path) -> list[dict]:
-    from scripts.synth_summary import stack_rows
-
-    return stack_rows(out)
 
 
 def suite_seconds(*args: str) -> float:
@@ -61,7 +58,7 @@ def main() -> int:
                 project.append(synth_seconds("project", n, p_out))
                 baseline.append(synth_seconds("baseline", n, b_out))
                 if run == 0:
-                    tables[n] = stack_table(Path(p_out))
+                    tables[n] = stack_rows(Path(p_out))
         p, b = statistics.median(project), statistics.median(baseline)
         ratio = p / b
         lines.append(f"| {n} | {p:.2f} | {b:.2f} | {ratio:.2f}x |")

@@ -34,12 +34,6 @@ def test_bad_config_exits_1_with_one_line_per_problem_and_no_traceback(tmp_path)
     assert "Traceback" not in result.stderr
 
 
-def test_empty_config_exits_1(tmp_path):
-    result = _run_app({}, tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.strip() == "error: mrap: the config is empty; give at least 'name' and 'regions'"
-
-
 @pytest.mark.skipif(not CDK.exists(), reason="node_modules not installed (run `make test`)")
 def test_cdk_cli_synth_with_a_one_region_config_file(tmp_path):
     config = tmp_path / "one.json"
