@@ -238,6 +238,41 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         problems.raise_if_any()
         return _ImportedMultiRegionAccessPoint(scope, id, alias=alias, account=account, name=name, regions=regions)
 
+    @classmethod
+    def from_name(cls, scope: Construct, id: str, *, name: str) -> IMultiRegionAccessPoint:
+        """Import an existing MRAP of the scope's account by name; its alias is read at deploy time.
+
+        A custom resource calls ``GetMultiRegionAccessPoint`` (us-west-2), so stacks in any Region can name the exact
+        ARN without a cross-Region reference. The MRAP must exist when the stack deploys.
+        """
+        from aws_cdk import custom_resources as cr
+
+        from mrap_constructs._nag import acknowledge
+        from mrap_constructs._sdk_call import sdk_call_resource
+        from mrap_constructs.regions import CONTROL_PLANE_REGION
+
+        problems = Problems("MultiRegionAccessPoint.from_name", id)
+        if not is_unresolved(name) and (why := mrap_name_problem(name)):
+            problems.add("name", name, why)
+        problems.raise_if_any()
+        account = Stack.of(scope).account
+        lookup = sdk_call_resource(
+            scope, f"{id}AliasLookup", resource_type="Custom::MrapAliasLookup",
+            on_update=cr.AwsSdkCall(
+                service="S3Control", action="GetMultiRegionAccessPoint", region=CONTROL_PLANE_REGION,
+                parameters={"AccountId": account, "Name": name},
+                physical_resource_id=cr.PhysicalResourceId.of(f"{name}-alias"), output_paths=["AccessPoint.Alias"]),
+            on_delete=None,
+            statements=[iam.PolicyStatement(actions=["s3:GetMultiRegionAccessPoint"],
+                                            resources=[f"arn:aws:s3::{account}:accesspoint/*"])],
+        )
+        from mrap_constructs.replication import nag_rendering
+
+        acknowledge(Stack.of(scope).node.find_child("SdkCallProvider").node.find_child("Policy"),
+                    f"AwsSolutions-IAM5[Resource::arn:aws:s3::{nag_rendering(account)}:accesspoint/*]",
+                    "Reads the alias of the MRAP by name; the alias is what makes the exact ARN.")
+        return cls.from_alias(scope, id, alias=lookup.get_response_field("AccessPoint.Alias"), name=name)
+
     @property
     def alias(self) -> str:
         """The alias AWS generates at creation (CloudFormation attribute ``Alias``)."""

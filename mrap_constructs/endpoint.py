@@ -20,6 +20,8 @@ from mrap_constructs.naming import account_problem
 
 #: The PrivateLink service of MRAPs (one global name, no Region in it).
 SERVICE_NAME = "com.amazonaws.s3-global.accesspoint"
+#: Tag the app puts on its endpoints (value: the MRAP name), so later stacks can find their ids.
+ENDPOINT_TAG = "mrap:name"
 
 
 class MultiRegionAccessPointEndpoint(Construct):

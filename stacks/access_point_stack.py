@@ -35,6 +35,7 @@ class AccessPointStack(Stack):
         dashboard_replication: Mapping[str, tuple[str, Sequence[ReplicationDestination]]] | None = None,
         request_metric_buckets: Mapping[str, str] | None = None,
         cloudtrail_buckets: Mapping[str, str] | None = None,
+        policy: bool = True,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
@@ -42,14 +43,13 @@ class AccessPointStack(Stack):
             self, "AccessPoint", name=mrap_name, buckets=bucket_names, bucket_accounts=bucket_accounts,
             removal_policy=removal_policy
         )
-        self.access_point.add_to_resource_policy(
-            iam.PolicyStatement(
+        if policy:  # else the restricted policy of wave 4 (stacks/policy_stack.py) is the MRAP's policy
+            self.access_point.add_to_resource_policy(iam.PolicyStatement(
                 sid="AllowOwningAccountPrincipals",
                 principals=[iam.AccountPrincipal(self.account)],
                 actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
                 resources=[self.access_point.arn, self.access_point.object_arn("*")],
-            )
-        )
+            ))
         self.routes: MultiRegionAccessPointRoutes | None = None
         if failover_active is not None:
             self.routes = MultiRegionAccessPointRoutes(

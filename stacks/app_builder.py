@@ -1,9 +1,11 @@
 """Turn a config into stacks and their dependencies: the deploy waves.
 
-Wave 1: one ``RegionalBucketStack`` per Region (buckets, access logs, keys) — independent of each other.
-Wave 2: one ``ReplicationStack`` per source Region and the ``AccessPointStack`` — each depends on every
-bucket stack, none on each other. Two waves for any number of Regions; no cycles; no cross-Region references
-(names are deterministic).
+Wave 1: one ``RegionalBucketStack`` per Region (buckets, access logs, keys) — independent of each other; none for
+an existing bucket.
+Wave 2: one ``ReplicationStack`` per Region and the ``AccessPointStack`` — each depends on every bucket stack, none
+on each other. Two waves for any number of Regions; no cycles; no cross-Region references (names are deterministic).
+Wave 3, only with ``privatelink``: a ``PrivateLinkStack`` per listed Region, after the MRAP (its policy names the
+alias).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from stacks.access_point_stack import AccessPointStack
 from stacks.bucket_stack import RegionalBucketStack
 from stacks.config import MrapConfig, default_account
 from stacks.endpoint_stack import PrivateLinkStack
+from stacks.policy_stack import RestrictedPolicyStack
 from stacks.replication_stack import ReplicationStack
 
 
@@ -38,6 +41,7 @@ class MrapDeployment:
     replication_stacks: dict[str, ReplicationStack] = field(default_factory=dict)
     access_point_stack: AccessPointStack | None = None
     endpoint_stacks: dict[str, PrivateLinkStack] = field(default_factory=dict)
+    policy_stack: RestrictedPolicyStack | None = None
 
     @property
     def access_point(self) -> MultiRegionAccessPoint:
@@ -59,6 +63,8 @@ class MrapDeployment:
         waves = [list(self.bucket_stacks.values()), second]
         if self.endpoint_stacks:
             waves.append(list(self.endpoint_stacks.values()))
+        if self.policy_stack:
+            waves.append([self.policy_stack])
         return waves
 
 
@@ -170,6 +176,7 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         dashboard_replication=replication if config.monitoring.dashboard else None,
         request_metric_buckets=names if config.monitoring.request_metrics else None,
         cloudtrail_buckets=names if config.monitoring.cloudtrail else None,
+        policy=not (config.privatelink and config.privatelink.restrict_to_endpoints),
         description=f"MRAP {config.name}: the Multi-Region Access Point and its policy (wave 2)",
     )
     _depends_on_all(deployment.access_point_stack, buckets)
@@ -186,6 +193,15 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
             )
             stack.add_stack_dependency(deployment.access_point_stack, "the endpoint policy names the MRAP's alias")
             deployment.endpoint_stacks[region] = stack
+        if config.privatelink.restrict_to_endpoints:
+            # Wave 4: the policy names the endpoint ids, which exist once wave 3 is done.
+            deployment.policy_stack = RestrictedPolicyStack(
+                app, f"{stack_prefix}-access-point-policy", env=Environment(account=account, region=config.home_region),
+                mrap_name=config.name, endpoint_regions=config.privatelink.regions,
+                description=f"MRAP {config.name}: the MRAP policy, only through the PrivateLink endpoints (wave 4)",
+            )
+            for stack in deployment.endpoint_stacks.values():
+                deployment.policy_stack.add_stack_dependency(stack, "the policy names the endpoint ids")
 
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), HIPAASecurityChecks(app))

@@ -98,10 +98,6 @@ class PrivateLinkConfig(_Model):
 
     @model_validator(mode="after")
     def _zones(self) -> PrivateLinkConfig:
-        if self.restrict_to_endpoints:
-            raise ValueError("restrict_to_endpoints=true is not available in the app yet (the MRAP policy would need "
-                             "the endpoint ids of a later deploy wave); in your own app use "
-                             "MultiRegionAccessPoint.restrict_to_vpc_endpoints(endpoint_ids)")
         for region, zones in self.availability_zones.items():
             if region not in self.regions:
                 raise ValueError(f"availability_zones[{region!r}]: {region} is not in privatelink.regions")

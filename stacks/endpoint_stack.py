@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, Token
+from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from mrap_constructs import MultiRegionAccessPoint
-from mrap_constructs._nag import acknowledge, acknowledge_compliance
-from mrap_constructs._sdk_call import sdk_call_resource
-from mrap_constructs.endpoint import MultiRegionAccessPointEndpoint
-from mrap_constructs.regions import CONTROL_PLANE_REGION
+from mrap_constructs._nag import acknowledge_compliance
+from mrap_constructs.endpoint import ENDPOINT_TAG, MultiRegionAccessPointEndpoint
 
 
 class PrivateLinkStack(Stack):
@@ -51,32 +47,12 @@ class PrivateLinkStack(Stack):
         acknowledge_compliance(
             flow_log_role.node.find_child("DefaultPolicy"),
             "IAMNoInlinePolicy", "aws-cdk-lib's flow-log role: only writes to this VPC's flow-log group.")
-        lookup = sdk_call_resource(
-            self, "MrapAlias", resource_type="Custom::MrapAliasLookup",
-            on_update=cr.AwsSdkCall(
-                service="S3Control", action="GetMultiRegionAccessPoint", region=CONTROL_PLANE_REGION,
-                parameters={"AccountId": self.account, "Name": mrap_name},
-                physical_resource_id=cr.PhysicalResourceId.of(f"{mrap_name}-alias"),
-                output_paths=["AccessPoint.Alias"],
-            ),
-            on_delete=None,
-            statements=[iam.PolicyStatement(
-                actions=["s3:GetMultiRegionAccessPoint"],
-                resources=[f"arn:aws:s3::{self.account}:accesspoint/*"])],
-        )
-        acknowledge(lookup.node.scope.node.find_child("SdkCallProvider").node.find_child("Policy"),
-                    f"AwsSolutions-IAM5[Resource::arn:aws:s3::{_nag_account(self)}:accesspoint/*]",
-                    "Reads the alias of the MRAP by name; the alias (and so the exact ARN) is what it looks up.")
-        access_point = MultiRegionAccessPoint.from_alias(
-            self, "AccessPoint", alias=lookup.get_response_field("AccessPoint.Alias"), name=mrap_name)
+        access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name)
         self.endpoint = MultiRegionAccessPointEndpoint(
             self, "Endpoint", vpc=self.vpc, access_point=access_point, bucket_names=bucket_names,
             allowed_peers=[ec2.Peer.ipv4(vpc_cidr)])  # the literal CIDR, so scanners can read the rule
+        # The restricted MRAP policy (wave 4) finds this endpoint by its tag.
+        Tags.of(self.endpoint.endpoint).add(ENDPOINT_TAG, mrap_name)
         CfnOutput(self, "VpcId", value=self.vpc.vpc_id)
         CfnOutput(self, "EndpointId", value=self.endpoint.endpoint_id)
 
-
-def _nag_account(stack: Stack) -> str:
-    from mrap_constructs.replication import nag_rendering
-
-    return nag_rendering(stack.account)

@@ -13,6 +13,10 @@ from tests.unit.test_app import SCENARIOS
 WILDCARD_RESOURCE_ALLOWED = {
     "AWS::KMS::Key": "a key policy's Resource '*' means 'this key'; AWS requires that form",
 }
+#: Actions that support no resource-level permissions (IAM requires Resource "*"), with why the project uses them.
+WILDCARD_RESOURCE_ACTIONS_ALLOWED = {
+    "ec2:DescribeVpcEndpoints": "finds the app's endpoint ids (by tag) for the restricted MRAP policy",
+}
 #: Wildcard actions that AWS defaults require, by resource type.
 WILDCARD_ACTION_ALLOWED = {
     ("AWS::KMS::Key", "kms:*"): "the default key policy gives the account root full control so IAM policies apply "
@@ -64,7 +68,9 @@ def audit(template: dict) -> list[str]:
                 if (kind, action) not in WILDCARD_ACTION_ALLOWED:
                     problems.append(f"{where}: wildcard action {action}")
         for resource in _as_list(statement.get("Resource", [])):
-            if resource == "*" and kind not in WILDCARD_RESOURCE_ALLOWED:
+            actions = set(_as_list(statement.get("Action", [])))
+            if resource == "*" and kind not in WILDCARD_RESOURCE_ALLOWED and \
+                    not actions <= set(WILDCARD_RESOURCE_ACTIONS_ALLOWED):
                 problems.append(f"{where}: Resource '*' for {statement.get('Action')}")
     return problems
 

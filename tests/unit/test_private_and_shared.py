@@ -142,6 +142,34 @@ def test_privatelink_app_is_lint_clean_and_least_privilege(synth):
     assert [p for n in app.stack_names for p in audit(app.template_json(n))] == []
 
 
+RESTRICTED = {**PRIVATE, "name": "walled", "privatelink": {**PRIVATE["privatelink"], "restrict_to_endpoints": True}}
+
+
+def test_restrict_to_endpoints_moves_the_policy_to_a_fourth_wave(synth):
+    app = synth(RESTRICTED)
+    assert [len(w) for w in app.deployment.waves] == [2, 3, 2, 1]
+    policy_stack = app.deployment.policy_stack
+    assert set(policy_stack.dependencies) == set(app.deployment.endpoint_stacks.values())
+    app.template("walled-access-point").resource_count_is("AWS::S3::MultiRegionAccessPointPolicy", 0)
+    policy = next(iter(app.template("walled-access-point-policy").find_resources(
+        "AWS::S3::MultiRegionAccessPointPolicy").values()))["Properties"]
+    assert policy["MrapName"] == "walled"
+    deny = next(s for s in policy["Policy"]["Statement"] if s["Effect"] == "Deny")
+    ids = deny["Condition"]["StringNotEquals"]["aws:SourceVpce"]
+    assert len(ids) == 2 and all("VpcEndpoints.0.VpcEndpointId" in json.dumps(i) for i in ids)
+    lookups = app.template("walled-access-point-policy").find_resources("Custom::MrapEndpointLookup")
+    assert sorted(json.loads(r["Properties"]["Create"])["region"] for r in lookups.values()) == [
+        "eu-west-1", "us-east-1"]
+    app.template("walled-privatelink-us-east-1").has_resource_properties("AWS::EC2::VPCEndpoint", {
+        "Tags": [{"Key": "mrap:name", "Value": "walled"}]})
+
+
+def test_restricted_app_is_lint_clean_and_least_privilege(synth):
+    app = synth(RESTRICTED)
+    assert _lint_app(app) == []
+    assert [p for n in app.stack_names for p in audit(app.template_json(n))] == []
+
+
 SHARED = {"name": "shared", "regions": ["us-east-1", "eu-west-1", "ap-southeast-2"], "account": ACCOUNT,
           "bucket_accounts": {"eu-west-1": "222222222222"}, "existing_buckets": {"ap-southeast-2": "legacy-media"}}
 
@@ -189,7 +217,6 @@ def test_cross_account_replication_hands_replicas_to_the_owner(synth):
         ({"privatelink": {"regions": ["us-east-1"], "vpc_cidr": "10.0.0.0/8"}}, r"use a /16 to /22 network"),
         ({"privatelink": {"regions": ["us-east-1"], "vpc_cidr": "fd00::/56"}}, r"must be an IPv4 CIDR"),
         ({"privatelink": {"regions": ["mars-1"]}}, r"are not AWS Regions with MRAP support"),
-        ({"privatelink": {"regions": ["us-east-1"], "restrict_to_endpoints": True}}, r"not available in the app yet"),
         ({"privatelink": {"regions": ["us-east-1"], "availability_zones": {"us-east-1": ["eu-west-1a"]}}},
          r"give two AZs of us-east-1"),
     ],

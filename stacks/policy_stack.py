@@ -1,0 +1,62 @@
+"""Wave 4 (only with ``privatelink.restrict_to_endpoints``): the MRAP policy, limited to the app's VPC endpoints.
+
+The policy must name the endpoints' ids, which exist only after wave 3, so it moves out of the access-point stack
+into this home-Region stack. It reads the MRAP alias and each Region's endpoint id at deploy time (SDK calls), then
+writes the policy: the owning account's principals may use the MRAP, and every request that does not come through
+one of the endpoints is denied (``aws:SourceVpce``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from mrap_constructs import MultiRegionAccessPoint, _perms
+from mrap_constructs._nag import acknowledge_all
+from mrap_constructs._sdk_call import sdk_call_resource
+from mrap_constructs.endpoint import ENDPOINT_TAG
+
+
+class RestrictedPolicyStack(Stack):
+    """The MRAP policy that admits the account's principals only through the app's PrivateLink endpoints."""
+
+    def __init__(self, scope: Construct, id: str, *, env: Environment, mrap_name: str, endpoint_regions: Sequence[str],
+                 description: str | None = None) -> None:
+        super().__init__(scope, id, env=env, description=description)
+        endpoint_ids = []
+        for region in sorted(endpoint_regions):
+            lookup = sdk_call_resource(
+                self, f"Endpoint{region.replace('-', '')}", resource_type="Custom::MrapEndpointLookup",
+                on_update=cr.AwsSdkCall(
+                    service="EC2", action="DescribeVpcEndpoints", region=region,
+                    parameters={"Filters": [{"Name": f"tag:{ENDPOINT_TAG}", "Values": [mrap_name]}]},
+                    physical_resource_id=cr.PhysicalResourceId.of(f"{mrap_name}-endpoint-{region}"),
+                    output_paths=["VpcEndpoints.0.VpcEndpointId"]),
+                on_delete=None,
+                # EC2 Describe* actions have no resource-level permissions.
+                statements=[iam.PolicyStatement(actions=["ec2:DescribeVpcEndpoints"], resources=["*"])],
+            )
+            endpoint_ids.append(lookup.get_response_field("VpcEndpoints.0.VpcEndpointId"))
+        provider_policy = self.node.find_child("SdkCallProvider").node.find_child("Policy")
+        acknowledge_all(provider_policy, {
+            "AwsSolutions-IAM5[Resource::*]": "ec2:DescribeVpcEndpoints supports no resource-level permissions; it "
+                                              "only reads the endpoint ids of this MRAP (by tag).",
+        })
+        access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name)
+        document = iam.PolicyDocument(statements=[
+            iam.PolicyStatement(sid="AllowOwningAccountPrincipals", principals=[iam.AccountPrincipal(self.account)],
+                                actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
+                                resources=[access_point.arn, access_point.object_arn("*")]),
+            iam.PolicyStatement(sid="OnlyThroughVpcEndpoints", effect=iam.Effect.DENY,
+                                principals=[iam.AnyPrincipal()], actions=["s3:*"],
+                                resources=[access_point.arn, access_point.object_arn("*")],
+                                conditions={"StringNotEquals": {"aws:SourceVpce": endpoint_ids}}),
+        ])
+        self.policy = s3.CfnMultiRegionAccessPointPolicy(self, "Policy", mrap_name=mrap_name, policy=document)
+        CfnOutput(self, "AllowedEndpoints", value=",".join(sorted(endpoint_regions)))
+
