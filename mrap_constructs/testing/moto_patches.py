@@ -23,6 +23,7 @@ def apply() -> None:
     _managed_policy_delete()
     _replication_round_trip()
     _bucket_delete_not_empty()
+    _vpc_endpoint_tags()
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
@@ -210,6 +211,27 @@ def _bucket_delete_not_empty() -> None:
 
     FakeBucket.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)
     _APPLIED.add("bucket_delete_not_empty")
+
+
+def _vpc_endpoint_tags() -> None:
+    """moto 5.2.5's ``AWS::EC2::VPCEndpoint`` drops ``Tags`` (its ``AWS::EC2::VPC`` keeps them), so a lookup of the
+    app's endpoints by tag finds nothing. The patch tags the endpoint as CloudFormation does."""
+    if "vpc_endpoint_tags" in _APPLIED:
+        return
+    from moto.ec2.models.vpcs import VPCEndPoint
+
+    original = VPCEndPoint.create_from_cloudformation_json.__func__
+    ORIGINALS["vpc_endpoint_create_from_cloudformation_json"] = original
+
+    def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str,
+                                        region_name: str, **kwargs: Any) -> Any:
+        endpoint = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        for tag in cloudformation_json.get("Properties", {}).get("Tags", []):
+            endpoint.add_tag(tag["Key"], tag["Value"])
+        return endpoint
+
+    VPCEndPoint.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    _APPLIED.add("vpc_endpoint_tags")
 
 
 def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:

@@ -110,3 +110,23 @@ def test_one_way_with_failover_and_destroy_policy(aws, tmp_path):
     control = aws.client("s3control", "us-west-2")
     with pytest.raises(control.exceptions.ClientError, match="NoSuchMultiRegionAccessPoint"):
         control.get_multi_region_access_point(AccountId=aws.account, Name="e2e-failover")
+
+
+def test_privatelink_restricted_policy_names_the_deployed_endpoint(aws, tmp_path):
+    """Four waves: the endpoint stack reads the MRAP alias, the policy stack reads the endpoint id (by tag).
+
+    Not destroyed here: moto keeps a VPC endpoint when its stack is deleted, so the VPC cannot go (see README)."""
+    config = {"name": "e2e-private", "regions": ["us-east-1", "eu-west-1"],
+              "monitoring": {"alarms": False, "dashboard": False},
+              "privatelink": {"regions": ["us-east-1"], "restrict_to_endpoints": True}}
+    deployment, deployed = _deploy(aws, tmp_path, {**config, "home_region": "us-west-2"})
+    endpoints = aws.client("ec2", "us-east-1").describe_vpc_endpoints()["VpcEndpoints"]
+    assert len(endpoints) == 1
+    endpoint = endpoints[0]
+    assert endpoint["ServiceName"] == "com.amazonaws.s3-global.accesspoint"
+    assert {"Key": "mrap:name", "Value": "e2e-private"} in endpoint["Tags"]
+    assert deployed.outputs["e2e-private-privatelink-us-east-1"]["EndpointId"] == endpoint["VpcEndpointId"]
+    assert deployed.arn in endpoint["PolicyDocument"], "the endpoint policy names the real alias"
+    deny = next(s for s in deployed.policy["Statement"] if s["Effect"] == "Deny")
+    assert deny["Condition"] == {"StringNotEquals": {"aws:SourceVpce": [endpoint["VpcEndpointId"]]}}
+    assert ("Custom::MrapEndpointLookup", "Create") in [(t, r) for t, r, _ in cfn_models.CUSTOM_RESOURCE_LOG]

@@ -145,3 +145,18 @@ def test_moto_still_keeps_non_empty_buckets_silently(aws):
     assert "full-a" in s3_backends[ACCOUNT]["aws"].buckets
     with pytest.raises(BucketNotEmpty):
         FakeBucket.delete_from_cloudformation_json("full-b", {}, ACCOUNT, "us-east-1")
+
+
+def test_moto_still_drops_vpc_endpoint_tags(aws):
+    """If this fails, moto tags VPC endpoints from templates: drop _vpc_endpoint_tags."""
+    from moto.ec2.models.vpcs import VPCEndPoint
+
+    ec2 = SESSION.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    properties = {"Properties": {"VpcId": vpc, "ServiceName": "com.amazonaws.s3-global.accesspoint",
+                                 "VpcEndpointType": "Interface", "Tags": [{"Key": "mrap:name", "Value": "m"}]}}
+    plain = moto_patches.ORIGINALS["vpc_endpoint_create_from_cloudformation_json"](
+        VPCEndPoint, "e", properties, ACCOUNT, "us-east-1")
+    assert plain.get_tags() == []
+    tagged = VPCEndPoint.create_from_cloudformation_json("e2", properties, ACCOUNT, "us-east-1")
+    assert {"Key": "mrap:name", "Value": "m"} in [{"Key": t["key"], "Value": t["value"]} for t in tagged.get_tags()]
