@@ -15,7 +15,10 @@ SCENARIOS = {
                  "replication": {"mode": "one-way", "source_region": "eu-west-1", "rtc": True}},
     "oneway-17": {"name": "oneway-all", "regions": regions(17), "account": ACCOUNT,
                   "replication": {"mode": "one-way"}},
-    "none-2": {"name": "no-repl", "regions": regions(2), "account": ACCOUNT, "replication": {"mode": "none"}},
+    "none-2": {"name": "no-repl", "regions": regions(2), "account": ACCOUNT, "replication": {"mode": "none"},
+               "monitoring": {"dashboard": False, "alarms": False, "access_logs": False}},
+    # No account (synth without credentials) and an explicit destroy policy.
+    "agnostic-2": {"name": "agnostic", "regions": regions(2), "removal_policy": "destroy"},
     "kms-2": {"name": "kms", "regions": regions(2), "account": ACCOUNT, "encryption": "sse-kms"},
 }
 
@@ -141,15 +144,15 @@ def test_data_bearing_resources_are_retained(default_app, synth):
 
 
 def test_removal_policy_destroy_is_explicit(synth):
-    app = synth({**SCENARIOS["mesh-2"], "name": "scratch", "removal_policy": "destroy"})
-    template = app.template_json("scratch-bucket-us-east-1")
+    app = synth(SCENARIOS["agnostic-2"])
+    template = app.template_json("agnostic-bucket-us-east-1")
     buckets = [r for r in template["Resources"].values() if r["Type"] == "AWS::S3::Bucket"]
     assert buckets and all(b["DeletionPolicy"] == "Delete" for b in buckets)
     assert any(r["Type"] == "Custom::S3AutoDeleteObjects" for r in template["Resources"].values())
 
 
 def test_account_agnostic_names_use_the_account_pseudo_parameter(synth):
-    app = synth({"name": "agnostic", "regions": regions(2)})
+    app = synth(SCENARIOS["agnostic-2"])
     name = app.template("agnostic-bucket-us-east-1").find_resources("AWS::S3::Bucket", {
         "Properties": {"BucketName": {"Fn::Join": ["", ["agnostic-", {"Ref": "AWS::AccountId"}, "-us-east-1"]]}}})
     assert len(name) == 1

@@ -110,12 +110,11 @@ def test_dashboard_shows_every_region_and_the_alias(synth):
 
 
 def test_dashboard_alarms_and_logs_can_be_switched_off(synth):
-    app = synth({**SCENARIOS["mesh-2"], "name": "quiet",
-                 "monitoring": {"dashboard": False, "alarms": False, "access_logs": False}})
+    app = synth(SCENARIOS["none-2"])
     for name in app.stack_names:
         kinds = {r["Type"] for r in app.template_json(name)["Resources"].values()}
         assert not kinds & {"AWS::CloudWatch::Dashboard", "AWS::CloudWatch::Alarm", "AWS::SNS::Topic"}, name
-    buckets = [r for r in app.template_json("quiet-bucket-us-east-1")["Resources"].values()
+    buckets = [r for r in app.template_json("no-repl-bucket-us-east-1")["Resources"].values()
                if r["Type"] == "AWS::S3::Bucket"]
     assert len(buckets) == 1 and "LoggingConfiguration" not in buckets[0]["Properties"]
 

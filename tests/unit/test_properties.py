@@ -36,7 +36,7 @@ def valid_configs(draw):
     }
 
 
-@settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=2, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                                  HealthCheck.too_slow])
 @given(config=valid_configs())
 def test_valid_configs_synthesize_nag_clean_and_lint_clean(synth, config):
