@@ -170,14 +170,19 @@ MODELS: dict[str, type] = {
 # --- custom resources --------------------------------------------------------------------------------------------
 
 
-def _client(service: str, region: str) -> Any:
-    client = boto3.client(service, region_name=region, endpoint_url=ENDPOINT["url"],
+def emulator_client(endpoint_url: str, service: str, region: str) -> Any:
+    """A boto3 client on the emulator at ``endpoint_url`` (s3control clients get the account host prefix stripped)."""
+    client = boto3.client(service, region_name=region, endpoint_url=endpoint_url,
                           aws_access_key_id="testing", aws_secret_access_key="testing")
     if service == "s3control":
         from mrap_constructs.ops.client import strip_account_host_prefix
 
         client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
     return client
+
+
+def _client(service: str, region: str) -> Any:
+    return emulator_client(ENDPOINT["url"], service, region)
 
 
 def run_sdk_call(call_json: str | dict | None, region: str) -> dict[str, Any]:

@@ -17,8 +17,6 @@ import os
 import socket
 from typing import Any
 
-import boto3
-
 from mrap_constructs.testing import cfn_models, moto_patches
 
 #: moto's default account.
@@ -100,13 +98,7 @@ class LocalAws:
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
         """A boto3 client on the emulator (s3control clients get the account host prefix stripped)."""
-        client = boto3.client(service, region_name=region, endpoint_url=self.endpoint_url,
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
-        if service == "s3control":
-            from mrap_constructs.ops.client import strip_account_host_prefix
-
-            client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
-        return client
+        return cfn_models.emulator_client(self.endpoint_url, service, region)
 
     def __enter__(self) -> LocalAws:
         return self.start()

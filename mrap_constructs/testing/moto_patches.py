@@ -92,19 +92,28 @@ def _bucket_versioning_from_template() -> None:
         return
     from moto.s3.models import FakeBucket, s3_backends
 
-    original = FakeBucket.create_from_cloudformation_json.__func__
-    ORIGINALS["bucket_create_from_cloudformation_json"] = original
+    def enable_versioning(bucket: Any, properties: dict, account_id: str) -> None:
+        status = properties.get("VersioningConfiguration", {}).get("Status")
+        if status:
+            s3_backends[account_id]["aws"].put_bucket_versioning(bucket.name, status)
+
+    _after_cloudformation_create(FakeBucket, "bucket_create_from_cloudformation_json", enable_versioning)
+    _APPLIED.add("bucket_versioning")
+
+
+def _after_cloudformation_create(model: Any, original_key: str, complete: Any) -> None:
+    """Wrap ``model.create_from_cloudformation_json`` so ``complete(resource, properties, account_id)`` finishes
+    what moto's create leaves out; the original is kept in ``ORIGINALS[original_key]``."""
+    original = model.create_from_cloudformation_json.__func__
+    ORIGINALS[original_key] = original
 
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str,
                                         region_name: str, **kwargs: Any) -> Any:
-        bucket = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        status = cloudformation_json.get("Properties", {}).get("VersioningConfiguration", {}).get("Status")
-        if status:
-            s3_backends[account_id]["aws"].put_bucket_versioning(bucket.name, status)
-        return bucket
+        resource = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        complete(resource, cloudformation_json.get("Properties", {}), account_id)
+        return resource
 
-    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
-    _APPLIED.add("bucket_versioning")
+    model.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
 
 
 def _mrap_bucket_regions() -> None:
@@ -220,17 +229,11 @@ def _vpc_endpoint_tags() -> None:
         return
     from moto.ec2.models.vpcs import VPCEndPoint
 
-    original = VPCEndPoint.create_from_cloudformation_json.__func__
-    ORIGINALS["vpc_endpoint_create_from_cloudformation_json"] = original
-
-    def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str,
-                                        region_name: str, **kwargs: Any) -> Any:
-        endpoint = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        for tag in cloudformation_json.get("Properties", {}).get("Tags", []):
+    def add_tags(endpoint: Any, properties: dict, account_id: str) -> None:
+        for tag in properties.get("Tags", []):
             endpoint.add_tag(tag["Key"], tag["Value"])
-        return endpoint
 
-    VPCEndPoint.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    _after_cloudformation_create(VPCEndPoint, "vpc_endpoint_create_from_cloudformation_json", add_tags)
     _APPLIED.add("vpc_endpoint_tags")
 
 

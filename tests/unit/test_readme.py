@@ -17,17 +17,22 @@ def _example(name: str) -> str:
     return blocks[0]
 
 
-def test_own_app_example_synthesizes(monkeypatch, tmp_path):
+def _run_example(name: str, monkeypatch, tmp_path, **context) -> cdk.App:
+    """Execute a README example with the project's feature flags (plus ``context``); return the App it made."""
     real_app = cdk.App
     apps: list[cdk.App] = []
 
     def app_with_flags(*args, **kwargs):
-        apps.append(real_app(*args, context=FEATURE_FLAGS, outdir=str(tmp_path), **kwargs))
+        apps.append(real_app(*args, context={**FEATURE_FLAGS, **context}, outdir=str(tmp_path), **kwargs))
         return apps[-1]
 
     monkeypatch.setattr(cdk, "App", app_with_flags)
-    exec(compile(_example("own-app"), "README.md", "exec"), {})
-    assembly = apps[0].synth()
+    exec(compile(_example(name), "README.md", "exec"), {})
+    return apps[0]
+
+
+def test_own_app_example_synthesizes(monkeypatch, tmp_path):
+    assembly = _run_example("own-app", monkeypatch, tmp_path).synth()
     names = sorted(s.stack_name for s in assembly.stacks)
     assert names == ["media-access-point", "media-bucket-eu-west-1", "media-bucket-us-east-1",
                      "media-replication-eu-west-1", "media-replication-us-east-1"]
@@ -36,18 +41,10 @@ def test_own_app_example_synthesizes(monkeypatch, tmp_path):
 
 
 def test_existing_vpc_example_synthesizes(monkeypatch, tmp_path):
-    real_app = cdk.App
-    apps: list[cdk.App] = []
-
-    def app_with_flags(*args, **kwargs):
-        context = {**FEATURE_FLAGS,  # what `cdk.context.json` holds after the CLI looked the AZs up
-                   "availability-zones:account=111122223333:region=eu-west-1": ["eu-west-1a", "eu-west-1b"]}
-        apps.append(real_app(*args, context=context, outdir=str(tmp_path), **kwargs))
-        return apps[-1]
-
-    monkeypatch.setattr(cdk, "App", app_with_flags)
-    exec(compile(_example("existing-vpc"), "README.md", "exec"), {})
-    template = apps[0].synth().get_stack_by_name("network").template
+    # What `cdk.context.json` holds after the CLI looked the AZs up.
+    zones = {"availability-zones:account=111122223333:region=eu-west-1": ["eu-west-1a", "eu-west-1b"]}
+    template = _run_example("existing-vpc", monkeypatch, tmp_path, **zones).synth().get_stack_by_name(
+        "network").template
     endpoint = next(r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::VPCEndpoint")
     assert endpoint["Properties"]["ServiceName"] == "com.amazonaws.s3-global.accesspoint"
 
