@@ -3,6 +3,8 @@
 Per Region: data bucket + log bucket + both bucket policies (wave 1); replication role + managed policy, the
 replication custom resource with its provider function, role, policy and log group, 4 alarms per destination, an
 SNS topic (wave 2); in the home Region: the MRAP, its policy and a dashboard. No validation, no cdk-nag.
+
+Run as a CDK app (what ``make bench`` times with ``cdk synth``): ``cdk synth --app "python bench/baseline_app.py N"``.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def build(app: cdk.App, name: str, regions: list[str], account: str, home: str =
                             statistic="Maximum", period=300, evaluation_periods=3, threshold=900,
                             comparison_operator="GreaterThanThreshold", alarm_actions=[topic.ref])
         for bucket_stack in buckets:
-            stack.add_dependency(bucket_stack)
+            stack.add_stack_dependency(bucket_stack)
 
     stack = cdk.Stack(app, f"{name}-access-point", env=cdk.Environment(account=account, region=home))
     mrap = s3.CfnMultiRegionAccessPoint(stack, "Mrap", name=name, regions=[{"bucket": names[r]} for r in regions])
@@ -89,4 +91,21 @@ def build(app: cdk.App, name: str, regions: list[str], account: str, home: str =
         for d in regions if d != r]}} for r in regions]
     cw.CfnDashboard(stack, "Dashboard", dashboard_body=json.dumps({"widgets": widgets}))
     for bucket_stack in buckets:
-        stack.add_dependency(bucket_stack)
+        stack.add_stack_dependency(bucket_stack)
+
+
+def main(n: int) -> None:
+    """The app for ``n`` Regions, in the order ``make bench`` uses (``bench.ORDER``)."""
+    from bench import ACCOUNT, NAME, ORDER
+
+    app = cdk.App()
+    build(app, NAME, ORDER[:n], ACCOUNT)
+    app.synth()
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    main(int(sys.argv[1]))

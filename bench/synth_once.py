@@ -1,4 +1,8 @@
-"""Synthesize one app once and print the seconds spent building and synthesizing it (imports excluded)."""
+"""Build and synthesize one app inside this process; print the seconds spent (imports excluded).
+
+``python bench/synth_once.py KIND N OUTDIR`` with KIND ``project``, ``project-no-nag`` or ``baseline``. The app gets
+cdk.json's feature flags. This isolates what the construct library costs from process start-up and the CLI.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +17,29 @@ sys.path.insert(0, str(ROOT))
 
 import aws_cdk as cdk  # noqa: E402
 
-from bench.baseline_app import build as build_baseline  # noqa: E402
-from mrap_constructs import MRAP_REGIONS  # noqa: E402
-from stacks.app_builder import build_app  # noqa: E402
-from stacks.config import parse_config  # noqa: E402
+from bench import ACCOUNT, NAME, ORDER, project_config  # noqa: E402
 
-FIRST = ["us-east-1", "eu-west-1", "ap-southeast-2"]
-ORDER = FIRST + sorted(MRAP_REGIONS - set(FIRST))
 FLAGS = {k: v for k, v in json.loads((ROOT / "cdk.json").read_text())["context"].items() if k != "mrap"}
+KINDS = ("project", "project-no-nag", "baseline")
 
 
 def main(kind: str, n: int, out: str) -> None:
-    regions = ORDER[:n]
+    if kind == "baseline":
+        from bench.baseline_app import build as build_baseline
+    else:
+        from stacks.app_builder import build_app
+        from stacks.config import parse_config
     started = time.perf_counter()
     app = cdk.App(context=FLAGS, outdir=out)
-    if kind == "project":
-        build_app(app, parse_config({"name": "bench", "regions": regions, "account": "111111111111"}))
+    if kind == "baseline":
+        build_baseline(app, NAME, ORDER[:n], ACCOUNT)
     else:
-        build_baseline(app, "bench", regions, "111111111111")
+        build_app(app, parse_config(project_config(n)), nag=kind == "project")
     app.synth()
     print(json.dumps({"seconds": time.perf_counter() - started}))
 
 
 if __name__ == "__main__":
+    if sys.argv[1] not in KINDS:
+        sys.exit(f"KIND must be one of {KINDS}")
     main(sys.argv[1], int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else tempfile.mkdtemp())

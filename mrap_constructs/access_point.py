@@ -7,7 +7,6 @@ from typing import Protocol, runtime_checkable
 
 from aws_cdk import (
     Annotations,
-    ArnFormat,
     Aws,
     RemovalPolicy,
     Stack,
@@ -23,7 +22,7 @@ from constructs import Construct
 
 from mrap_constructs import _perms
 from mrap_constructs._validation import Problems, is_unresolved
-from mrap_constructs.naming import BUCKET_NAME_MAX, account_problem, mrap_name_problem
+from mrap_constructs.naming import BUCKET_NAME_MAX, account_problem, mrap_name_problem, partition_of
 from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, is_opt_in, suggest_region
 
 #: DNS suffix of every MRAP hostname.
@@ -68,14 +67,7 @@ class MultiRegionAccessPointBase(Construct):
     @property
     def arn(self) -> str:
         """``arn:aws:s3::ACCOUNT:accesspoint/ALIAS`` — MRAP ARNs use the alias, never the name."""
-        return Stack.of(self).format_arn(
-            service="s3",
-            region="",
-            account=self.account,
-            resource="accesspoint",
-            resource_name=self.alias,
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
+        return f"arn:{partition_of(Stack.of(self))}:s3::{self.account}:accesspoint/{self.alias}"
 
     def object_arn(self, key_pattern: str = "*") -> str:
         """ARN of objects through the MRAP: ``.../accesspoint/ALIAS/object/KEY_PATTERN``.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Aws
+from aws_cdk import Aws, Stack
 
 from mrap_constructs._validation import is_unresolved
 
@@ -24,6 +24,24 @@ _BUCKET_PREFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _FORBIDDEN_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 ACCOUNT_ID_LENGTH = 12
+
+
+def partition_of(stack: Stack) -> str:
+    """The ARN partition of ``stack``: ``aws`` (or ``aws-cn``/``aws-us-gov``) when its Region is known, else the
+    ``AWS::Partition`` token. Same result as ``stack.partition``, without loading the CDK's Region database."""
+    region = stack.region
+    if is_unresolved(region):
+        return Aws.PARTITION
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def s3_bucket_arn(stack: Stack, bucket: str) -> str:
+    """``arn:PARTITION:s3:::BUCKET`` for a bucket named ``bucket`` (what ``Bucket.from_bucket_name`` gives)."""
+    return f"arn:{partition_of(stack)}:s3:::{bucket}"
 
 
 def mrap_name_problem(name: str) -> str | None:

@@ -5,6 +5,8 @@ Pure data and predicates; no CDK imports, so the app config and the constructs c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 #: Regions where an MRAP can place a bucket without any account setting.
 MRAP_REGIONS: frozenset[str] = frozenset(
     {
@@ -63,6 +65,16 @@ ROUTES_API_REGIONS: tuple[str, ...] = (
 
 #: Hard limit of Regions (and so buckets) in one MRAP.
 MAX_REGIONS = 17
+
+#: Routing dials: a Region receives traffic (active) or none (passive); MRAP failover uses only these two.
+ACTIVE = 100
+PASSIVE = 0
+
+
+def failover_dials(regions: Iterable[str], active: Iterable[str]) -> dict[str, int]:
+    """Dials that make exactly ``active`` receive traffic: 100 for them, 0 for every other Region."""
+    active = set(active)
+    return {region: ACTIVE if region in active else PASSIVE for region in sorted(regions)}
 
 
 def is_opt_in(region: str) -> bool:

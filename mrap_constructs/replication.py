@@ -43,6 +43,7 @@ from mrap_constructs import _perms
 from mrap_constructs._nag import acknowledge, acknowledge_all
 from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs._validation import Problems, is_unresolved
+from mrap_constructs.naming import s3_bucket_arn
 from mrap_constructs.regions import suggest_region
 
 #: S3's limit of rules in one replication configuration.
@@ -220,6 +221,24 @@ def _filter(options: ReplicationOptions) -> dict:
     return {"And": {"Prefix": options.prefix, "Tags": tags}} if options.prefix else {"And": {"Tags": tags}}
 
 
+@dataclass(frozen=True)
+class _SourceBucket:
+    """The source bucket as the construct uses it: a name and ARNs (no imported-bucket construct needed)."""
+
+    name: str
+    arn: str
+
+    @property
+    def objects_arn(self) -> str:
+        return f"{self.arn}/*"
+
+    @classmethod
+    def of(cls, bucket: s3.IBucket | str, stack: Stack) -> _SourceBucket:
+        if isinstance(bucket, str):
+            return cls(bucket, s3_bucket_arn(stack, bucket))
+        return cls(bucket.bucket_name, bucket.bucket_arn)
+
+
 class BucketReplication(Construct):
     """Applies a replication configuration to an existing, versioned bucket, and removes it on delete.
 
@@ -231,7 +250,8 @@ class BucketReplication(Construct):
     Args:
         scope: parent construct, in the source bucket's Region.
         id: construct id.
-        source_bucket: the bucket to replicate from (e.g. ``s3.Bucket.from_bucket_name``).
+        source_bucket: the bucket to replicate from: its name, or an ``s3.IBucket``. A name is enough (and cheaper
+            to synthesize: no imported-bucket construct) when the bucket lives in another stack.
         destinations: where to replicate to, one ``ReplicationDestination`` per bucket. Empty: the bucket's
             replication configuration is removed (so switching a Region from source to non-source converges).
         options: rule settings. Default: ``ReplicationOptions()`` (delete markers, replica modifications and
@@ -249,7 +269,7 @@ class BucketReplication(Construct):
             more than 1,000 rules, KMS keys without ``source_kms_key_arn``, or invalid options.
 
     Example:
-        BucketReplication(stack, "Replication", source_bucket=s3.Bucket.from_bucket_name(stack, "Src", "a-us-east-1"),
+        BucketReplication(stack, "Replication", source_bucket="a-us-east-1",
                           destinations=[ReplicationDestination(region="eu-west-1", bucket_name="a-eu-west-1")])
     """
 
@@ -258,7 +278,7 @@ class BucketReplication(Construct):
         scope: Construct,
         id: str,
         *,
-        source_bucket: s3.IBucket,
+        source_bucket: s3.IBucket | str,
         destinations: Sequence[ReplicationDestination],
         options: ReplicationOptions = ReplicationOptions(),
         source_kms_key_arn: str | None = None,
@@ -267,7 +287,8 @@ class BucketReplication(Construct):
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
-        self._validate(id, source_bucket, destinations, options, source_kms_key_arn)
+        source = _SourceBucket.of(source_bucket, stack)
+        self._validate(id, source, destinations, options, source_kms_key_arn)
         sse_kms = source_kms_key_arn is not None
         self.rules: list[dict] = replication_rules(
             destinations, options, source_account=stack.account, sse_kms=sse_kms
@@ -275,16 +296,16 @@ class BucketReplication(Construct):
         self.role: iam.IRole | None = None
         self._role_policy: iam.ManagedPolicy | None = None
         if destinations:
-            self.role = role or self._create_role(source_bucket, destinations, source_kms_key_arn, role_name)
+            self.role = role or self._create_role(source, destinations, source_kms_key_arn, role_name)
 
-        bucket_name = source_bucket.bucket_name
+        bucket_name = source.name
         physical_id = cr.PhysicalResourceId.of(f"{bucket_name}-replication")
         remove = cr.AwsSdkCall(
             service="S3", action="DeleteBucketReplication", parameters={"Bucket": bucket_name},
             physical_resource_id=physical_id,
         )
         statements = [
-            iam.PolicyStatement(actions=list(_perms.REPLICATION_CONFIG_ACTIONS), resources=[source_bucket.bucket_arn])
+            iam.PolicyStatement(actions=list(_perms.REPLICATION_CONFIG_ACTIONS), resources=[source.arn])
         ]
         if self.role is not None:
             statements.append(iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.role.role_arn]))
@@ -308,14 +329,14 @@ class BucketReplication(Construct):
         if self._role_policy is not None:
             self.resource.node.add_dependency(self._role_policy)
 
-    def _validate(self, id, source_bucket, destinations, options, source_kms_key_arn) -> None:
+    def _validate(self, id, source, destinations, options, source_kms_key_arn) -> None:
         problems = Problems("BucketReplication", id)
         if len(destinations) > MAX_RULES:
             problems.add("destinations", len(destinations), f"S3 allows at most {MAX_RULES} rules per configuration")
         regions = [d.region for d in destinations]
         if len(set(regions)) != len(regions):
             problems.add("destinations", regions, "one destination per Region (priorities must be unique)")
-        source_name = source_bucket.bucket_name
+        source_name = source.name
         for dest in destinations:
             if not is_unresolved(source_name) and dest.bucket_name == source_name:
                 problems.add(f"destinations[{dest.region!r}]", dest.bucket_name, "source and destination must differ")
@@ -328,35 +349,35 @@ class BucketReplication(Construct):
         options.problems(problems)
         problems.raise_if_any()
 
-    def _create_role(self, source_bucket: s3.IBucket, destinations: Sequence[ReplicationDestination],
+    def _create_role(self, source: _SourceBucket, destinations: Sequence[ReplicationDestination],
                      source_kms_key_arn: str | None, role_name: str | None) -> iam.Role:
         stack = Stack.of(self)
         role = iam.Role(
             self,
             "Role",
-            description=f"S3 replication from {source_bucket.bucket_name}",
+            description=f"S3 replication from {source.name}",
             role_name=role_name,
             assumed_by=iam.PrincipalWithConditions(
                 iam.ServicePrincipal("s3.amazonaws.com"),
                 {
                     "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": source_bucket.bucket_arn},
+                    "ArnLike": {"aws:SourceArn": source.arn},
                 },
             ),
         )
         # A managed policy (not inline) keeps NIST 800-53 IAMNoInlinePolicy satisfied without a suppression.
         policy = iam.ManagedPolicy(self, "RolePolicy", roles=[role],
-                                   description=f"S3 replication from {source_bucket.bucket_name}")
+                                   description=f"S3 replication from {source.name}")
         self._role_policy = policy
         policy.add_statements(iam.PolicyStatement(
             sid="ReadSourceConfiguration",
             actions=list(_perms.REPLICATION_SOURCE_BUCKET_ACTIONS),
-            resources=[source_bucket.bucket_arn],
+            resources=[source.arn],
         ))
         policy.add_statements(iam.PolicyStatement(
             sid="ReadSourceObjectVersions",
             actions=list(_perms.REPLICATION_SOURCE_OBJECT_ACTIONS),
-            resources=[source_bucket.arn_for_objects("*")],
+            resources=[source.objects_arn],
         ))
         destination_objects = [f"{d.bucket_arn}/*" for d in sorted(destinations, key=lambda d: d.region)]
         policy.add_statements(iam.PolicyStatement(
@@ -373,12 +394,12 @@ class BucketReplication(Construct):
             ))
         if source_kms_key_arn:
             policy.add_statements(_kms_statement(
-                "DecryptSourceObjects", "kms:Decrypt", source_kms_key_arn, stack.region, source_bucket.bucket_arn))
+                "DecryptSourceObjects", "kms:Decrypt", source_kms_key_arn, stack.region, source.arn))
             for dest in sorted(destinations, key=lambda d: d.region):
                 policy.add_statements(_kms_statement(
                     f"EncryptReplicas{dest.region.replace('-', '').title()}", "kms:Encrypt",
                     dest.replica_kms_key_arn or "", dest.region, dest.bucket_arn))
-        _acknowledge_object_wildcards(policy, source_bucket, destinations)
+        _acknowledge_object_wildcards(policy, source, destinations)
         _acknowledge_alias_key_wildcards(policy)
         return role
 
@@ -401,11 +422,11 @@ def _kms_statement(sid: str, action: str, key_arn: str, region: str, bucket_arn:
     return iam.PolicyStatement(sid=sid, actions=[action], resources=resources, conditions=conditions)
 
 
-def _acknowledge_object_wildcards(policy: iam.ManagedPolicy, source_bucket: s3.IBucket,
+def _acknowledge_object_wildcards(policy: iam.ManagedPolicy, source: _SourceBucket,
                                   destinations: Sequence[ReplicationDestination]) -> None:
     reason = ("Object-level replication actions are scoped to the objects of the exact source and destination "
               "buckets (bucket-arn/*); S3 has no narrower resource for them.")
-    arns = [source_bucket.arn_for_objects("*")] + [f"{d.bucket_arn}/*" for d in destinations]
+    arns = [source.objects_arn] + [f"{d.bucket_arn}/*" for d in destinations]
     acknowledge_all(policy, {f"AwsSolutions-IAM5[Resource::{nag_rendering(arn)}]": reason for arn in arns})
 
 

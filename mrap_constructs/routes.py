@@ -33,8 +33,7 @@ from constructs import Construct
 from mrap_constructs._nag import acknowledge, acknowledge_compliance
 from mrap_constructs._validation import Problems
 from mrap_constructs.access_point import MultiRegionAccessPoint
-from mrap_constructs.ops.client import failover_dials
-from mrap_constructs.regions import ROUTES_API_REGIONS, routes_region_for
+from mrap_constructs.regions import ROUTES_API_REGIONS, failover_dials, routes_region_for
 
 __all__ = ["MultiRegionAccessPointRoutes", "failover_dials"]
 

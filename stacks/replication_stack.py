@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import Annotations, CfnOutput, Environment, Stack
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mrap_constructs import BucketReplication, ReplicationDestination, ReplicationOptions
@@ -32,11 +31,10 @@ class ReplicationStack(Stack):
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
-        source = s3.Bucket.from_bucket_name(self, "SourceBucket", source_bucket_name)
         self.replication = BucketReplication(
             self,
             "Replication",
-            source_bucket=source,
+            source_bucket=source_bucket_name,
             destinations=destinations,
             options=options,
             source_kms_key_arn=source_kms_key_arn,

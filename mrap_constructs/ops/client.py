@@ -17,10 +17,15 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mrap_constructs.regions import CONTROL_PLANE_REGION, ROUTES_API_REGIONS, routes_region_for
+from mrap_constructs.regions import (  # noqa: F401 - failover_dials is part of this module's API
+    ACTIVE,
+    CONTROL_PLANE_REGION,
+    PASSIVE,
+    ROUTES_API_REGIONS,
+    failover_dials,
+    routes_region_for,
+)
 
-ACTIVE = 100
-PASSIVE = 0
 #: Error codes worth retrying: a routes update already in flight, throttling, transient service errors.
 RETRYABLE_CODES = frozenset({
     "ConflictException", "OperationAborted", "TooManyRequestsException", "Throttling", "ThrottlingException",
@@ -273,8 +278,3 @@ class MrapClient:
         """``Enabled``, ``Suspended`` or ``Disabled``."""
         return self.call(self.s3(region).get_bucket_versioning, Bucket=bucket).get("Status", "Disabled")
 
-
-def failover_dials(regions: Iterable[str], active: Iterable[str]) -> dict[str, int]:
-    """Dials that make exactly ``active`` receive traffic: 100 for them, 0 for every other Region."""
-    active = set(active)
-    return {region: ACTIVE if region in active else PASSIVE for region in sorted(regions)}
