@@ -32,6 +32,13 @@ class Problems:
             raise ValueError(f"{self._owner} has invalid input:\n  - {lines}")
 
 
+#: Every string token aws-cdk-lib hands out embeds this marker (``${Token[NAME.123]}``).
+_STRING_TOKEN_MARKER = "${Token["
+
+
 def is_unresolved(value: object) -> bool:
-    """True when ``value`` is a CDK token that is only known at deploy time (skip checking it)."""
-    return isinstance(value, str) and Token.is_unresolved(value)
+    """True when ``value`` is a CDK token that is only known at deploy time (skip checking it).
+
+    Plain strings are answered in Python; only strings carrying a token marker ask the CDK (a jsii round trip).
+    """
+    return isinstance(value, str) and _STRING_TOKEN_MARKER in value and Token.is_unresolved(value)

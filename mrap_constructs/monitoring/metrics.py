@@ -47,6 +47,15 @@ class MetricSpec:
     def dimensions_map(self) -> dict[str, str]:
         return dict(self.dimensions)
 
+    def graph_entry(self) -> list:
+        """The metric as a line of a dashboard graph (the ``metrics`` array of a CloudWatch dashboard body)."""
+        options: dict[str, object] = {"region": self.region, "stat": self.statistic}
+        if self.label:
+            options["label"] = self.label
+        if self.period_seconds != DEFAULT_PERIOD_SECONDS:
+            options["period"] = self.period_seconds
+        return [self.namespace, self.metric_name, *(part for pair in self.dimensions for part in pair), options]
+
     def to_metric(self) -> cw.Metric:
         """The ``cloudwatch.Metric`` (for graphs, or ``metric.create_alarm(...)`` in your own stacks)."""
         return cw.Metric(namespace=self.namespace, metric_name=self.metric_name, dimensions_map=self.dimensions_map,
@@ -88,16 +97,24 @@ def replication_metrics(*, source_bucket: str, destination_bucket: str, rule_id:
     )
 
 
-def replication_search(*, source_bucket: str, source_region: str, metric_name: str, statistic: str,
-                       label: str | None = None, period_seconds: int = DEFAULT_PERIOD_SECONDS) -> cw.MathExpression:
-    """One graph line per replication rule of ``source_bucket``: a CloudWatch ``SEARCH`` over its rules' metrics.
+def replication_search_expression(*, source_bucket: str, metric_name: str, statistic: str,
+                                  period_seconds: int = DEFAULT_PERIOD_SECONDS) -> str:
+    """A CloudWatch ``SEARCH`` expression over every replication rule of ``source_bucket`` (one line per rule).
 
     A dashboard widget then needs one expression instead of one metric per destination, and picks up rules added
     later without a redeploy.
     """
     schema = "{" + ",".join((NAMESPACE, *REPLICATION_DIMENSIONS)) + "}"
-    expression = (f"SEARCH('{schema} MetricName=\"{metric_name}\" SourceBucket=\"{source_bucket}\"', "
-                  f"'{statistic}', {period_seconds})")
+    return (f"SEARCH('{schema} MetricName=\"{metric_name}\" SourceBucket=\"{source_bucket}\"', "
+            f"'{statistic}', {period_seconds})")
+
+
+def replication_search(*, source_bucket: str, source_region: str, metric_name: str, statistic: str,
+                       label: str | None = None, period_seconds: int = DEFAULT_PERIOD_SECONDS) -> cw.MathExpression:
+    """``replication_search_expression`` as a ``cloudwatch.MathExpression`` searching ``source_region``, for your own
+    ``GraphWidget``s."""
+    expression = replication_search_expression(source_bucket=source_bucket, metric_name=metric_name,
+                                               statistic=statistic, period_seconds=period_seconds)
     return cw.MathExpression(expression=expression, search_region=source_region, label=label or "",
                              period=Duration.seconds(period_seconds))
 
