@@ -400,7 +400,8 @@ class BucketReplication(Construct):
                     f"EncryptReplicas{dest.region.replace('-', '').title()}", "kms:Encrypt",
                     dest.replica_kms_key_arn or "", dest.region, dest.bucket_arn))
         _acknowledge_object_wildcards(policy, source, destinations)
-        _acknowledge_alias_key_wildcards(policy)
+        if source_kms_key_arn:
+            _acknowledge_alias_key_wildcards(policy)
         return role
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from stacks.config import ConfigError, load_config, parse_config
-from tests.conftest import DEFAULT_CONFIG
+from tests.conftest import DEFAULT_CONFIG, ROOT
 
 BASE = {"name": "media", "regions": ["us-east-1", "eu-west-1"]}
 
@@ -103,3 +103,22 @@ def test_every_problem_is_reported_at_once():
     with pytest.raises(ConfigError) as err:
         parse_config({"name": "Bad", "regions": ["us-east-1"], "account": "x", "colour": "red"})
     assert len(err.value.problems) == 3
+
+
+def test_token_check_answers_plain_strings_without_the_cdk():
+    from aws_cdk import Aws
+
+    from mrap_constructs._validation import is_unresolved
+
+    assert not is_unresolved("mrap-demo") and not is_unresolved("${Token") and not is_unresolved(17)
+    assert is_unresolved(Aws.ACCOUNT_ID) and is_unresolved(f"prefix-{Aws.REGION}-suffix")
+
+
+def test_the_cdk_app_does_not_import_boto3():
+    # boto3 is for operating a deployed MRAP (mrap_constructs.ops); every synth would pay for importing it.
+    import subprocess
+    import sys
+
+    code = "import sys, app, mrap_constructs.routes; print(sorted(m for m in sys.modules if m.startswith('boto')))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

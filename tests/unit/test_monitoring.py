@@ -162,3 +162,40 @@ def test_monitored_app_is_lint_clean_and_least_privilege(synth):
     app = synth(MONITORED)
     assert _lint_app(app) == []
     assert [p for n in app.stack_names for p in audit(app.template_json(n))] == []
+
+
+def test_dashboard_body_lays_out_a_header_and_a_row_per_source_with_destinations():
+    from mrap_constructs.monitoring.dashboard import dashboard_body
+
+    body = dashboard_body(header="# MRAP", replication={
+        "us-east-1": ("src-use1", [ReplicationDestination(region="eu-west-1", bucket_name="dst-euw1")]),
+        "eu-west-1": ("src-euw1", []),  # one-way: no row for a Region that replicates nowhere
+        "ap-south-1": ("src-aps1", [ReplicationDestination(region="us-east-1", bucket_name="src-use1")]),
+    }, request_metric_buckets={"us-east-1": "src-use1", "eu-west-1": "src-euw1"})
+    json.dumps(body)  # plain data, ready for CloudWatch
+    header, *graphs = body["widgets"]
+    assert header == {"type": "text", "width": 24, "height": 4, "x": 0, "y": 0, "properties": {"markdown": "# MRAP"}}
+    assert [(g["x"], g["y"], g["width"], g["height"]) for g in graphs] == [
+        (x, y, 8, 6) for y in (4, 10, 16) for x in (0, 8, 16)]
+    first_row, second_row, requests = graphs[:3], graphs[3:6], graphs[6:]
+    assert [g["properties"]["title"] for g in first_row] == [
+        "Replication latency from ap-south-1 (s)", "Pending from ap-south-1 (operations)",
+        "Failed replication from ap-south-1"]
+    assert {g["properties"]["region"] for g in second_row} == {"us-east-1"}
+    (search,), = second_row[2]["properties"]["metrics"]
+    assert search == {"region": "us-east-1", "expression": (
+        "SEARCH('{AWS/S3,SourceBucket,DestinationBucket,RuleId} MetricName=\"OperationsFailedReplication\" "
+        "SourceBucket=\"src-use1\"', 'Sum', 300)")}
+    assert "region" not in requests[0]["properties"]  # each line carries its own Region
+    assert requests[0]["properties"]["metrics"] == [
+        ["AWS/S3", "4xxErrors", "BucketName", "src-euw1", "FilterId", "EntireBucket",
+         {"region": "eu-west-1", "stat": "Sum", "label": "eu-west-1 4xxErrors"}],
+        ["AWS/S3", "4xxErrors", "BucketName", "src-use1", "FilterId", "EntireBucket",
+         {"region": "us-east-1", "stat": "Sum", "label": "us-east-1 4xxErrors"}]]
+
+
+def test_metric_spec_graph_entry_states_a_non_default_period():
+    spec = replication_metrics(source_bucket="s", destination_bucket="d", rule_id="to-x", source_region="eu-west-1",
+                               period_seconds=60).latency
+    assert spec.graph_entry() == ["AWS/S3", "ReplicationLatency", "SourceBucket", "s", "DestinationBucket", "d",
+                                  "RuleId", "to-x", {"region": "eu-west-1", "stat": "Maximum", "period": 60}]

@@ -217,3 +217,18 @@ def test_fails_on_invalid_replication(kwargs, message):
     stack = new_stack()
     with pytest.raises(ValueError, match=message):
         BucketReplication(stack, "R", source_bucket=s3.Bucket.from_bucket_name(stack, "S", "src-bucket"), **kwargs)
+
+
+def test_source_bucket_by_name_renders_like_an_imported_bucket():
+    # A name needs no imported-bucket construct; the role, its policy and the SDK calls must not change.
+    rendered = []
+    for source in ("name", "bucket"):
+        stack = new_stack("eu-west-1")
+        bucket = "b-eu-west-1" if source == "name" else s3.Bucket.from_bucket_name(stack, "S", "b-eu-west-1")
+        BucketReplication(stack, "Replication", source_bucket=bucket, destinations=[_dest("us-east-1")])
+        resources = Template.from_stack(stack).to_json()["Resources"]
+        rendered.append({k: r for k, r in resources.items() if r["Type"] != "AWS::Lambda::Function"})
+    by_name, by_bucket = rendered
+    assert by_name == by_bucket
+    trust = json.dumps(by_name)
+    assert '"aws:SourceArn": "arn:aws:s3:::b-eu-west-1"' in trust
