@@ -36,10 +36,14 @@ node_modules/.stamp-npm: package.json package-lock.json $(VENV)/.stamp-python
 	$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## The README's test command: unit, snapshot, template-lint and security-scanner tests.
+## The README's test command: lint, then unit/snapshot/template-lint/scanner tests on both cores (each app scenario
+## synthesized once per worker; the 17-Region one kept on one worker), then the end-to-end deploys one at a time.
+UNIT_TESTS := -m "not e2e" -n 2 --dist loadgroup
+
 test: setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest $(UNIT_TESTS)
+	$(PY) -m pytest -m e2e
 
 ## The main job: synthesize every stack of the config (cdk.json's `mrap`, or CONFIG=file.json) and summarize.
 synth: setup

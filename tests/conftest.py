@@ -100,8 +100,8 @@ def regions(n: int) -> list[str]:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), keep every test of the 17-Region scenario
-    on one worker, so it is synthesized once while the other worker runs everything else."""
+    """Under pytest-xdist (`make test` runs the unit tests with `-n 2 --dist loadgroup`), keep every test of the
+    17-Region scenario on one worker, so it is synthesized once while the other worker runs everything else."""
     for item in items:
         if "mesh-17" in item.nodeid or item.name == "test_dashboard_shows_every_region_and_the_alias":
             item.add_marker(pytest.mark.xdist_group("mesh-17"))

@@ -95,13 +95,15 @@ class ReplicationAlarms(Construct):
                  f"Replication backlog to {dest.region} (bytes)"),
             ]
             # L1 alarms straight from the specs: one construct per alarm (a thousand at 17 Regions) keeps synth fast.
+            # No Unit (S3 publishes each metric in one unit; a mismatched unit would leave the alarm without data)
+            # and no DatapointsToAlarm (it defaults to EvaluationPeriods: every period must breach).
             self.alarms[rule_id] = [
                 cw.CfnAlarm(
                     self, f"{name}{dest.region.replace('-', '')}",
                     namespace=spec.namespace, metric_name=spec.metric_name, statistic=spec.statistic,
-                    period=spec.period_seconds, unit=spec.unit,
+                    period=spec.period_seconds,
                     dimensions=[{"name": k, "value": v} for k, v in spec.dimensions],
-                    threshold=threshold, evaluation_periods=periods, datapoints_to_alarm=periods,
+                    threshold=threshold, evaluation_periods=periods,
                     comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
                     alarm_description=description, alarm_actions=[topic_arn], ok_actions=[topic_arn],
                 )

@@ -81,6 +81,10 @@ def test_alarm_thresholds_and_topic_defaults():
         "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching"})
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "ReplicationLatency", "Threshold": 600, "EvaluationPeriods": 3, "Statistic": "Maximum"})
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        # every evaluation period must breach (DatapointsToAlarm defaults to EvaluationPeriods), and a Unit filter
+        # could only ever hide S3's datapoints
+        assert not {"DatapointsToAlarm", "Unit"} & set(alarm["Properties"])
     template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})
     assert len(alarms.alarms["to-eu-west-1"]) == 4
