@@ -11,6 +11,7 @@ import re
 from aws_cdk import Aws, Stack
 
 from mrap_constructs._validation import is_unresolved
+from mrap_constructs.regions import SUPPORTED_REGIONS
 
 #: AWS's pattern for an MRAP name (PutMultiRegionAccessPointPolicyInput.Name).
 MRAP_NAME_PATTERN = re.compile(r"^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$")
@@ -27,16 +28,15 @@ ACCOUNT_ID_LENGTH = 12
 
 
 def partition_of(stack: Stack) -> str:
-    """The ARN partition of ``stack``: ``aws`` (or ``aws-cn``/``aws-us-gov``) when its Region is known, else the
-    ``AWS::Partition`` token. Same result as ``stack.partition``, without loading the CDK's Region database."""
+    """The ARN partition of ``stack``: ``aws`` for the MRAP Regions, ``aws-cn``/``aws-us-gov`` for those Regions,
+    else the ``AWS::Partition`` token (resolved at deploy time, so always right). Same as ``stack.partition``
+    for these Regions, without a jsii round trip into the CDK's Region database."""
     region = stack.region
-    if is_unresolved(region):
-        return Aws.PARTITION
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    if region in SUPPORTED_REGIONS:
+        return "aws"
+    if not is_unresolved(region) and region.startswith(("cn-", "us-gov-")):
+        return "aws-cn" if region.startswith("cn-") else "aws-us-gov"
+    return Aws.PARTITION
 
 
 def s3_bucket_arn(stack: Stack, bucket: str) -> str:

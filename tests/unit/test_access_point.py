@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from mrap_constructs import IMultiRegionAccessPoint, MultiRegionAccessPoint
-from tests.conftest import new_stack
+from tests.conftest import ACCOUNT, new_app, new_stack
 
 BUCKETS = {"us-east-1": "media-us-east-1", "eu-west-1": "media-eu-west-1"}
 
@@ -175,3 +176,18 @@ def test_warns_on_opt_in_region():
     stack = new_stack()
     MultiRegionAccessPoint(stack, "Mrap", name="media", buckets={"af-south-1": "b-af", "us-east-1": "b-us"})
     Annotations.from_stack(stack).has_warning("/TestStack/Mrap", Match.string_like_regexp("opt-in Region"))
+
+
+@pytest.mark.parametrize(("region", "partition"), [
+    ("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"),
+    ("eusc-de-east-1", "${AWS::Partition}"), (None, "${AWS::Partition}"),
+])
+def test_arns_name_the_partition_only_where_it_is_known(region, partition):
+    from aws_cdk import Aws, Stack
+
+    from mrap_constructs.naming import partition_of, s3_bucket_arn
+
+    stack = Stack(new_app(), "S", env=cdk.Environment(account=ACCOUNT, region=region) if region else None)
+    expected = Aws.PARTITION if partition == "${AWS::Partition}" else partition
+    assert partition_of(stack) == expected
+    assert s3_bucket_arn(stack, "b") == f"arn:{expected}:s3:::b"
