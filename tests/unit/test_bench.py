@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from bench import ORDER, project_config
 from bench.baseline_app import build as build_baseline
 from bench.run import limit_rows, paired_ratio
 from mrap_constructs import MRAP_REGIONS
+from mrap_constructs._sdk_call import PROVIDER_FUNCTION_ID
 from scripts.synth_summary import stack_rows
 from tests.conftest import ACCOUNT, DEFAULT_CONFIG, FEATURE_FLAGS
 
@@ -40,30 +42,64 @@ def test_limit_rows_report_the_largest_share_and_every_stack_over_a_limit():
 
 
 @pytest.fixture(scope="module")
-def baseline_3(tmp_path_factory) -> Path:
-    """The baseline's cloud assembly for the default config's three Regions."""
-    out = tmp_path_factory.mktemp("baseline")
-    app = cdk.App(context=FEATURE_FLAGS, outdir=str(out))
-    build_baseline(app, "bench", ORDER[:3], ACCOUNT)
-    app.synth()
-    return out
+def baseline(tmp_path_factory):
+    """``baseline(n)``: the baseline's cloud assembly for the bench's first ``n`` Regions."""
+    built: dict[int, Path] = {}
+
+    def _baseline(n: int) -> Path:
+        if n not in built:
+            built[n] = tmp_path_factory.mktemp(f"baseline-{n}")
+            app = cdk.App(context=FEATURE_FLAGS, outdir=str(built[n]))
+            build_baseline(app, "bench", ORDER[:n], ACCOUNT)
+            app.synth()
+        return built[n]
+
+    return _baseline
 
 
-def _types(templates: list[dict]) -> Counter:
-    return Counter(r["Type"] for t in templates for r in t["Resources"].values())
+#: CDK appends an 8-character hash to the logical ids of constructs below the stack's top level.
+_HASH_SUFFIX = re.compile(r"[0-9A-F]{8}$")
 
 
-def test_baseline_builds_the_same_resources_as_the_project(baseline_3, default_app):
-    baseline = _types([json.loads(p.read_text()) for p in baseline_3.glob("*.template.json")])
-    project = _types([default_app.template_json(name) for name in default_app.stack_names])
-    same = ["AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::S3::MultiRegionAccessPoint",
-            "AWS::S3::MultiRegionAccessPointPolicy", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard",
-            "AWS::SNS::Topic", "AWS::Lambda::Function", "AWS::Logs::LogGroup"]
-    assert {t: baseline[t] for t in same} == {t: project[t] for t in same}
-    assert baseline["AWS::CloudWatch::Alarm"] == 4 * 3 * 2  # four per rule, full mesh
-    assert baseline["AWS::CloudFormation::CustomResource"] == project["Custom::S3BucketReplication"] == 3
+def _comparable(template: dict) -> dict:
+    """Resources and outputs with CDK's logical-id hashes taken off, metadata and Lambda code dropped."""
+    ids = {logical_id: _HASH_SUFFIX.sub("", logical_id) for logical_id in template["Resources"]}
+    ids[PROVIDER_FUNCTION_ID + _provider_suffix(template)] = "SdkCallFunction"
+    text = json.dumps({"Resources": template["Resources"], "Outputs": template.get("Outputs", {})})
+    for old, new in sorted(ids.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(f'"{old}"', f'"{new}"')
+    comparable = json.loads(text)
+    for resource in comparable["Resources"].values():
+        resource.pop("Metadata", None)
+        if resource["Type"] == "AWS::Lambda::Function":
+            resource["Properties"].pop("Code")  # the project's is aws-cdk-lib's handler asset, the baseline's inline
+    return comparable
 
 
-def test_baseline_deploys_in_the_same_waves(baseline_3, default_app):
-    waves = Counter(r["wave"] for r in stack_rows(baseline_3))
-    assert waves == Counter(r["wave"] for r in stack_rows(default_app.out_dir)) == Counter({1: 3, 2: 4})
+def _provider_suffix(template: dict) -> str:
+    ids = (i for i in template["Resources"] if i.startswith(PROVIDER_FUNCTION_ID))
+    return next((i[len(PROVIDER_FUNCTION_ID) :] for i in ids), "")
+
+
+@pytest.mark.parametrize("n", [1, 3])  # one Region: nothing to replicate; three: a full mesh
+def test_baseline_synthesizes_the_same_templates_as_the_project(baseline, synth, n):
+    # A fair baseline: every stack has the same resources with the same properties, dependencies and outputs; only
+    # logical ids, metadata and the custom resource function's code differ.
+    out, project = baseline(n), synth(project_config(n))
+    assert sorted(p.name for p in out.glob("*.template.json")) == sorted(
+        f"{name}.template.json" for name in project.stack_names)
+    for name in project.stack_names:
+        template = json.loads((out / f"{name}.template.json").read_text())
+        assert _comparable(template) == _comparable(project.template_json(name)), name
+
+
+def test_comparison_sees_a_missing_property(baseline):
+    template = json.loads((baseline(3) / "bench-replication-us-east-1.template.json").read_text())
+    altered = json.loads(json.dumps(template))
+    next(r for r in altered["Resources"].values() if r["Type"] == "AWS::SNS::Topic")["Properties"].pop("DisplayName")
+    assert _comparable(altered) != _comparable(template)
+
+
+def test_baseline_deploys_in_the_same_waves(baseline, synth):
+    waves = Counter(r["wave"] for r in stack_rows(baseline(3)))
+    assert waves == Counter(r["wave"] for r in stack_rows(synth(project_config(3)).out_dir)) == Counter({1: 3, 2: 4})
