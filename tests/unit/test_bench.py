@@ -1,4 +1,4 @@
-"""The benchmark's own logic, and that its hand-written baseline stays a fair one (the same resources)."""
+"""The benchmark's own logic, and that its hand-written baseline stays a fair one (the same templates)."""
 
 from __future__ import annotations
 
