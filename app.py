@@ -5,7 +5,7 @@ import sys
 
 import aws_cdk as cdk
 
-from stacks.app_builder import build_app, build_pipeline
+from stacks.app_builder import build_app, build_pipeline, orphaned_stack_commands
 from stacks.config import CONFIG_FILE_CONTEXT_KEY, CONTEXT_KEY, ConfigError, load_config
 from stacks.lock import ReplacementError, enforce_lock, lock_path_for
 
@@ -33,6 +33,12 @@ def main() -> int:
         return 1
     if lock.action != "unchanged":
         print(f"note: {lock.action} {lock.path} (the MRAP's create-only properties); commit it", file=sys.stderr)
+    if lock.removed_regions:
+        print(f"note: {', '.join(lock.removed_regions)} left the MRAP. Their stacks left the app but stay deployed "
+              "(the CDK CLI never deletes them); once this deploy is done, delete them in their accounts:",
+              file=sys.stderr)
+        for command in orphaned_stack_commands(config, lock.removed_regions):
+            print(f"note:   {command}", file=sys.stderr)
     app.synth()
     return 0
 

@@ -79,6 +79,15 @@ def stack_name_prefix(config: MrapConfig) -> str:
     return config.name if config.name[0].isalpha() else f"mrap-{config.name}"
 
 
+def orphaned_stack_commands(config: MrapConfig, removed_regions: list[str] | tuple[str, ...]) -> list[str]:
+    """Commands that delete the stacks of Regions that left the config (the CDK CLI never deletes a stack that left
+    the app): per Region its replication stack, then its bucket stack. Bucket stacks retain their bucket unless
+    ``removal_policy`` is ``destroy``."""
+    prefix = stack_name_prefix(config)
+    return [f"aws cloudformation delete-stack --region {region} --stack-name {prefix}-{kind}-{region}"
+            for region in removed_regions for kind in ("replication", "bucket")]
+
+
 def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDeployment:
     """Add the stacks for ``config`` to ``app``.
 

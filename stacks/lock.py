@@ -27,10 +27,12 @@ class ReplacementError(ValueError):
 
 @dataclass(frozen=True)
 class LockResult:
-    """What the guard did: ``"created"``, ``"unchanged"`` or ``"replaced"``, and the lock file."""
+    """What the guard did: ``"created"``, ``"unchanged"`` or ``"replaced"``, the lock file, and the Regions a
+    replacement dropped (their stacks left the app but stay deployed)."""
 
     action: str
     path: Path
+    removed_regions: tuple[str, ...] = ()
 
 
 def lock_path_for(config_file: str | None, lock_file: str | None = None) -> Path:
@@ -86,7 +88,8 @@ def enforce_lock(path: Path, current: dict, *, allow_replacement: bool) -> LockR
                "rewritten), or revert the change."]
         )
     _write(path, current)
-    return LockResult("replaced", path)
+    removed = sorted(set(locked.get("Regions") or {}) - set(current.get("Regions") or {}))
+    return LockResult("replaced", path, tuple(removed))
 
 
 def _write(path: Path, current: dict) -> None:

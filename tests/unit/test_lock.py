@@ -7,6 +7,8 @@ import json
 import pytest
 
 from mrap_constructs import MultiRegionAccessPoint
+from stacks.app_builder import orphaned_stack_commands
+from stacks.config import parse_config
 from stacks.lock import ReplacementError, enforce_lock, lock_path_for, replacement_changes
 from tests.conftest import new_stack
 from tests.unit.test_cli_app import _run_app
@@ -80,3 +82,34 @@ def test_app_refuses_a_region_change_end_to_end(tmp_path):
     assert result.returncode == 1
     assert "error: mrap: this change replaces the Multi-Region Access Point 'media'" in result.stderr
     assert "Regions: removed ['eu-west-1']" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_replacement_reports_the_regions_it_dropped(tmp_path):
+    path = tmp_path / "mrap.lock.json"
+    enforce_lock(path, _props(regions=("us-east-1", "eu-west-1", "ap-south-1")), allow_replacement=False)
+    result = enforce_lock(path, _props(regions=("us-east-1", "sa-east-1")), allow_replacement=True)
+    assert result.removed_regions == ("ap-south-1", "eu-west-1")
+    assert enforce_lock(path, _props(name="media-v2", regions=("us-east-1", "sa-east-1")),
+                        allow_replacement=True).removed_regions == ()
+
+
+def test_orphaned_stacks_are_deleted_replication_first_with_the_app_stack_names():
+    config = parse_config({"name": "7media", "regions": ["us-east-1"]})
+    assert orphaned_stack_commands(config, ["eu-west-1"]) == [
+        "aws cloudformation delete-stack --region eu-west-1 --stack-name mrap-7media-replication-eu-west-1",
+        "aws cloudformation delete-stack --region eu-west-1 --stack-name mrap-7media-bucket-eu-west-1",
+    ]
+
+
+def test_app_names_the_stacks_a_removed_region_leaves_behind(tmp_path):
+    config = tmp_path / "prod.json"
+    config.write_text(json.dumps({"name": "media", "regions": ["us-east-1"], "allow_replacement": True}))
+    enforce_lock(tmp_path / "prod.lock.json", _props(regions=("us-east-1", "eu-west-1")), allow_replacement=False)
+    result = _run_app({"config": str(config)}, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.splitlines()
+    assert notes[1].startswith("note: eu-west-1 left the MRAP. Their stacks left the app but stay deployed")
+    assert notes[2:4] == [
+        "note:   aws cloudformation delete-stack --region eu-west-1 --stack-name media-replication-eu-west-1",
+        "note:   aws cloudformation delete-stack --region eu-west-1 --stack-name media-bucket-eu-west-1",
+    ]
