@@ -7,9 +7,12 @@ jsii runtime however many rules it carries, so callers pass all of a construct's
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from typing import Any
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 #: Packs whose rule ids are ``{pack}-{RuleName}`` for the same compliance rule.
@@ -35,3 +38,62 @@ def compliance(rule: str, reason: str) -> dict[str, str]:
 def acknowledge_compliance(construct: IConstruct, rule: str, reason: str) -> None:
     """Acknowledge ``rule`` in every compliance pack that has it."""
     acknowledge_all(construct, compliance(rule, reason))
+
+
+def flatten_reference(value: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it in finding ids (its ``flattenCfnReference``, which cdk-nag
+    does not export): ``Fn::Join`` joined, ``Fn::GetAtt`` as ``<Id.Attr>``, ``Ref`` as ``<Id>``, ``${x}`` as ``<x>``."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.replace("${", "<").replace("}", ">")
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            return delimiter.join(flatten_reference(item) for item in items)
+        if "Fn::Sub" in value:
+            return flatten_reference(value["Fn::Sub"])
+        if "Fn::GetAtt" in value:
+            resource, attribute = value["Fn::GetAtt"]
+            return f"<{flatten_reference(resource)}.{flatten_reference(attribute)}>"
+        if "Fn::ImportValue" in value:
+            return flatten_reference(value["Fn::ImportValue"])
+        if "Ref" in value:
+            return f"<{flatten_reference(value['Ref'])}>"
+    return json.dumps(value, separators=(",", ":"))
+
+
+def wildcard_findings(policy_document: Mapping[str, Any]) -> list[str]:
+    """The ``AwsSolutions-IAM5[...]`` finding ids of a resolved policy document: every wildcard action and resource
+    of its Allow statements, as cdk-nag's IAM5 rule names them."""
+    findings: dict[str, None] = {}
+    for statement in policy_document.get("Statement", []):
+        if statement.get("Effect") != "Allow":
+            continue
+        for action in _as_list(statement.get("Action")):
+            if "*" in action:
+                findings[f"AwsSolutions-IAM5[Action::{action}]"] = None
+        for resource in map(flatten_reference, _as_list(statement.get("Resource"))):
+            if "*" in resource:
+                findings[f"AwsSolutions-IAM5[Resource::{resource}]"] = None
+    return list(findings)
+
+
+def acknowledge_generated_policies(scope: IConstruct, wildcards: str, inline: str) -> None:
+    """Acknowledge, on every IAM policy aws-cdk-lib generated below ``scope``, its wildcard findings (reason
+    ``wildcards``) and, for inline policies, the compliance packs' no-inline-policy rule (reason ``inline``).
+
+    For constructs whose grants aws-cdk-lib writes (e.g. CDK Pipelines); call it once they are complete. Scoped to
+    ``scope``: nothing outside it is acknowledged.
+    """
+    for node in scope.node.find_all():
+        if isinstance(node, iam.CfnPolicy | iam.CfnManagedPolicy):
+            document = Stack.of(node).resolve(node.policy_document)
+            findings = dict.fromkeys(wildcard_findings(document), wildcards)
+            if isinstance(node, iam.CfnPolicy):
+                findings |= compliance("IAMNoInlinePolicy", inline)
+            acknowledge_all(node, findings)
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]

@@ -213,17 +213,31 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
                 deployment.policy_stack.add_stack_dependency(stack, "the policy names the endpoint ids")
 
     if nag:
-        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), HIPAASecurityChecks(app))
+        add_nag_packs(app)
     return deployment
 
 
-def build_pipeline(app: cdk.App, config: MrapConfig) -> Stack:
-    """The many-accounts path: a CDK Pipelines stack deploying the setup to every ``pipeline.accounts`` account."""
+def add_nag_packs(app: cdk.App | cdk.Stage) -> None:
+    """Check everything in ``app`` with the cdk-nag packs AwsSolutions, NIST 800-53 rev 5 and HIPAA Security: any
+    unacknowledged finding fails synth. (The packs walk the whole construct tree from the root, so registering them on
+    the App covers the stages nested in a pipeline too.)"""
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), HIPAASecurityChecks(app))
+
+
+def build_pipeline(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> Stack:
+    """The many-accounts path: a CDK Pipelines stack deploying the setup to every ``pipeline.accounts`` account.
+
+    Args:
+        nag: check the pipeline and every stage with the cdk-nag packs (see ``add_nag_packs``). Default: True.
+    """
     from stacks.pipeline_stack import PipelineStack
 
     assert config.pipeline is not None
-    return PipelineStack(app, f"{stack_name_prefix(config)}-pipeline", config=config,
-                         env=Environment(account=config.pipeline.account, region=config.pipeline.region))
+    stack = PipelineStack(app, f"{stack_name_prefix(config)}-pipeline", config=config,
+                          env=Environment(account=config.pipeline.account, region=config.pipeline.region))
+    if nag:
+        add_nag_packs(app)
+    return stack
 
 
 def _kms_alias_arn(config: MrapConfig, region: str, account: str | None) -> str:
