@@ -5,13 +5,13 @@ import sys
 
 import aws_cdk as cdk
 
-from stacks.app_builder import build_app, build_pipeline, orphaned_stack_commands
+from stacks.app_builder import APP_CONTEXT, build_app, build_pipeline, orphaned_stack_commands
 from stacks.config import CONFIG_FILE_CONTEXT_KEY, CONTEXT_KEY, ConfigError, load_config
 from stacks.lock import ReplacementError, enforce_lock, lock_path_for
 
 
 def main() -> int:
-    app = cdk.App()
+    app = cdk.App(context=APP_CONTEXT)
     context = {key: app.node.try_get_context(key) for key in (CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY)}
     try:
         config = load_config(context)

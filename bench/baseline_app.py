@@ -245,9 +245,9 @@ def build(app: cdk.App, name: str, regions: list[str], account: str, home: str =
 
 def main(n: int) -> None:
     """The app for ``n`` Regions, in the order ``make bench`` uses (``bench.ORDER``)."""
-    from bench import ACCOUNT, NAME, ORDER
+    from bench import ACCOUNT, APP_CONTEXT, NAME, ORDER
 
-    app = cdk.App()
+    app = cdk.App(context=APP_CONTEXT)
     build(app, NAME, ORDER[:n], ACCOUNT)
     app.synth()
 

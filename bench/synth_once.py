@@ -1,7 +1,8 @@
 """Build and synthesize one app inside this process; print the seconds spent (imports excluded).
 
 ``python bench/synth_once.py KIND N OUTDIR`` with KIND ``project``, ``project-no-nag`` or ``baseline``. The app gets
-cdk.json's feature flags. This isolates what the construct library costs from process start-up and the CLI.
+cdk.json's feature flags and app.py's App context. This isolates what the construct library costs from process
+start-up and the CLI.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ sys.path.insert(0, str(ROOT))
 
 import aws_cdk as cdk  # noqa: E402
 
-from bench import ACCOUNT, NAME, ORDER, project_config  # noqa: E402
+from bench import ACCOUNT, APP_CONTEXT, NAME, ORDER, project_config  # noqa: E402
 
-FLAGS = {k: v for k, v in json.loads((ROOT / "cdk.json").read_text())["context"].items() if k != "mrap"}
+FLAGS = {**{k: v for k, v in json.loads((ROOT / "cdk.json").read_text())["context"].items() if k != "mrap"},
+         **APP_CONTEXT}
 KINDS = ("project", "project-no-nag", "baseline")
 
 

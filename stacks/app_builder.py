@@ -31,6 +31,10 @@ from stacks.endpoint_stack import PrivateLinkStack
 from stacks.policy_stack import RestrictedPolicyStack
 from stacks.replication_stack import ReplicationStack
 
+#: Context app.py gives its App. No creation stack traces: under jsii they never show user code ("...jsii runtime,
+#: node internals..."), and capturing one per construct costs ~10 % of a 17-Region synth (``cdk --debug`` turns them
+#: back on). Set here rather than in cdk.json, where the CLI warns about every reserved ``aws:`` key.
+APP_CONTEXT: dict[str, object] = {"aws:cdk:disable-creation-stack-traces": True}
 
 @dataclass
 class MrapDeployment:

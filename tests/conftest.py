@@ -19,13 +19,13 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from stacks.app_builder import MrapDeployment, build_app
+from stacks.app_builder import APP_CONTEXT, MrapDeployment, build_app
 from stacks.config import parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = json.loads((ROOT / "cdk.json").read_text())
-#: The feature flags users get from cdk.json (every context key but the app config).
-FEATURE_FLAGS: dict[str, Any] = {k: v for k, v in CDK_JSON["context"].items() if k != "mrap"}
+#: The context users' synths get: cdk.json's feature flags (every key but the app config) and app.py's App context.
+FEATURE_FLAGS: dict[str, Any] = {**{k: v for k, v in CDK_JSON["context"].items() if k != "mrap"}, **APP_CONTEXT}
 DEFAULT_CONFIG: dict[str, Any] = CDK_JSON["context"]["mrap"]
 ACCOUNT = "111111111111"
 

@@ -156,11 +156,3 @@ def test_account_agnostic_names_use_the_account_pseudo_parameter(synth):
     name = app.template("agnostic-bucket-us-east-1").find_resources("AWS::S3::Bucket", {
         "Properties": {"BucketName": {"Fn::Join": ["", ["agnostic-", {"Ref": "AWS::AccountId"}, "-us-east-1"]]}}})
     assert len(name) == 1
-
-
-def test_no_creation_stack_traces_in_the_assembly(default_app):
-    # Under jsii they never show user code ("...jsii runtime, node internals..."), and capturing one per construct
-    # costs ~10 % of a 17-Region synth: cdk.json turns them off (`cdk --debug` turns them back on).
-    metadata = [json.loads(p.read_text()) for p in default_app.out_dir.glob("*.metadata.json")]
-    types = {entry["type"] for stack in metadata for entries in stack.values() for entry in entries}
-    assert metadata and "aws:cdk:logicalId" in types and "aws:cdk:creationStack" not in types

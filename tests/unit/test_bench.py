@@ -10,12 +10,14 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
+import bench
 from bench import ORDER, project_config
 from bench.baseline_app import build as build_baseline
 from bench.run import limit_rows, paired_ratio
 from mrap_constructs import MRAP_REGIONS
 from mrap_constructs._sdk_call import PROVIDER_FUNCTION_ID
 from scripts.synth_summary import stack_rows
+from stacks.app_builder import APP_CONTEXT
 from tests.conftest import ACCOUNT, DEFAULT_CONFIG, FEATURE_FLAGS
 
 
@@ -23,6 +25,10 @@ def test_regions_are_added_in_a_fixed_order_starting_with_the_default_config():
     assert sorted(ORDER) == sorted(MRAP_REGIONS) and len(ORDER) == len(set(ORDER)) == 17
     assert ORDER[:3] == DEFAULT_CONFIG["regions"]
     assert project_config(5) == {"name": "bench", "regions": ORDER[:5], "account": ACCOUNT}
+
+
+def test_both_apps_synthesize_with_app_py_context():
+    assert bench.APP_CONTEXT == APP_CONTEXT
 
 
 def test_ratio_is_the_median_of_per_round_ratios():

@@ -44,7 +44,12 @@ def test_cdk_cli_synth_with_a_one_region_config_file(tmp_path):
     result = subprocess.run([str(CDK), "synth", "--quiet", "--no-notices", "-c", f"config={config}", "-o", str(out)],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    assert "reserved context key" not in result.stderr  # the CLI warns about `aws:` keys in cdk.json
     assert json.loads((tmp_path / "one.lock.json").read_text())["create_only"]["Name"] == "solo"
+    # app.py turns creation stack traces off (APP_CONTEXT): under jsii they never show user code.
+    metadata = [json.loads(p.read_text()) for p in out.glob("*.metadata.json")]
+    types = {entry["type"] for stack in metadata for entries in stack.values() for entry in entries}
+    assert "aws:cdk:logicalId" in types and "aws:cdk:creationStack" not in types
     assert f"note: created {tmp_path / 'one.lock.json'}" in result.stderr
     names = sorted(p.name for p in out.glob("*.template.json"))
     assert names == ["solo-access-point.template.json", "solo-bucket-eu-west-1.template.json",
