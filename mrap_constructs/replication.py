@@ -40,7 +40,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from mrap_constructs import _perms
-from mrap_constructs._nag import acknowledge, acknowledge_all
+from mrap_constructs._nag import acknowledge_all, wildcard_findings
 from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.naming import s3_bucket_arn
@@ -434,13 +434,8 @@ def _acknowledge_object_wildcards(policy: iam.ManagedPolicy, source: _SourceBuck
 def _acknowledge_alias_key_wildcards(policy: iam.ManagedPolicy) -> None:
     reason = ("A KMS key named by alias (deterministic across Regions) is matched as key/* in one Region and "
               "account, narrowed by kms:ResourceAliases, kms:ViaService and the bucket's encryption context.")
-    statements = policy.document.to_json().get("Statement", [])
-    for statement in statements:
-        resources = statement.get("Resource", [])
-        for resource in [resources] if isinstance(resources, str) else resources:
-            if isinstance(resource, str) and resource.endswith(":key/*"):
-                finding = f"AwsSolutions-IAM5[Resource::{nag_rendering(resource)}]"
-                acknowledge(policy, finding, reason)
+    findings = wildcard_findings(Stack.of(policy).resolve(policy.document))
+    acknowledge_all(policy, {finding: reason for finding in findings if finding.endswith(":key/*]")})
 
 
 @functools.cache
