@@ -7,11 +7,12 @@ jsii runtime however many rules it carries, so callers pass all of a construct's
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, Stack, Validations
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
@@ -38,6 +39,20 @@ def compliance(rule: str, reason: str) -> dict[str, str]:
 def acknowledge_compliance(construct: IConstruct, rule: str, reason: str) -> None:
     """Acknowledge ``rule`` in every compliance pack that has it."""
     acknowledge_all(construct, compliance(rule, reason))
+
+
+@functools.cache
+def _pseudo_parameter_tokens() -> tuple[tuple[str, str], ...]:
+    # Each Aws.X read is a call into the jsii runtime: read them once.
+    return ((Aws.ACCOUNT_ID, "<AWS::AccountId>"), (Aws.PARTITION, "<AWS::Partition>"), (Aws.REGION, "<AWS::Region>"))
+
+
+def nag_rendering(value: str) -> str:
+    """Render pseudo-parameter tokens in an unresolved string the way cdk-nag prints them in finding ids
+    (``<AWS::AccountId>``); ``flatten_reference`` does the same for resolved values."""
+    for token, rendered in _pseudo_parameter_tokens():
+        value = value.replace(token, rendered)
+    return value
 
 
 def flatten_reference(value: Any) -> str:

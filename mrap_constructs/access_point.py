@@ -258,7 +258,7 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
             statements=[iam.PolicyStatement(actions=["s3:GetMultiRegionAccessPoint"],
                                             resources=[f"arn:aws:s3::{account}:accesspoint/*"])],
         )
-        from mrap_constructs.replication import nag_rendering
+        from mrap_constructs._nag import nag_rendering
 
         acknowledge(Stack.of(scope).node.find_child("SdkCallProvider").node.find_child("Policy"),
                     f"AwsSolutions-IAM5[Resource::arn:aws:s3::{nag_rendering(account)}:accesspoint/*]",

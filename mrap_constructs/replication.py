@@ -20,14 +20,10 @@ configuration again, so no bucket is left half-configured.
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from aws_cdk import (
-    Aws,
-    Stack,
-)
+from aws_cdk import Stack
 from aws_cdk import (
     aws_iam as iam,
 )
@@ -40,7 +36,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from mrap_constructs import _perms
-from mrap_constructs._nag import acknowledge_all, wildcard_findings
+from mrap_constructs._nag import acknowledge_all, nag_rendering, wildcard_findings
 from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.naming import s3_bucket_arn
@@ -436,16 +432,3 @@ def _acknowledge_alias_key_wildcards(policy: iam.ManagedPolicy) -> None:
               "account, narrowed by kms:ResourceAliases, kms:ViaService and the bucket's encryption context.")
     findings = wildcard_findings(Stack.of(policy).resolve(policy.document))
     acknowledge_all(policy, {finding: reason for finding in findings if finding.endswith(":key/*]")})
-
-
-@functools.cache
-def _pseudo_parameter_tokens() -> tuple[tuple[str, str], ...]:
-    # Each Aws.X read is a call into the jsii runtime: read them once.
-    return ((Aws.ACCOUNT_ID, "<AWS::AccountId>"), (Aws.PARTITION, "<AWS::Partition>"), (Aws.REGION, "<AWS::Region>"))
-
-
-def nag_rendering(value: str) -> str:
-    """Render pseudo-parameter tokens the way cdk-nag prints them in finding ids (``<AWS::AccountId>``)."""
-    for token, rendered in _pseudo_parameter_tokens():
-        value = value.replace(token, rendered)
-    return value
