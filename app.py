@@ -34,8 +34,8 @@ def main() -> int:
     if lock.action != "unchanged":
         print(f"note: {lock.action} {lock.path} (the MRAP's create-only properties); commit it", file=sys.stderr)
     if lock.removed_regions:
-        print(f"note: {', '.join(lock.removed_regions)} left the MRAP. Their stacks left the app but stay deployed "
-              "(the CDK CLI never deletes them); once this deploy is done, delete them in their accounts:",
+        print(f"note: {', '.join(lock.removed_regions)} left the MRAP. The stacks that left the app with it stay "
+              "deployed (the CDK CLI never deletes them); once this deploy is done, delete them in their accounts:",
               file=sys.stderr)
         for command in orphaned_stack_commands(config, lock.removed_regions):
             print(f"note:   {command}", file=sys.stderr)

@@ -12,7 +12,7 @@ the way one would by hand:
   destination;
 - wave 2, in the home Region: the MRAP, its policy and a dashboard.
 
-With one Region there is nothing to replicate: the custom resource removes any configuration, no role, no alarms.
+With one Region there is nothing to replicate: no replication stack.
 
 No validation, no cdk-nag. Run as a CDK app (what ``make bench`` times with ``cdk synth``):
 ``cdk synth --app "python bench/baseline_app.py N"``.
@@ -121,17 +121,16 @@ def _replication_role(stack: cdk.Stack, bucket: str, names: list[str],
     return role, policy
 
 
-def _sdk_call(stack: cdk.Stack, bucket: str, create: dict, delete: dict,
-              role: iam.CfnRole | None, role_policy: iam.CfnManagedPolicy | None) -> None:
+def _sdk_call(stack: cdk.Stack, bucket: str, create: dict, delete: dict, role: iam.CfnRole,
+              role_policy: iam.CfnManagedPolicy) -> None:
     log_group = logs.CfnLogGroup(stack, "SdkCallProviderLogs", retention_in_days=365)
     log_group.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
     provider_role = _role(stack, "SdkCallProviderRole", "lambda.amazonaws.com",
                           "Makes the AWS API calls of this stack's custom resources")
     statements = [_allow(["logs:CreateLogStream", "logs:PutLogEvents"], log_group.attr_arn, "WriteOwnLogs"),
                   _allow(["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration"],
-                         f"arn:aws:s3:::{bucket}")]
-    if role is not None:
-        statements.append(_allow("iam:PassRole", role.attr_arn))
+                         f"arn:aws:s3:::{bucket}"),
+                  _allow("iam:PassRole", role.attr_arn)]
     provider_policy = iam.CfnManagedPolicy(stack, "SdkCallProviderPolicy", path="/", roles=[provider_role.ref],
                                            description="Exactly the API calls of this stack's AwsCustomResources",
                                            policy_document=_document(*statements))
@@ -145,9 +144,7 @@ def _sdk_call(stack: cdk.Stack, bucket: str, create: dict, delete: dict,
         "ServiceToken": function.attr_arn, "Create": create, "Update": create, "Delete": delete,
         "InstallLatestAwsSdk": False})
     replication.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
-    replication.node.add_dependency(provider_policy)
-    if role_policy is not None:
-        replication.node.add_dependency(role_policy)
+    replication.node.add_dependency(provider_policy, role_policy)
 
 
 def _alarms(stack: cdk.Stack, bucket: str, names: dict[str, str], destinations: list[str],
@@ -176,10 +173,6 @@ def _replication_stack(app: cdk.App, name: str, source: str, names: dict[str, st
     physical_id = {"id": f"{bucket}-replication"}
     delete = {"action": "DeleteBucketReplication", "service": "S3", "parameters": {"Bucket": bucket},
               "physicalResourceId": physical_id}
-    if not destinations:  # nothing to replicate: the configuration is removed
-        _sdk_call(stack, bucket, delete, delete, None, None)
-        cdk.CfnOutput(stack, "ReplicationDestinations", value="none")
-        return stack
     role, role_policy = _replication_role(stack, bucket, [names[d] for d in destinations], account)
     rules = [{"ID": f"to-{d}", "Priority": i + 1, "Status": "Enabled", "Filter": {"Prefix": ""},
               "DeleteMarkerReplication": {"Status": "Enabled"},
@@ -236,7 +229,8 @@ def build(app: cdk.App, name: str, regions: list[str], account: str, home: str =
     """Add the baseline's stacks for ``regions`` to ``app`` (wave 2 depends on every wave-1 stack)."""
     names = {r: f"{name}-{account}-{r}" for r in regions}
     buckets = [_bucket_stack(app, name, region, names[region], account) for region in regions]
-    second = [_replication_stack(app, name, source, names, account) for source in regions]
+    # One Region replicates nowhere: no replication stack.
+    second = [_replication_stack(app, name, source, names, account) for source in regions] if len(regions) > 1 else []
     second.append(_access_point_stack(app, name, names, account, home))
     for stack in second:
         for bucket_stack in buckets:

@@ -13,7 +13,7 @@ from constructs import Construct
 from mrap_constructs import _perms
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.monitoring.metrics import REQUEST_METRICS_FILTER
-from mrap_constructs.naming import BUCKET_NAME_MAX, account_problem
+from mrap_constructs.naming import BUCKET_NAME_MAX, account_problem, account_root_principal
 
 
 class MrapBucket(Construct):
@@ -181,7 +181,7 @@ class MrapBucket(Construct):
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="DelegateToAccessPointsOfAccount",
-                principals=[iam.AccountPrincipal(account)],
+                principals=[account_root_principal(Stack.of(self), account)],
                 actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
                 resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
                 conditions={"StringEquals": {"s3:DataAccessPointAccount": account}},

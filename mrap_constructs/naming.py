@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from aws_cdk import Aws, Stack
+from aws_cdk import aws_iam as iam
 
 from mrap_constructs._validation import is_unresolved
 from mrap_constructs.regions import SUPPORTED_REGIONS
@@ -42,6 +43,12 @@ def partition_of(stack: Stack) -> str:
 def s3_bucket_arn(stack: Stack, bucket: str) -> str:
     """``arn:PARTITION:s3:::BUCKET`` for a bucket named ``bucket`` (what ``Bucket.from_bucket_name`` gives)."""
     return f"arn:{partition_of(stack)}:s3:::{bucket}"
+
+
+def account_root_principal(stack: Stack, account: str) -> iam.ArnPrincipal:
+    """``account`` as a principal (``arn:PARTITION:iam::ACCOUNT:root``): what ``iam.AccountPrincipal`` renders, with
+    the partition from ``partition_of`` — ``AccountPrincipal`` loads the CDK's Region database for it (~50 ms)."""
+    return iam.ArnPrincipal(f"arn:{partition_of(stack)}:iam::{account}:root")
 
 
 def mrap_name_problem(name: str) -> str | None:

@@ -11,6 +11,7 @@ from constructs import Construct
 from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes, ReplicationDestination, _perms
 from mrap_constructs.monitoring import MrapDashboard
 from mrap_constructs.monitoring.trail import DataEventsTrail
+from mrap_constructs.naming import account_root_principal
 
 
 class AccessPointStack(Stack):
@@ -46,7 +47,7 @@ class AccessPointStack(Stack):
         if policy:  # else the restricted policy of wave 4 (stacks/policy_stack.py) is the MRAP's policy
             self.access_point.add_to_resource_policy(iam.PolicyStatement(
                 sid="AllowOwningAccountPrincipals",
-                principals=[iam.AccountPrincipal(self.account)],
+                principals=[account_root_principal(self, self.account)],
                 actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
                 resources=[self.access_point.arn, self.access_point.object_arn("*")],
             ))

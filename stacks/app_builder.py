@@ -29,7 +29,7 @@ from stacks.bucket_stack import RegionalBucketStack
 from stacks.config import MrapConfig, default_account
 from stacks.endpoint_stack import PrivateLinkStack
 from stacks.policy_stack import RestrictedPolicyStack
-from stacks.replication_stack import ReplicationStack
+from stacks.replication_stack import ReplicationStack, warn_existing_bucket
 
 #: Context app.py gives its App. No creation stack traces: under jsii they never show user code ("...jsii runtime,
 #: node internals..."), and capturing one per construct costs ~10 % of a 17-Region synth (``cdk --debug`` turns them
@@ -83,13 +83,23 @@ def stack_name_prefix(config: MrapConfig) -> str:
     return config.name if config.name[0].isalpha() else f"mrap-{config.name}"
 
 
+def has_replication_stacks(config: MrapConfig) -> bool:
+    """Whether ``config`` gets replication stacks: one per Region with two or more Regions, none with one."""
+    return len(config.regions) > 1
+
+
 def orphaned_stack_commands(config: MrapConfig, removed_regions: list[str] | tuple[str, ...]) -> list[str]:
-    """Commands that delete the stacks of Regions that left the config (the CDK CLI never deletes a stack that left
-    the app): per Region its replication stack, then its bucket stack. Bucket stacks retain their bucket unless
-    ``removal_policy`` is ``destroy``."""
+    """Commands that delete the stacks that left the app when ``removed_regions`` left the config (the CDK CLI never
+    deletes a stack that left the app): per removed Region its replication stack, then its bucket stack; and, when
+    one Region is left (no replication stacks), that Region's replication stack, whose deletion removes the bucket's
+    replication configuration. Bucket stacks retain their bucket unless ``removal_policy`` is ``destroy``."""
+    if not removed_regions:
+        return []
     prefix = stack_name_prefix(config)
+    kept = [] if has_replication_stacks(config) else [("replication", region) for region in config.regions]
+    removed = [(kind, region) for region in removed_regions for kind in ("replication", "bucket")]
     return [f"aws cloudformation delete-stack --region {region} --stack-name {prefix}-{kind}-{region}"
-            for region in removed_regions for kind in ("replication", "bucket")]
+            for kind, region in kept + removed]
 
 
 def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDeployment:
@@ -145,8 +155,10 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
     )
     thresholds = AlarmThresholds(**config.monitoring.thresholds.model_dump()) if config.monitoring.alarms else None
     replication: dict[str, tuple[str, list[ReplicationDestination]]] = {}
-    # Every Region gets a replication stack, even with nothing to replicate: its custom resource then removes
-    # the bucket's configuration, so switching mode (full-mesh -> one-way -> none) converges.
+    # With two or more Regions every Region gets a replication stack, even with nothing to replicate: its custom
+    # resource then removes the bucket's configuration, so switching mode (full-mesh -> one-way -> none) converges.
+    # A one-Region MRAP has nothing to replicate under any mode, and its Regions cannot change without replacing the
+    # MRAP: no replication stacks (a replacement prints the commands that delete the ones it leaves behind).
     for source in config.regions:
         destinations = [
             ReplicationDestination(
@@ -158,6 +170,8 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
             for dst in plan.get(source, [])
         ]
         replication[source] = (names[source], destinations)
+        if not has_replication_stacks(config):
+            continue
         stack = ReplicationStack(
             app,
             f"{stack_prefix}-replication-{source}",
@@ -193,6 +207,9 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         description=f"MRAP {config.name}: the Multi-Region Access Point and its policy (wave 2)",
     )
     _depends_on_all(deployment.access_point_stack, buckets)
+    if not has_replication_stacks(config):  # the replication stacks' warning, where there are none
+        for existing in config.existing_buckets.values():
+            warn_existing_bucket(deployment.access_point_stack, existing, replication_replaced=False)
 
     if config.privatelink:
         # Wave 3: the endpoint policy names the MRAP by its alias, which exists once wave 2 is done.

@@ -20,6 +20,7 @@ from mrap_constructs import MultiRegionAccessPoint, _perms
 from mrap_constructs._nag import acknowledge_all
 from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs.endpoint import ENDPOINT_TAG
+from mrap_constructs.naming import account_root_principal
 
 
 class RestrictedPolicyStack(Stack):
@@ -49,7 +50,8 @@ class RestrictedPolicyStack(Stack):
         })
         access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name)
         document = iam.PolicyDocument(statements=[
-            iam.PolicyStatement(sid="AllowOwningAccountPrincipals", principals=[iam.AccountPrincipal(self.account)],
+            iam.PolicyStatement(sid="AllowOwningAccountPrincipals",
+                                principals=[account_root_principal(self, self.account)],
                                 actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
                                 resources=[access_point.arn, access_point.object_arn("*")]),
             iam.PolicyStatement(sid="OnlyThroughVpcEndpoints", effect=iam.Effect.DENY,

@@ -41,12 +41,7 @@ class ReplicationStack(Stack):
             role_name=role_name,
         )
         if existing_bucket:
-            Annotations.of(self).add_warning_v2(
-                "mrap:ExistingBucketUnverified",
-                f"{source_bucket_name} is an existing bucket: versioning must be enabled, public access blocked, and "
-                "its policy must delegate to access points of the MRAP account (s3:DataAccessPointAccount); its "
-                "replication configuration is replaced by this stack.",
-            )
+            warn_existing_bucket(self, source_bucket_name, replication_replaced=True)
         self.alarms: ReplicationAlarms | None = None
         if alarms is not None and destinations:
             self.alarms = ReplicationAlarms(self, "Alarms", source_bucket_name=source_bucket_name,
@@ -55,3 +50,14 @@ class ReplicationStack(Stack):
         if self.replication.role is not None:
             CfnOutput(self, "ReplicationRoleArn", value=self.replication.role.role_arn)
         CfnOutput(self, "ReplicationDestinations", value=",".join(d.region for d in destinations) or "none")
+
+
+def warn_existing_bucket(scope: Construct, bucket_name: str, *, replication_replaced: bool) -> None:
+    """Warn (``mrap:ExistingBucketUnverified``) on ``scope`` that what the existing bucket must have cannot be checked
+    at synth; ``replication_replaced``: say that its replication configuration is replaced."""
+    Annotations.of(scope).add_warning_v2(
+        "mrap:ExistingBucketUnverified",
+        f"{bucket_name} is an existing bucket: versioning must be enabled, public access blocked, and its policy "
+        "must delegate to access points of the MRAP account (s3:DataAccessPointAccount)"
+        + ("; its replication configuration is replaced by this stack." if replication_replaced else "."),
+    )

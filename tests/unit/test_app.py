@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_cdk.assertions import Annotations, Match
 
 from tests.conftest import ACCOUNT, DEFAULT_CONFIG, regions
 
@@ -117,6 +118,20 @@ def test_one_way_rtc_is_on_every_rule(synth):
 def test_mode_none_removes_configuration_everywhere(synth):
     app = synth(SCENARIOS["none-2"])
     assert [_rules(app, r) for r in regions(2)] == [[], []]
+
+
+def test_one_region_gets_no_replication_stack_and_leaves_an_existing_buckets_configuration_alone(synth):
+    app = synth({"name": "solo", "regions": ["eu-west-1"], "account": ACCOUNT,
+                 "existing_buckets": {"eu-west-1": "legacy-media"}})
+    assert app.stack_names == ["solo-access-point"] and app.deployment.replication_stacks == {}
+    # The replication stack's warning about what an existing bucket must have moves to the MRAP's stack, without the
+    # sentence about replacing its replication configuration (nothing touches it).
+    warnings = Annotations.from_stack(app.deployment.access_point_stack).find_warning(
+        "*", Match.string_like_regexp("legacy-media is an existing bucket"))
+    assert [w.entry.data for w in warnings] == [
+        "legacy-media is an existing bucket: versioning must be enabled, public access blocked, and its policy must "
+        "delegate to access points of the MRAP account (s3:DataAccessPointAccount). "
+        "[ack: mrap:ExistingBucketUnverified]"]
 
 
 def test_kms_app_wires_keys_aliases_and_replica_keys(synth):

@@ -52,8 +52,8 @@ def test_cdk_cli_synth_with_a_one_region_config_file(tmp_path):
     assert "aws:cdk:logicalId" in types and "aws:cdk:creationStack" not in types
     assert f"note: created {tmp_path / 'one.lock.json'}" in result.stderr
     names = sorted(p.name for p in out.glob("*.template.json"))
-    assert names == ["solo-access-point.template.json", "solo-bucket-eu-west-1.template.json",
-                     "solo-replication-eu-west-1.template.json"]
+    # One Region replicates nowhere: no replication stack.
+    assert names == ["solo-access-point.template.json", "solo-bucket-eu-west-1.template.json"]
     summary = subprocess.run([sys.executable, "scripts/synth_summary.py", str(out)], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout
-    assert "Stacks: 3 in 2 deploy waves" in summary and "cdk-nag findings: 0" in summary
+    assert "Stacks: 2 in 2 deploy waves" in summary and "cdk-nag findings: 0" in summary

@@ -94,10 +94,22 @@ def test_a_replacement_reports_the_regions_it_dropped(tmp_path):
 
 
 def test_orphaned_stacks_are_deleted_replication_first_with_the_app_stack_names():
-    config = parse_config({"name": "7media", "regions": ["us-east-1"]})
+    config = parse_config({"name": "7media", "regions": ["us-east-1", "sa-east-1"]})
     assert orphaned_stack_commands(config, ["eu-west-1"]) == [
         "aws cloudformation delete-stack --region eu-west-1 --stack-name mrap-7media-replication-eu-west-1",
         "aws cloudformation delete-stack --region eu-west-1 --stack-name mrap-7media-bucket-eu-west-1",
+    ]
+    assert orphaned_stack_commands(config, []) == []
+
+
+def test_down_to_one_region_the_kept_regions_replication_stack_is_orphaned_too():
+    # One Region has no replication stack: the kept bucket's stack, still replicating to the dropped Regions,
+    # must go first (deleting it removes that replication configuration).
+    config = parse_config({"name": "media", "regions": ["us-east-1"]})
+    assert orphaned_stack_commands(config, ["eu-west-1"]) == [
+        "aws cloudformation delete-stack --region us-east-1 --stack-name media-replication-us-east-1",
+        "aws cloudformation delete-stack --region eu-west-1 --stack-name media-replication-eu-west-1",
+        "aws cloudformation delete-stack --region eu-west-1 --stack-name media-bucket-eu-west-1",
     ]
 
 
@@ -108,8 +120,9 @@ def test_app_names_the_stacks_a_removed_region_leaves_behind(tmp_path):
     result = _run_app({"config": str(config)}, tmp_path / "out")
     assert result.returncode == 0, result.stderr
     notes = result.stderr.splitlines()
-    assert notes[1].startswith("note: eu-west-1 left the MRAP. Their stacks left the app but stay deployed")
-    assert notes[2:4] == [
+    assert notes[1].startswith("note: eu-west-1 left the MRAP. The stacks that left the app with it stay deployed")
+    assert notes[2:] == [
+        "note:   aws cloudformation delete-stack --region us-east-1 --stack-name media-replication-us-east-1",
         "note:   aws cloudformation delete-stack --region eu-west-1 --stack-name media-replication-eu-west-1",
         "note:   aws cloudformation delete-stack --region eu-west-1 --stack-name media-bucket-eu-west-1",
     ]
