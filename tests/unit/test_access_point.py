@@ -191,3 +191,17 @@ def test_arns_name_the_partition_only_where_it_is_known(region, partition):
     expected = Aws.PARTITION if partition == "${AWS::Partition}" else partition
     assert partition_of(stack) == expected
     assert s3_bucket_arn(stack, "b") == f"arn:{expected}:s3:::b"
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "cn-north-1", None])
+@pytest.mark.parametrize("account", [ACCOUNT, None])
+def test_account_root_principal_renders_what_account_principal_renders(region, account):
+    from aws_cdk import Stack
+    from aws_cdk import aws_iam as iam
+
+    from mrap_constructs.naming import account_root_principal
+
+    stack = Stack(new_app(), "S", env=cdk.Environment(account=ACCOUNT, region=region) if region else None)
+    account = account or stack.account  # a token when the stack is environment-agnostic
+    ours, cdks = account_root_principal(stack, account), iam.AccountPrincipal(account)
+    assert stack.resolve(ours.policy_fragment.principal_json) == stack.resolve(cdks.policy_fragment.principal_json)
