@@ -2,8 +2,9 @@
 
 The same stacks, waves and templates as the project's app for the bench's config (full mesh, monitoring on):
 tests/unit/test_bench.py compares them stack by stack, resource by resource, property by property; only logical ids,
-metadata and the custom resource function's code (inline here, aws-cdk-lib's handler asset there) differ. Written
-the way one would by hand:
+metadata and the S3 key of the custom resource function's code differ (both ship a handler directory as a file
+asset: a stand-in here, ``bench/sdk_call_handler``; aws-cdk-lib's SDK-call handler there). Written the way one would
+by hand:
 
 - wave 1, per Region: the data bucket and its access-log bucket, each with a TLS-only bucket policy (the data
   bucket's delegates to access points of the account, the log bucket's admits S3 log delivery);
@@ -21,6 +22,7 @@ No validation, no cdk-nag. Run as a CDK app (what ``make bench`` times with ``cd
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
@@ -28,7 +30,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sns as sns
+
+#: The stand-in handler the custom resource function ships (the project ships aws-cdk-lib's SDK-call handler).
+HANDLER_DIR = Path(__file__).resolve().parent / "sdk_call_handler"
 
 VERSION = "2012-10-17"
 OBJECT_ACTIONS = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectTagging", "s3:DeleteObjectVersion",
@@ -134,10 +140,11 @@ def _sdk_call(stack: cdk.Stack, bucket: str, create: dict, delete: dict, role: i
     provider_policy = iam.CfnManagedPolicy(stack, "SdkCallProviderPolicy", path="/", roles=[provider_role.ref],
                                            description="Exactly the API calls of this stack's AwsCustomResources",
                                            policy_document=_document(*statements))
-    # Inline code: the project's function is aws-cdk-lib's SDK-call handler, an asset.
+    # The handler directory is a file asset (the standard way to ship Lambda code; L1 has none of its own).
+    handler = s3_assets.Asset(stack, "SdkCallHandler", path=str(HANDLER_DIR))
     function = lambda_.CfnFunction(stack, "SdkCallFunction", role=provider_role.attr_arn, runtime="nodejs24.x",
                                    handler="index.handler", timeout=120, logging_config={"logGroup": log_group.ref},
-                                   code={"zipFile": "exports.handler = async () => {}"})
+                                   code={"s3Bucket": handler.s3_bucket_name, "s3Key": handler.s3_object_key})
     function.node.add_dependency(provider_role)
     create, delete = (json.dumps(call, separators=(",", ":")) for call in (create, delete))
     replication = cdk.CfnResource(stack, "Replication", type="Custom::S3BucketReplication", properties={
@@ -248,7 +255,6 @@ def main(n: int) -> None:
 
 if __name__ == "__main__":
     import sys
-    from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     main(int(sys.argv[1]))
