@@ -33,11 +33,13 @@ def main() -> int:
         return 1
     if lock.action != "unchanged":
         print(f"note: {lock.action} {lock.path} (the MRAP's create-only properties); commit it", file=sys.stderr)
-    if lock.removed_regions:
-        print(f"note: {', '.join(lock.removed_regions)} left the MRAP. The stacks that left the app with it stay "
-              "deployed (the CDK CLI never deletes them); once this deploy is done, delete them in their accounts:",
-              file=sys.stderr)
-        for command in orphaned_stack_commands(config, lock.removed_regions):
+    orphaned = orphaned_stack_commands(config, lock.removed_regions, lock_version=lock.read_version)
+    if orphaned:
+        why = (f"{', '.join(lock.removed_regions)} left the MRAP" if lock.removed_regions
+               else "a one-Region MRAP replicates nowhere and no longer gets a replication stack")
+        print(f"note: {why}. The stacks that left the app stay deployed (the CDK CLI never deletes them); once this "
+              "deploy is done, delete them in their accounts:", file=sys.stderr)
+        for command in orphaned:
             print(f"note:   {command}", file=sys.stderr)
     app.synth()
     return 0

@@ -88,15 +88,21 @@ def has_replication_stacks(config: MrapConfig) -> bool:
     return len(config.regions) > 1
 
 
-def orphaned_stack_commands(config: MrapConfig, removed_regions: list[str] | tuple[str, ...]) -> list[str]:
-    """Commands that delete the stacks that left the app when ``removed_regions`` left the config (the CDK CLI never
-    deletes a stack that left the app): per removed Region its replication stack, then its bucket stack; and, when
-    one Region is left (no replication stacks), that Region's replication stack, whose deletion removes the bucket's
-    replication configuration. Bucket stacks retain their bucket unless ``removal_policy`` is ``destroy``."""
-    if not removed_regions:
-        return []
+def orphaned_stack_commands(config: MrapConfig, removed_regions: list[str] | tuple[str, ...], *,
+                            lock_version: int | None = None) -> list[str]:
+    """Commands that delete the stacks that left the app but stay deployed (the CDK CLI never deletes a stack that
+    left the app), replication stacks first (deleting one removes its bucket's replication configuration):
+
+    * per Region in ``removed_regions``, its replication stack, then its bucket stack (the bucket is retained unless
+      ``removal_policy`` is ``destroy``);
+    * with one Region left, that Region's replication stack, when it had one: the MRAP had more Regions
+      (``removed_regions``), or the lock was written by a release that gave one Region a replication stack
+      (``lock_version`` 1, the version of the lock as read).
+    """
     prefix = stack_name_prefix(config)
-    kept = [] if has_replication_stacks(config) else [("replication", region) for region in config.regions]
+    had_replication = bool(removed_regions) or lock_version == 1
+    kept = [("replication", region) for region in config.regions
+            if had_replication and not has_replication_stacks(config)]
     removed = [(kind, region) for region in removed_regions for kind in ("replication", "bucket")]
     return [f"aws cloudformation delete-stack --region {region} --stack-name {prefix}-{kind}-{region}"
             for kind, region in kept + removed]

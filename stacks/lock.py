@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-LOCK_VERSION = 1
+#: 2: written by releases that give a one-Region MRAP no replication stack (releases writing 1 gave it one).
+LOCK_VERSION = 2
 DEFAULT_LOCK_FILE = "mrap.lock.json"
 
 
@@ -27,12 +28,14 @@ class ReplacementError(ValueError):
 
 @dataclass(frozen=True)
 class LockResult:
-    """What the guard did: ``"created"``, ``"unchanged"`` or ``"replaced"``, the lock file, and the Regions a
-    replacement dropped (their stacks left the app but stay deployed)."""
+    """What the guard did: ``"created"``, ``"unchanged"``, ``"upgraded"`` (an older lock rewritten at this version)
+    or ``"replaced"``; the lock file; the Regions a replacement dropped (their stacks left the app but stay deployed);
+    and the version of the lock as it was read (None when there was none)."""
 
     action: str
     path: Path
     removed_regions: tuple[str, ...] = ()
+    read_version: int | None = None
 
 
 def lock_path_for(config_file: str | None, lock_file: str | None = None) -> Path:
@@ -73,10 +76,14 @@ def enforce_lock(path: Path, current: dict, *, allow_replacement: bool) -> LockR
     if not path.exists():
         _write(path, current)
         return LockResult("created", path)
-    locked = json.loads(path.read_text()).get("create_only", {})
+    lock = json.loads(path.read_text())
+    locked, version = lock.get("create_only", {}), lock.get("version", 1)
     changes = replacement_changes(locked, current)
     if not changes:
-        return LockResult("unchanged", path)
+        if version == LOCK_VERSION:
+            return LockResult("unchanged", path, read_version=version)
+        _write(path, current)
+        return LockResult("upgraded", path, read_version=version)
     if not allow_replacement:
         name = locked.get("Name")
         raise ReplacementError(
@@ -89,7 +96,7 @@ def enforce_lock(path: Path, current: dict, *, allow_replacement: bool) -> LockR
         )
     _write(path, current)
     removed = sorted(set(locked.get("Regions") or {}) - set(current.get("Regions") or {}))
-    return LockResult("replaced", path, tuple(removed))
+    return LockResult("replaced", path, tuple(removed), read_version=version)
 
 
 def _write(path: Path, current: dict) -> None:

@@ -9,7 +9,7 @@ import pytest
 from mrap_constructs import MultiRegionAccessPoint
 from stacks.app_builder import orphaned_stack_commands
 from stacks.config import parse_config
-from stacks.lock import ReplacementError, enforce_lock, lock_path_for, replacement_changes
+from stacks.lock import LOCK_VERSION, ReplacementError, enforce_lock, lock_path_for, replacement_changes
 from tests.conftest import new_stack
 from tests.unit.test_cli_app import _run_app
 
@@ -120,9 +120,44 @@ def test_app_names_the_stacks_a_removed_region_leaves_behind(tmp_path):
     result = _run_app({"config": str(config)}, tmp_path / "out")
     assert result.returncode == 0, result.stderr
     notes = result.stderr.splitlines()
-    assert notes[1].startswith("note: eu-west-1 left the MRAP. The stacks that left the app with it stay deployed")
+    assert notes[1].startswith("note: eu-west-1 left the MRAP. The stacks that left the app stay deployed")
     assert notes[2:] == [
         "note:   aws cloudformation delete-stack --region us-east-1 --stack-name media-replication-us-east-1",
         "note:   aws cloudformation delete-stack --region eu-west-1 --stack-name media-replication-eu-west-1",
         "note:   aws cloudformation delete-stack --region eu-west-1 --stack-name media-bucket-eu-west-1",
+    ]
+
+
+def test_a_lock_from_an_earlier_release_is_upgraded_without_a_replacement(tmp_path):
+    path = tmp_path / "mrap.lock.json"
+    path.write_text(json.dumps({"version": 1, "create_only": _props()}))
+    result = enforce_lock(path, _props(), allow_replacement=False)
+    assert (result.action, result.read_version) == ("upgraded", 1)
+    assert json.loads(path.read_text()) == {"version": LOCK_VERSION, "create_only": _props()}
+    assert enforce_lock(path, _props(), allow_replacement=False).action == "unchanged"
+
+
+def test_one_region_deployed_by_an_earlier_release_left_a_replication_stack_behind():
+    # Releases writing lock version 1 gave a one-Region MRAP a replication stack; this one gives it none.
+    solo = parse_config({"name": "media", "regions": ["us-east-1"]})
+    assert orphaned_stack_commands(solo, [], lock_version=1) == [
+        "aws cloudformation delete-stack --region us-east-1 --stack-name media-replication-us-east-1"]
+    assert orphaned_stack_commands(solo, [], lock_version=LOCK_VERSION) == []
+    assert orphaned_stack_commands(solo, [], lock_version=None) == []  # no lock: nothing was deployed
+    pair = parse_config({"name": "media", "regions": ["us-east-1", "eu-west-1"]})
+    assert orphaned_stack_commands(pair, [], lock_version=1) == []  # two Regions keep their replication stacks
+
+
+def test_app_names_the_replication_stack_an_earlier_release_left_for_one_region(tmp_path):
+    config = tmp_path / "solo.json"
+    config.write_text(json.dumps({"name": "media", "regions": ["us-east-1"]}))
+    (tmp_path / "solo.lock.json").write_text(json.dumps({"version": 1, "create_only": _props(
+        name="media", regions=("us-east-1",))}))
+    result = _run_app({"config": str(config)}, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"note: upgraded {tmp_path / 'solo.lock.json'} (the MRAP's create-only properties); commit it",
+        "note: a one-Region MRAP replicates nowhere and no longer gets a replication stack. The stacks that left the "
+        "app stay deployed (the CDK CLI never deletes them); once this deploy is done, delete them in their accounts:",
+        "note:   aws cloudformation delete-stack --region us-east-1 --stack-name media-replication-us-east-1",
     ]
