@@ -1,4 +1,4 @@
-"""Hand-written L1 baseline: the same resources as the project's app, with plain Cfn* constructs only.
+"""Hand-written L1 baseline: the same resources as the project's app, with plain Cfn* constructs (and a file asset).
 
 The same stacks, waves and templates as the project's app for the bench's config (full mesh, monitoring on):
 tests/unit/test_bench.py compares them stack by stack, resource by resource, property by property; only logical ids,
