@@ -33,7 +33,7 @@ def main() -> int:
         return 1
     if lock.action != "unchanged":
         print(f"note: {lock.action} {lock.path} (the MRAP's create-only properties); commit it", file=sys.stderr)
-    orphaned = orphaned_stack_commands(config, lock.removed_regions, lock_version=lock.read_version)
+    orphaned = orphaned_stack_commands(config, lock)
     if orphaned:
         why = (f"{', '.join(lock.removed_regions)} left the MRAP" if lock.removed_regions
                else "a one-Region MRAP replicates nowhere and no longer gets a replication stack")

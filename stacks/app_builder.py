@@ -28,6 +28,7 @@ from stacks.access_point_stack import AccessPointStack
 from stacks.bucket_stack import RegionalBucketStack
 from stacks.config import MrapConfig, default_account
 from stacks.endpoint_stack import PrivateLinkStack
+from stacks.lock import LockResult
 from stacks.policy_stack import RestrictedPolicyStack
 from stacks.replication_stack import ReplicationStack, warn_existing_bucket
 
@@ -88,22 +89,21 @@ def has_replication_stacks(config: MrapConfig) -> bool:
     return len(config.regions) > 1
 
 
-def orphaned_stack_commands(config: MrapConfig, removed_regions: list[str] | tuple[str, ...], *,
-                            lock_version: int | None = None) -> list[str]:
+def orphaned_stack_commands(config: MrapConfig, lock: LockResult) -> list[str]:
     """Commands that delete the stacks that left the app but stay deployed (the CDK CLI never deletes a stack that
     left the app), replication stacks first (deleting one removes its bucket's replication configuration):
 
-    * per Region in ``removed_regions``, its replication stack, then its bucket stack (the bucket is retained unless
-      ``removal_policy`` is ``destroy``);
-    * with one Region left, that Region's replication stack, when it had one: the MRAP had more Regions
-      (``removed_regions``), or the lock was written by a release that gave one Region a replication stack
-      (``lock_version`` 1, the version of the lock as read).
+    * per Region the lock's replacement dropped, its replication stack, then its bucket stack (the bucket is retained
+      unless ``removal_policy`` is ``destroy``);
+    * with one Region left, that Region's replication stack if it had one: the lock recorded more Regions, or was
+      written by a release that gave one Region a replication stack (lock version 1).
     """
     prefix = stack_name_prefix(config)
-    had_replication = bool(removed_regions) or lock_version == 1
-    kept = [("replication", region) for region in config.regions
-            if had_replication and not has_replication_stacks(config)]
-    removed = [(kind, region) for region in removed_regions for kind in ("replication", "bucket")]
+    had_replication = len(lock.previous_regions) > 1 or lock.read_version == 1
+    kept: list[tuple[str, str]] = []
+    if had_replication and not has_replication_stacks(config):
+        kept = [("replication", region) for region in config.regions if region in lock.previous_regions]
+    removed = [(kind, region) for region in lock.removed_regions for kind in ("replication", "bucket")]
     return [f"aws cloudformation delete-stack --region {region} --stack-name {prefix}-{kind}-{region}"
             for kind, region in kept + removed]
 

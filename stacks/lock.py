@@ -30,12 +30,13 @@ class ReplacementError(ValueError):
 class LockResult:
     """What the guard did: ``"created"``, ``"unchanged"``, ``"upgraded"`` (an older lock rewritten at this version)
     or ``"replaced"``; the lock file; the Regions a replacement dropped (their stacks left the app but stay deployed);
-    and the version of the lock as it was read (None when there was none)."""
+    and the lock as it was read: its version and Regions (None and empty when there was none)."""
 
     action: str
     path: Path
     removed_regions: tuple[str, ...] = ()
     read_version: int | None = None
+    previous_regions: tuple[str, ...] = ()
 
 
 def lock_path_for(config_file: str | None, lock_file: str | None = None) -> Path:
@@ -77,13 +78,14 @@ def enforce_lock(path: Path, current: dict, *, allow_replacement: bool) -> LockR
         _write(path, current)
         return LockResult("created", path)
     lock = json.loads(path.read_text())
-    locked, version = lock.get("create_only", {}), lock.get("version", 1)
+    locked = lock.get("create_only", {})
+    read = {"read_version": lock.get("version", 1), "previous_regions": tuple(sorted(locked.get("Regions") or {}))}
     changes = replacement_changes(locked, current)
     if not changes:
-        if version == LOCK_VERSION:
-            return LockResult("unchanged", path, read_version=version)
+        if read["read_version"] == LOCK_VERSION:
+            return LockResult("unchanged", path, **read)
         _write(path, current)
-        return LockResult("upgraded", path, read_version=version)
+        return LockResult("upgraded", path, **read)
     if not allow_replacement:
         name = locked.get("Name")
         raise ReplacementError(
@@ -95,8 +97,8 @@ def enforce_lock(path: Path, current: dict, *, allow_replacement: bool) -> LockR
                "rewritten), or revert the change."]
         )
     _write(path, current)
-    removed = sorted(set(locked.get("Regions") or {}) - set(current.get("Regions") or {}))
-    return LockResult("replaced", path, tuple(removed), read_version=version)
+    removed = sorted(set(read["previous_regions"]) - set(current.get("Regions") or {}))
+    return LockResult("replaced", path, tuple(removed), **read)
 
 
 def _write(path: Path, current: dict) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from mrap_constructs import MultiRegionAccessPoint
 from stacks.app_builder import orphaned_stack_commands
 from stacks.config import parse_config
-from stacks.lock import LOCK_VERSION, ReplacementError, enforce_lock, lock_path_for, replacement_changes
+from stacks.lock import LOCK_VERSION, LockResult, ReplacementError, enforce_lock, lock_path_for, replacement_changes
 from tests.conftest import new_stack
 from tests.unit.test_cli_app import _run_app
 
@@ -89,25 +90,38 @@ def test_a_replacement_reports_the_regions_it_dropped(tmp_path):
     enforce_lock(path, _props(regions=("us-east-1", "eu-west-1", "ap-south-1")), allow_replacement=False)
     result = enforce_lock(path, _props(regions=("us-east-1", "sa-east-1")), allow_replacement=True)
     assert result.removed_regions == ("ap-south-1", "eu-west-1")
+    assert result.previous_regions == ("ap-south-1", "eu-west-1", "us-east-1")
     assert enforce_lock(path, _props(name="media-v2", regions=("us-east-1", "sa-east-1")),
                         allow_replacement=True).removed_regions == ()
 
 
+def _read(previous, removed=(), version=LOCK_VERSION) -> LockResult:
+    """A lock as ``enforce_lock`` read it: the Regions it recorded, what a replacement dropped, its version."""
+    return LockResult("replaced" if removed else "unchanged", Path("mrap.lock.json"), tuple(removed), version,
+                      tuple(previous))
+
+
 def test_orphaned_stacks_are_deleted_replication_first_with_the_app_stack_names():
     config = parse_config({"name": "7media", "regions": ["us-east-1", "sa-east-1"]})
-    assert orphaned_stack_commands(config, ["eu-west-1"]) == [
+    lock = _read(["us-east-1", "eu-west-1"], removed=["eu-west-1"])
+    assert orphaned_stack_commands(config, lock) == [
         "aws cloudformation delete-stack --region eu-west-1 --stack-name mrap-7media-replication-eu-west-1",
         "aws cloudformation delete-stack --region eu-west-1 --stack-name mrap-7media-bucket-eu-west-1",
     ]
-    assert orphaned_stack_commands(config, []) == []
+    assert orphaned_stack_commands(config, _read(["us-east-1", "sa-east-1"])) == []
 
 
 def test_down_to_one_region_the_kept_regions_replication_stack_is_orphaned_too():
     # One Region has no replication stack: the kept bucket's stack, still replicating to the dropped Regions,
     # must go first (deleting it removes that replication configuration).
     config = parse_config({"name": "media", "regions": ["us-east-1"]})
-    assert orphaned_stack_commands(config, ["eu-west-1"]) == [
+    assert orphaned_stack_commands(config, _read(["us-east-1", "eu-west-1"], removed=["eu-west-1"])) == [
         "aws cloudformation delete-stack --region us-east-1 --stack-name media-replication-us-east-1",
+        "aws cloudformation delete-stack --region eu-west-1 --stack-name media-replication-eu-west-1",
+        "aws cloudformation delete-stack --region eu-west-1 --stack-name media-bucket-eu-west-1",
+    ]
+    # Moving a one-Region MRAP to another Region: the new Region never had a replication stack.
+    assert orphaned_stack_commands(config, _read(["eu-west-1"], removed=["eu-west-1"])) == [
         "aws cloudformation delete-stack --region eu-west-1 --stack-name media-replication-eu-west-1",
         "aws cloudformation delete-stack --region eu-west-1 --stack-name media-bucket-eu-west-1",
     ]
@@ -132,7 +146,7 @@ def test_a_lock_from_an_earlier_release_is_upgraded_without_a_replacement(tmp_pa
     path = tmp_path / "mrap.lock.json"
     path.write_text(json.dumps({"version": 1, "create_only": _props()}))
     result = enforce_lock(path, _props(), allow_replacement=False)
-    assert (result.action, result.read_version) == ("upgraded", 1)
+    assert (result.action, result.read_version, result.previous_regions) == ("upgraded", 1, ("eu-west-1", "us-east-1"))
     assert json.loads(path.read_text()) == {"version": LOCK_VERSION, "create_only": _props()}
     assert enforce_lock(path, _props(), allow_replacement=False).action == "unchanged"
 
@@ -140,12 +154,13 @@ def test_a_lock_from_an_earlier_release_is_upgraded_without_a_replacement(tmp_pa
 def test_one_region_deployed_by_an_earlier_release_left_a_replication_stack_behind():
     # Releases writing lock version 1 gave a one-Region MRAP a replication stack; this one gives it none.
     solo = parse_config({"name": "media", "regions": ["us-east-1"]})
-    assert orphaned_stack_commands(solo, [], lock_version=1) == [
+    assert orphaned_stack_commands(solo, _read(["us-east-1"], version=1)) == [
         "aws cloudformation delete-stack --region us-east-1 --stack-name media-replication-us-east-1"]
-    assert orphaned_stack_commands(solo, [], lock_version=LOCK_VERSION) == []
-    assert orphaned_stack_commands(solo, [], lock_version=None) == []  # no lock: nothing was deployed
+    assert orphaned_stack_commands(solo, _read(["us-east-1"])) == []
+    created = LockResult("created", Path("mrap.lock.json"))  # no lock: nothing was deployed
+    assert orphaned_stack_commands(solo, created) == []
     pair = parse_config({"name": "media", "regions": ["us-east-1", "eu-west-1"]})
-    assert orphaned_stack_commands(pair, [], lock_version=1) == []  # two Regions keep their replication stacks
+    assert orphaned_stack_commands(pair, _read(["us-east-1", "eu-west-1"], version=1)) == []  # they keep theirs
 
 
 def test_app_names_the_replication_stack_an_earlier_release_left_for_one_region(tmp_path):
