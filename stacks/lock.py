@@ -80,6 +80,10 @@ def enforce_lock(path: Path, current: dict, *, allow_replacement: bool) -> LockR
     lock = json.loads(path.read_text())
     locked = lock.get("create_only", {})
     read = {"read_version": lock.get("version", 1), "previous_regions": tuple(sorted(locked.get("Regions") or {}))}
+    if not isinstance(read["read_version"], int) or read["read_version"] > LOCK_VERSION:
+        raise ValueError(f"{path}: lock version {read['read_version']!r} is not one this release reads (1 to "
+                         f"{LOCK_VERSION}); it was written by a newer release of mrap: upgrade mrap, do not edit the "
+                         "lock")
     changes = replacement_changes(locked, current)
     if not changes:
         if read["read_version"] == LOCK_VERSION:

@@ -176,3 +176,13 @@ def test_app_names_the_replication_stack_an_earlier_release_left_for_one_region(
         "app stay deployed (the CDK CLI never deletes them); once this deploy is done, delete them in their accounts:",
         "note:   aws cloudformation delete-stack --region us-east-1 --stack-name media-replication-us-east-1",
     ]
+
+
+@pytest.mark.parametrize("version", [LOCK_VERSION + 1, "2"])
+def test_a_lock_from_a_newer_release_is_refused_not_downgraded(tmp_path, version):
+    path = tmp_path / "mrap.lock.json"
+    written = json.dumps({"version": version, "create_only": _props()})
+    path.write_text(written)
+    with pytest.raises(ValueError, match=rf"lock version {version!r} is not one this release reads .*upgrade mrap"):
+        enforce_lock(path, _props(), allow_replacement=False)
+    assert path.read_text() == written
