@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -15,6 +16,8 @@ from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.monitoring.metrics import REQUEST_METRICS_FILTER
 from mrap_constructs.naming import BUCKET_NAME_MAX, account_problem, account_root_principal
 
+_IAM_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+
 
 class MrapBucket(Construct):
     """A versioned, private, encrypted bucket that delegates access control to the MRAP's account.
@@ -23,8 +26,9 @@ class MrapBucket(Construct):
     versioning on (required by replication), all public access blocked, TLS enforced by bucket policy,
     SSE-S3 encryption (SSE-KMS with a rotating customer managed key on request, S3 Bucket Keys on),
     object ownership ``BucketOwnerEnforced`` (ACLs off), ``RETAIN`` on delete and replace, and a bucket
-    policy that lets the access points of ``access_point_account`` (``s3:DataAccessPointAccount``) — and
-    nobody else — use the bucket.
+    policy that delegates access control to the access points of ``access_point_account`` (``Principal: *`` with
+    ``s3:DataAccessPointAccount``, AWS's delegation pattern): requests that do not come through one of that
+    account's access points (the MRAP) get nothing from the bucket policy, and the MRAP's policy decides who gets in.
 
     Args:
         scope: the parent construct; the bucket's Region is its stack's Region.
@@ -94,6 +98,10 @@ class MrapBucket(Construct):
             problems.add("bucket_name", bucket_name, f"must be at most {BUCKET_NAME_MAX} characters")
         if access_point_account is not None and (why := account_problem(access_point_account)):
             problems.add("access_point_account", access_point_account, why)
+        for index, arn in enumerate(replication_source_roles):
+            if not is_unresolved(arn) and not _IAM_ROLE_ARN.fullmatch(arn):
+                problems.add(f"replication_source_roles[{index}]", arn,
+                             "give an IAM role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME")
         problems.raise_if_any()
 
         stack = Stack.of(self)
@@ -161,29 +169,52 @@ class MrapBucket(Construct):
         )
 
     def _admit_replication_roles(self, role_arns: list[str]) -> None:
-        # Cross-account replication: the destination owner must let the source account's replication roles in.
+        # Cross-account replication: the destination owner lets the source accounts' replication roles in. The roles
+        # are created in a later wave, and S3 resolves a role principal when the policy is saved ("Invalid principal
+        # in policy"), so the principal is each role's account and the role ARNs sit in an aws:PrincipalArn
+        # condition, whose values are not resolved at save time:
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+        stack = Stack.of(self)
+        accounts = sorted({_arn_account(arn) for arn in role_arns})
+        principals = [account_root_principal(stack, account) for account in accounts]
+        only_those_roles = {"ArnEquals": {"aws:PrincipalArn": sorted(role_arns)}}
         self.bucket.add_to_resource_policy(iam.PolicyStatement(
             sid="AdmitReplicationFromOtherAccounts",
-            principals=[iam.ArnPrincipal(arn) for arn in role_arns],
-            actions=list(_perms.REPLICATION_DESTINATION_ACTIONS + _perms.REPLICATION_OWNER_OVERRIDE_ACTIONS),
+            principals=principals,
+            # No s3:ObjectOwnerOverrideToBucketOwner: under BucketOwnerEnforced replicas are the owner's without it
+            # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html).
+            actions=list(_perms.REPLICATION_DESTINATION_ACTIONS),
             resources=[self.bucket.arn_for_objects("*")],
+            conditions=only_those_roles,
         ))
         self.bucket.add_to_resource_policy(iam.PolicyStatement(
             sid="AdmitReplicationVersioningCheck",
-            principals=[iam.ArnPrincipal(arn) for arn in role_arns],
+            principals=principals,
             actions=["s3:GetBucketVersioning"],
             resources=[self.bucket.bucket_arn],
+            conditions=only_those_roles,
         ))
 
     def _delegate_to_access_points(self, account: str) -> None:
-        # AWS's recommended delegation: the bucket trusts the access points of one account, and their own
-        # policies (the MRAP policy) decide who gets in. The principal is that account, never "*".
+        # AWS's delegation pattern: any principal, but only through an access point of one account, so the access
+        # point's own policy (the MRAP policy) decides who gets in — callers from a third account included. A policy
+        # conditioned on s3:DataAccessPointAccount is not "public" for Block Public Access:
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html#access-points-delegating-control
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="DelegateToAccessPointsOfAccount",
-                principals=[account_root_principal(Stack.of(self), account)],
+                principals=[iam.AnyPrincipal()],
                 actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
                 resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
                 conditions={"StringEquals": {"s3:DataAccessPointAccount": account}},
             )
         )
+
+
+def _arn_account(arn: str) -> str:
+    """The account field of an IAM ARN (``arn:aws:iam::ACCOUNT:role/NAME``), or a deploy-time split of a token."""
+    if is_unresolved(arn):
+        return Fn.select(4, Fn.split(":", arn))
+    return arn.split(":")[4]

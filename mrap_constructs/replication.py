@@ -46,6 +46,12 @@ from mrap_constructs.regions import suggest_region
 MAX_RULES = 1000
 #: Replication Time Control's SLA, also the metrics event threshold, in minutes.
 RTC_MINUTES = 15
+#: Why a tag filter and delete-marker replication exclude each other. S3 rejects such a rule at PutBucketReplication:
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html and botocore's
+#: ``botocore/data/s3/2006-03-01/service-2.json`` shape ``DeleteMarkerReplication`` ("If you specify a Filter ...
+#: that includes a Tag element, you must specify DeleteMarkerReplication Status Disabled").
+TAG_FILTER_DELETE_MARKERS = ("a rule that filters on tags cannot replicate delete markers (S3 rejects it): set "
+                             "delete_markers=False, or drop the tag filter")
 #: Storage classes a replica may be written in.
 REPLICA_STORAGE_CLASSES = frozenset(
     {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
@@ -117,7 +123,8 @@ class ReplicationOptions:
             Default: False. Requires ``metrics``.
         storage_class: storage class of replicas, e.g. ``"STANDARD_IA"``. Default: the source object's class.
         prefix: replicate only keys with this prefix. Default: every object.
-        tags: replicate only objects carrying all these tags. Default: no tag filter.
+        tags: replicate only objects carrying all these tags. Default: no tag filter. Needs ``delete_markers=False``:
+            S3 cannot replicate delete markers under a tag filter.
 
     Existing objects are not replicated by live replication: run S3 Batch Replication once
     (``aws s3control create-job --operation '{"S3ReplicateObject":{}}' ...`` with a manifest generated
@@ -139,6 +146,8 @@ class ReplicationOptions:
         if self.storage_class is not None and self.storage_class not in REPLICA_STORAGE_CLASSES:
             problems.add("options.storage_class", self.storage_class,
                          f"use one of {sorted(REPLICA_STORAGE_CLASSES)}")
+        if self.tags and self.delete_markers:
+            problems.add("options.delete_markers", self.delete_markers, TAG_FILTER_DELETE_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,13 @@ def replication_rules(
     """Build the V2 replication rules (SDK shape) for one source bucket: one rule per destination.
 
     Rule ``Priority`` is 1..N in Region order and ``ID`` is ``to-{region}``, both stable across updates.
+
+    Raises:
+        ValueError: ``options`` that S3 would reject (see ``ReplicationOptions.problems``).
     """
+    problems = Problems("replication_rules", "rules")
+    options.problems(problems)
+    problems.raise_if_any()
     rules = []
     for priority, dest in enumerate(sorted(destinations, key=lambda d: d.region), start=1):
         destination: dict = {"Bucket": dest.bucket_arn}
@@ -239,9 +254,9 @@ class BucketReplication(Construct):
     """Applies a replication configuration to an existing, versioned bucket, and removes it on delete.
 
     Put it in a stack in the source bucket's Region that deploys after every destination bucket exists
-    (the app's replication stacks). Creates one role for the source bucket, trusted only by S3 for this
-    bucket (``aws:SourceAccount`` and ``aws:SourceArn``), allowed only the source, the exact destinations and,
-    with SSE-KMS, decrypt with the source key and encrypt with each destination key via S3 only.
+    (the app's replication stacks). Creates one role for the source bucket, trusted by S3 (as AWS documents it:
+    no condition, S3 sends no source keys when it assumes the role), allowed only the source, the exact destinations
+    and, with SSE-KMS, decrypt with the source key and encrypt with each destination key via S3 only.
 
     Args:
         scope: parent construct, in the source bucket's Region.
@@ -353,13 +368,10 @@ class BucketReplication(Construct):
             "Role",
             description=f"S3 replication from {source.name}",
             role_name=role_name,
-            assumed_by=iam.PrincipalWithConditions(
-                iam.ServicePrincipal("s3.amazonaws.com"),
-                {
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": source.arn},
-                },
-            ),
+            # AWS's replication-role trust policy has no Condition, and no AWS source says S3 sends aws:SourceArn or
+            # aws:SourceAccount when it assumes the role; a condition S3 does not satisfy would make every replication
+            # fail silently. https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
+            assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
         )
         # A managed policy (not inline) keeps NIST 800-53 IAMNoInlinePolicy satisfied without a suppression.
         policy = iam.ManagedPolicy(self, "RolePolicy", roles=[role],

@@ -60,6 +60,11 @@ class ReplicationConfig(_Model):
     def _consistent(self) -> ReplicationConfig:
         if self.rtc and not self.metrics:
             raise ValueError("rtc=true needs metrics=true (Replication Time Control reports through metrics)")
+        if self.tags and self.delete_markers:
+            # https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
+            raise ValueError("replication.tags with replication.delete_markers=true (the default): S3 rejects a rule "
+                             "that filters on tags and replicates delete markers; set delete_markers: false, or drop "
+                             "tags")
         if self.source_region is not None and self.mode != "one-way":
             raise ValueError(f"source_region only applies to mode 'one-way', not {self.mode!r}")
         return self

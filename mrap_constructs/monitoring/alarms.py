@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -19,6 +20,55 @@ from constructs import Construct
 from mrap_constructs._validation import Problems
 from mrap_constructs.monitoring.metrics import replication_metrics
 from mrap_constructs.replication import RTC_MINUTES, ReplicationDestination
+
+
+#: S3's guidance for alarms on replication metrics, which are published only while there is replication activity:
+#: "set the Missing data treatment field to Treat missing data as ignore (maintain the alarm state)".
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dimensions.html#s3-cloudwatch-replication-metrics
+REPLICATION_MISSING_DATA = "ignore"
+#: The service principal CloudWatch alarms publish to SNS (and use a topic's KMS key) as.
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+
+
+def _alarm_source_conditions(scope: Construct) -> dict:
+    """Confused-deputy protection: only alarms of this account and Region (``aws:SourceAccount``/``aws:SourceArn``),
+    as the SNS developer guide recommends for service principals."""
+    stack = Stack.of(scope)
+    return {"StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"}}
+
+
+def alarm_topic_key(scope: Construct, id: str) -> kms.Key:
+    """A rotating customer managed key for an alarm topic, whose policy lets CloudWatch alarms of this account and
+    Region use it (``kms:GenerateDataKey*``, ``kms:Decrypt``). CloudWatch cannot publish to a topic encrypted with
+    the AWS managed key ``alias/aws/sns``, whose policy cannot be changed:
+    https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+
+    The key protects notifications only (no stored data): it is scheduled for deletion with its stack.
+    """
+    key = kms.Key(scope, id, enable_key_rotation=True, removal_policy=RemovalPolicy.DESTROY,
+                  description="Encrypts MRAP replication alarm notifications (CloudWatch may use it)")
+    key.add_to_resource_policy(iam.PolicyStatement(
+        sid="AllowCloudWatchAlarmsToPublish",
+        principals=[iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
+        actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources=["*"],
+        conditions=_alarm_source_conditions(scope),
+    ))
+    return key
+
+
+def admit_cloudwatch_alarms(topic: sns.Topic) -> None:
+    """Let CloudWatch alarms of this account and Region publish to ``topic`` (its policy replaces the default one).
+    The TLS-only deny does not stop them: nobody can publish to a KMS-encrypted topic over plain HTTP
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html#enforce-encryption-data-in-transit)."""
+    topic.add_to_resource_policy(iam.PolicyStatement(
+        sid="AllowCloudWatchAlarmsToPublish",
+        principals=[iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
+        actions=["sns:Publish"],
+        resources=[topic.topic_arn],
+        conditions=_alarm_source_conditions(topic),
+    ))
 
 
 @dataclass(frozen=True)
@@ -49,11 +99,13 @@ class ReplicationAlarms(Construct):
         source_bucket_name: the source bucket.
         destinations: the rules' destinations (rule ids ``to-{region}``).
         thresholds: when to alarm. Default: ``AlarmThresholds()``.
-        topic: where alarms go. Default: a new topic encrypted with the AWS managed SNS key and TLS-only.
+        topic: where alarms go; if it is KMS-encrypted, its key must admit CloudWatch (see ``alarm_topic_key``).
+            Default: a new TLS-only topic under a new rotating customer managed key that admits CloudWatch alarms of
+            this account (CloudWatch cannot publish to a topic under the AWS managed key ``alias/aws/sns``).
         alarm_email: subscribe this address to a created topic. Default: no subscription.
 
     Attributes:
-        topic, alarms (``{rule_id: [alarm, ...]}``).
+        topic, topic_key (the created key, or None with your own topic), alarms (``{rule_id: [alarm, ...]}``).
 
     Example:
         ReplicationAlarms(stack, "Alarms", source_bucket_name="media-us-east-1",
@@ -72,10 +124,13 @@ class ReplicationAlarms(Construct):
             problems.add("thresholds.evaluation_periods", thresholds.evaluation_periods, "must be at least 1")
         problems.raise_if_any()
         region = Stack.of(self).region
-        self.topic: sns.ITopic = topic or sns.Topic(
-            self, "Topic", display_name=f"MRAP replication alarms ({source_bucket_name})", enforce_ssl=True,
-            master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
-        )
+        self.topic_key: kms.Key | None = None
+        if topic is None:
+            self.topic_key = alarm_topic_key(self, "TopicKey")
+            topic = sns.Topic(self, "Topic", display_name=f"MRAP replication alarms ({source_bucket_name})",
+                              enforce_ssl=True, master_key=self.topic_key)
+            admit_cloudwatch_alarms(topic)
+        self.topic: sns.ITopic = topic
         if alarm_email and isinstance(self.topic, sns.Topic):
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         topic_arn = self.topic.topic_arn
@@ -104,7 +159,7 @@ class ReplicationAlarms(Construct):
                     period=spec.period_seconds,
                     dimensions=[{"name": k, "value": v} for k, v in spec.dimensions],
                     threshold=threshold, evaluation_periods=periods,
-                    comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
+                    comparison_operator="GreaterThanThreshold", treat_missing_data=REPLICATION_MISSING_DATA,
                     alarm_description=description, alarm_actions=[topic_arn], ok_actions=[topic_arn],
                 )
                 for name, spec, threshold, periods, description in specs

@@ -39,17 +39,23 @@ def test_secure_defaults(default_bucket):
 
 
 def test_policy_enforces_tls_and_delegates_only_to_the_access_points_of_the_account(default_bucket):
+    """AWS's delegation pattern: ``Principal: *`` limited by ``s3:DataAccessPointAccount``, so the MRAP policy decides
+    who gets in, callers of a third account included; with that condition the policy is not public
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html#access-points-delegating-control,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html)."""
     _, template = default_bucket
     statements = next(iter(template.find_resources("AWS::S3::BucketPolicy").values()))[
         "Properties"]["PolicyDocument"]["Statement"]
     tls = [s for s in statements if s["Effect"] == "Deny"]
     assert tls and tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     delegate = next(s for s in statements if s.get("Sid") == "DelegateToAccessPointsOfAccount")
-    assert delegate["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
+    assert delegate["Principal"] == {"AWS": "*"}
     assert delegate["Condition"] == {"StringEquals": {"s3:DataAccessPointAccount": "111111111111"}}
     assert "*" not in delegate["Action"] and "s3:*" not in delegate["Action"]
     assert {"s3:GetObject", "s3:PutObject", "s3:ListBucket"} <= set(delegate["Action"])
-    assert all(s.get("Principal") != {"AWS": "*"} or s["Effect"] == "Deny" for s in statements)
+    # Every other Allow for any principal would make the bucket public: there is none.
+    assert [s["Sid"] for s in statements if s.get("Principal") == {"AWS": "*"} and s["Effect"] == "Allow"] == [
+        "DelegateToAccessPointsOfAccount"]
 
 
 def test_kms_creates_rotating_key_with_bucket_key():
@@ -104,3 +110,28 @@ def test_fails_on_unsupported_encryption_and_long_name():
         MrapBucket(new_stack(), "Bucket", encryption=s3.BucketEncryption.DSSE_MANAGED, bucket_name="b" * 64)
     assert "use BucketEncryption.S3_MANAGED or BucketEncryption.KMS" in str(err.value)
     assert "must be at most 63 characters" in str(err.value)
+
+
+def test_cross_account_replication_roles_are_conditions_not_principals():
+    """A role of another account created in a later wave cannot be a policy principal (S3 resolves principals when
+    the policy is saved: "Invalid principal in policy",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles):
+    the principal is the role's account and the role ARN an ``aws:PrincipalArn`` condition, which is not resolved."""
+    stack = new_stack("eu-west-1", account="222222222222")
+    roles = ["arn:aws:iam::111111111111:role/media-replication-us-east-1",
+             "arn:aws:iam::333333333333:role/media-replication-ap-southeast-2"]
+    MrapBucket(stack, "Bucket", bucket_name="media-222222222222-eu-west-1", access_point_account="111111111111",
+               replication_source_roles=roles)
+    statements = next(iter(Template.from_stack(stack).find_resources("AWS::S3::BucketPolicy").values()))[
+        "Properties"]["PolicyDocument"]["Statement"]
+    admitted = {s["Sid"]: s for s in statements if s.get("Sid", "").startswith("AdmitReplication")}
+    assert sorted(admitted) == ["AdmitReplicationFromOtherAccounts", "AdmitReplicationVersioningCheck"]
+    for statement in admitted.values():
+        assert statement["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::333333333333:root"]}
+        assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": roles}}
+    assert ":role/" not in str([s["Principal"] for s in statements])
+
+
+def test_fails_on_replication_source_role_that_is_not_a_role_arn():
+    with pytest.raises(ValueError, match=r"replication_source_roles\[0\]='111111111111': give an IAM role ARN"):
+        MrapBucket(new_stack(), "Bucket", replication_source_roles=["111111111111"])

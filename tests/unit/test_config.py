@@ -22,6 +22,11 @@ def test_defaults():
     assert config.encryption == "sse-s3" and config.replication_kms is False
 
 
+def test_tags_with_delete_markers_off_is_valid():
+    config = parse_config({**BASE, "replication": {"tags": {"replicate": "yes"}, "delete_markers": False}})
+    assert config.replication.tags == {"replicate": "yes"} and not config.replication.delete_markers
+
+
 def test_cdk_json_default_is_valid():
     assert parse_config(DEFAULT_CONFIG).name == "mrap-demo"
 
@@ -89,6 +94,10 @@ BAD_INPUTS = [
     ({**BASE, "monitoring": {"dashbaord": True}},
      r"mrap.monitoring.dashbaord: unknown key \(did you mean 'dashboard'\?\)"),
     ({**BASE, "replication": {"metrics": False}}, r"monitoring.alarms=true needs replication.metrics=true"),
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html: tag filters exclude
+    # delete-marker replication; the default delete_markers=true with tags is the combination S3 rejects.
+    ({**BASE, "replication": {"tags": {"replicate": "yes"}}},
+     r"replication.tags with replication.delete_markers=true \(the default\).*set delete_markers: false"),
 ]
 
 

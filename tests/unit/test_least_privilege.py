@@ -25,6 +25,10 @@ WILDCARD_ACTION_ALLOWED = {
 #: Services whose execution roles are assumed without conditions (no confused-deputy keys are supported).
 UNCONDITIONED_TRUST_ALLOWED = {
     "lambda.amazonaws.com": "Lambda assumes an execution role only for functions in this account that name it",
+    "s3.amazonaws.com": "AWS's replication-role trust policy has no condition and no AWS source says S3 sends "
+                        "aws:SourceArn/aws:SourceAccount when assuming it; a condition it does not meet fails every "
+                        "replication silently (https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
+                        "setting-repl-config-perm-overview.html)",
 }
 
 
@@ -92,7 +96,7 @@ def test_audit_catches_wildcards_and_bare_trust():
         "P": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {"Statement": [
             {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}}},
         "R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": [
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "s3.amazonaws.com"}}]}}},
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "states.amazonaws.com"}}]}}},
     }}
     assert len(audit(template)) == 3
 

@@ -78,16 +78,46 @@ def test_alarm_thresholds_and_topic_defaults():
     template = Template.from_stack(stack)
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "OperationsFailedReplication", "Threshold": 0, "EvaluationPeriods": 1,
-        "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching"})
+        # S3's guidance: replication metrics exist only with activity, "Treat missing data as ignore"
+        # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dimensions.html).
+        "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "ignore"})
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "ReplicationLatency", "Threshold": 600, "EvaluationPeriods": 3, "Statistic": "Maximum"})
     for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
         # every evaluation period must breach (DatapointsToAlarm defaults to EvaluationPeriods), and a Unit filter
         # could only ever hide S3's datapoints
         assert not {"DatapointsToAlarm", "Unit"} & set(alarm["Properties"])
-    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})
     assert len(alarms.alarms["to-eu-west-1"]) == 4
+
+
+def test_alarm_topic_key_admits_cloudwatch_and_topic_policy_lets_it_publish():
+    """CloudWatch cannot publish to a topic under the AWS managed key ``alias/aws/sns``; a customer managed key must
+    admit ``cloudwatch.amazonaws.com`` for ``kms:GenerateDataKey*`` and ``kms:Decrypt``
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services)."""
+    stack = new_stack()
+    alarms = ReplicationAlarms(stack, "Alarms", source_bucket_name="src",
+                               destinations=[ReplicationDestination(region="eu-west-1", bucket_name="dst")])
+    template = Template.from_stack(stack)
+    key_id = stack.get_logical_id(alarms.topic_key.node.default_child)
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}})
+    assert "alias/aws/sns" not in json.dumps(template.to_json())
+    source = {"StringEquals": {"aws:SourceAccount": ACCOUNT},
+              "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:*"}}
+    template.has_resource("AWS::KMS::Key", {"Properties": {"EnableKeyRotation": True, "KeyPolicy": {
+        "Statement": Match.array_with([{
+            "Sid": "AllowCloudWatchAlarmsToPublish", "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*", "Condition": source}])}},
+        "DeletionPolicy": "Delete"})
+    [topic_policy] = template.find_resources("AWS::SNS::TopicPolicy").values()
+    statements = topic_policy["Properties"]["PolicyDocument"]["Statement"]
+    allow = next(s for s in statements if s.get("Sid") == "AllowCloudWatchAlarmsToPublish")
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and allow["Action"] == "sns:Publish"
+    assert allow["Condition"] == source
+    # The TLS-only deny stays, and names no service exemption: encrypted topics are published to over TLS only.
+    [deny] = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_alarms_to_a_given_topic_and_email_conflict():
