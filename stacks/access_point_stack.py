@@ -67,7 +67,8 @@ class AccessPointStack(Stack):
             )
         self.trail: DataEventsTrail | None = None
         if cloudtrail_buckets is not None:
-            self.trail = DataEventsTrail(self, "Trail", bucket_names=cloudtrail_buckets, removal_policy=removal_policy)
+            self.trail = DataEventsTrail(self, "Trail", bucket_names=cloudtrail_buckets, removal_policy=removal_policy,
+                                         trail_name=f"mrap-{mrap_name}-data-events")
         CfnOutput(self, "MrapName", value=mrap_name)
         CfnOutput(self, "MrapAlias", value=self.access_point.alias)
         CfnOutput(self, "MrapArn", value=self.access_point.arn)

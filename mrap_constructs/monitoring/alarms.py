@@ -19,6 +19,7 @@ from constructs import Construct
 
 from mrap_constructs._validation import Problems
 from mrap_constructs.monitoring.metrics import replication_metrics
+from mrap_constructs.naming import partition_of
 from mrap_constructs.replication import RTC_MINUTES, ReplicationDestination
 
 
@@ -35,7 +36,7 @@ def _alarm_source_conditions(scope: Construct) -> dict:
     as the SNS developer guide recommends for service principals."""
     stack = Stack.of(scope)
     return {"StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"}}
+            "ArnLike": {"aws:SourceArn": f"arn:{partition_of(stack)}:cloudwatch:{stack.region}:{stack.account}:alarm:*"}}
 
 
 def alarm_topic_key(scope: Construct, id: str) -> kms.Key:

@@ -180,6 +180,24 @@ def test_trail_logs_data_events_of_every_bucket_encrypted_and_validated(synth):
     assert f"monitored-{ACCOUNT}-us-east-1" in selectors and f"monitored-{ACCOUNT}-eu-west-1" in selectors
 
 
+def test_trail_key_admits_cloudtrail_for_this_trail(synth):
+    """CloudTrail needs ``kms:GenerateDataKey*`` (encryption context ``aws:cloudtrail:arn``) and ``kms:DescribeKey``
+    on the trail's key, else ``CreateTrail`` fails with InsufficientEncryptionPolicyException
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html)."""
+    template = synth(MONITORED).template("monitored-access-point")
+    trail_arn = f"arn:aws:cloudtrail:us-west-2:{ACCOUNT}:trail/mrap-monitored-data-events"
+    template.has_resource_properties("AWS::CloudTrail::Trail", {"TrailName": "mrap-monitored-data-events"})
+    template.has_resource_properties("AWS::KMS::Key", {"Description": "Encrypts the MRAP data-events trail",
+                                                       "KeyPolicy": {"Statement": Match.array_with([
+        {"Sid": "AllowCloudTrailToEncryptLogs", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "kms:GenerateDataKey*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}, "StringLike": {
+             "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"}}},
+        {"Sid": "AllowCloudTrailToDescribeKey", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "kms:DescribeKey", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}},
+    ])}})
+
+
 def test_request_metrics_and_routes_on_the_dashboard(synth):
     app = synth(MONITORED)
     app.template("monitored-bucket-eu-west-1").has_resource_properties(
