@@ -22,7 +22,6 @@ from mrap_constructs.monitoring.metrics import replication_metrics
 from mrap_constructs.naming import partition_of
 from mrap_constructs.replication import RTC_MINUTES, ReplicationDestination
 
-
 #: S3's guidance for alarms on replication metrics, which are published only while there is replication activity:
 #: "set the Missing data treatment field to Treat missing data as ignore (maintain the alarm state)".
 #: https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dimensions.html#s3-cloudwatch-replication-metrics
@@ -35,8 +34,8 @@ def _alarm_source_conditions(scope: Construct) -> dict:
     """Confused-deputy protection: only alarms of this account and Region (``aws:SourceAccount``/``aws:SourceArn``),
     as the SNS developer guide recommends for service principals."""
     stack = Stack.of(scope)
-    return {"StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn": f"arn:{partition_of(stack)}:cloudwatch:{stack.region}:{stack.account}:alarm:*"}}
+    alarms = f"arn:{partition_of(stack)}:cloudwatch:{stack.region}:{stack.account}:alarm:*"
+    return {"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": alarms}}
 
 
 def alarm_topic_key(scope: Construct, id: str) -> kms.Key:

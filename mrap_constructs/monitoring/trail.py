@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import re
+from collections.abc import Mapping
 
 from aws_cdk import Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
@@ -31,13 +30,14 @@ def admit_cloudtrail(key: kms.IKey, trail_name: str) -> None:
     https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
     """
     stack = Stack.of(key)
+    trails = f"arn:{partition_of(stack)}:cloudtrail:*:{stack.account}:trail/*"
     trail_arn = f"arn:{partition_of(stack)}:cloudtrail:{stack.region}:{stack.account}:trail/{trail_name}"
     this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
     key.add_to_resource_policy(iam.PolicyStatement(
         sid="AllowCloudTrailToEncryptLogs", principals=[iam.ServicePrincipal(CLOUDTRAIL_PRINCIPAL)],
         actions=["kms:GenerateDataKey*"], resources=["*"],
         conditions={**this_trail, "StringLike": {
-            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition_of(stack)}:cloudtrail:*:{stack.account}:trail/*"}},
+            "kms:EncryptionContext:aws:cloudtrail:arn": trails}},
     ))
     key.add_to_resource_policy(iam.PolicyStatement(
         sid="AllowCloudTrailToDescribeKey", principals=[iam.ServicePrincipal(CLOUDTRAIL_PRINCIPAL)],
