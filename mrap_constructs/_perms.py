@@ -64,3 +64,19 @@ REPLICATION_CONFIG_ACTIONS: tuple[str, ...] = (
     "s3:PutReplicationConfiguration",
     "s3:GetReplicationConfiguration",
 )
+
+#: The data-plane actions a request through an MRAP can make, as patterns: what a deny in the MRAP policy (only
+#: through VPC endpoints, only over TLS) covers. MRAP policies govern requests "made through the global endpoint"
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html); AWS documents no
+#: exemption for the owner as it does for bucket policies (botocore s3 model, PutBucketPolicy: the root principal
+#: keeps Get/Put/DeleteBucketPolicy), so a deny never names ``s3:*``: control-plane actions
+#: (``s3:PutMultiRegionAccessPointPolicy``, ``s3:SubmitMultiRegionAccessPointRoutes``, ...) match none of these.
+DATA_ACCESS_ACTION_PATTERNS: tuple[str, ...] = (
+    "s3:GetObject*",
+    "s3:PutObject*",
+    "s3:DeleteObject*",
+    "s3:ListBucket*",
+    "s3:ListMultipartUploadParts",
+    "s3:AbortMultipartUpload",
+    "s3:RestoreObject",
+)

@@ -231,11 +231,19 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         return _ImportedMultiRegionAccessPoint(scope, id, alias=alias, account=account, name=name, regions=regions)
 
     @classmethod
-    def from_name(cls, scope: Construct, id: str, *, name: str) -> IMultiRegionAccessPoint:
+    def from_name(cls, scope: Construct, id: str, *, name: str,
+                  refresh_key: str | None = None) -> IMultiRegionAccessPoint:
         """Import an existing MRAP of the scope's account by name; its alias is read at deploy time.
 
         A custom resource calls ``GetMultiRegionAccessPoint`` (us-west-2), so stacks in any Region can name the exact
         ARN without a cross-Region reference. The MRAP must exist when the stack deploys.
+
+        Args:
+            name: the MRAP name.
+            refresh_key: a value that changes whenever the MRAP may have been replaced (a replacement gives it a new
+                alias), e.g. ``replacement_fingerprint(mrap.create_only_properties())``: the alias is read again
+                whenever it changes. Default: None — the alias is read when the stack is created (and when ``name``
+                changes) only.
         """
         from aws_cdk import custom_resources as cr
 
@@ -253,7 +261,9 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
             on_update=cr.AwsSdkCall(
                 service="S3Control", action="GetMultiRegionAccessPoint", region=CONTROL_PLANE_REGION,
                 parameters={"AccountId": account, "Name": name},
-                physical_resource_id=cr.PhysicalResourceId.of(f"{name}-alias"), output_paths=["AccessPoint.Alias"]),
+                physical_resource_id=cr.PhysicalResourceId.of(
+                    f"{name}-alias" + (f"-{refresh_key}" if refresh_key else "")),
+                output_paths=["AccessPoint.Alias"]),
             on_delete=None,
             statements=[iam.PolicyStatement(actions=["s3:GetMultiRegionAccessPoint"],
                                             resources=[f"arn:aws:s3::{account}:accesspoint/*"])],
@@ -292,6 +302,12 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         }
 
     @property
+    def replacement_fingerprint(self) -> str:
+        """A short hash of ``create_only_properties()``: it changes exactly when a deploy replaces the MRAP (new
+        alias). Give it as ``refresh_key`` to lookups of this MRAP in other stacks."""
+        return fingerprint(self.create_only_properties())
+
+    @property
     def policy_status_is_public(self) -> str | None:
         """``PolicyStatus.IsPublic`` of the MRAP policy (a token), or None before any statement is added."""
         return self.policy.attr_policy_status_is_public if self.policy else None
@@ -328,23 +344,20 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         ))
 
     def restrict_to_vpc_endpoints(self, endpoint_ids: Sequence[str]) -> iam.AddToResourcePolicyResult:
-        """Deny every request that does not come through one of ``endpoint_ids`` (``aws:SourceVpce``)."""
+        """Deny data access (object and list actions, ``_perms.DATA_ACCESS_ACTION_PATTERNS``) that does not come
+        through one of ``endpoint_ids`` (``aws:SourceVpce``). Control-plane actions are not denied, so the owner can
+        still replace the policy or change routes from outside the VPC."""
         problems = Problems("MultiRegionAccessPoint.restrict_to_vpc_endpoints", self.node.id)
         if not endpoint_ids:
             problems.add("endpoint_ids", list(endpoint_ids), "give at least one VPC endpoint id")
         problems.raise_if_any()
-        return self._deny_everything_unless("OnlyThroughVpcEndpoints",
-                                            {"StringNotEquals": {"aws:SourceVpce": list(endpoint_ids)}})
+        return self.add_to_resource_policy(data_access_deny(
+            "OnlyThroughVpcEndpoints", self, {"StringNotEquals": {"aws:SourceVpce": list(endpoint_ids)}}))
 
     def deny_insecure_transport(self) -> iam.AddToResourcePolicyResult:
-        """Deny requests without TLS (``aws:SecureTransport`` false)."""
-        return self._deny_everything_unless("DenyInsecureTransport", {"Bool": {"aws:SecureTransport": "false"}})
-
-    def _deny_everything_unless(self, sid: str, conditions: dict) -> iam.AddToResourcePolicyResult:
-        return self.add_to_resource_policy(iam.PolicyStatement(
-            sid=sid, effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()], actions=["s3:*"],
-            resources=[self.arn, self.object_arn("*")], conditions=conditions,
-        ))
+        """Deny data access without TLS (``aws:SecureTransport`` false)."""
+        return self.add_to_resource_policy(data_access_deny(
+            "DenyInsecureTransport", self, {"Bool": {"aws:SecureTransport": "false"}}))
 
     def _validate(self, id: str, name: str, buckets: Mapping[str, s3.IBucket | str],
                   bucket_accounts: Mapping[str, str]) -> None:
@@ -384,6 +397,24 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
             if why := account_problem(account):
                 problems.add(f"bucket_accounts[{region!r}]", account, why)
         problems.raise_if_any()
+
+
+def fingerprint(value: object) -> str:
+    """A 12-character hash of ``value`` (JSON, keys sorted): stable across synths, for ``refresh_key`` values."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def data_access_deny(sid: str, access_point: IMultiRegionAccessPoint, conditions: dict) -> iam.PolicyStatement:
+    """A Deny of data access through ``access_point`` (never ``s3:*``: see ``_perms.DATA_ACCESS_ACTION_PATTERNS``)
+    for anyone, when ``conditions`` hold."""
+    return iam.PolicyStatement(
+        sid=sid, effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+        actions=list(_perms.DATA_ACCESS_ACTION_PATTERNS),
+        resources=[access_point.arn, access_point.object_arn("*")], conditions=conditions,
+    )
 
 
 def _bucket_name(bucket: s3.IBucket | str) -> str:

@@ -23,6 +23,7 @@ from mrap_constructs import (
     bucket_name,
     replication_plan,
 )
+from mrap_constructs.access_point import fingerprint
 from mrap_constructs.monitoring import AlarmThresholds
 from stacks.access_point_stack import AccessPointStack
 from stacks.bucket_stack import RegionalBucketStack
@@ -218,13 +219,18 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
             warn_existing_bucket(deployment.access_point_stack, existing, replication_replaced=False)
 
     if config.privatelink:
-        # Wave 3: the endpoint policy names the MRAP by its alias, which exists once wave 2 is done.
+        # Wave 3: the endpoint policy names the MRAP by its alias, which exists once wave 2 is done. The lookups of
+        # the alias and of the endpoint ids run again whenever what they read may have been replaced.
+        mrap_key = deployment.access_point.replacement_fingerprint
+        endpoint_keys = {region: fingerprint([config.privatelink.vpc_cidr,
+                                              config.privatelink.availability_zones.get(region)])
+                         for region in config.privatelink.regions}
         for region in config.privatelink.regions:
             stack = PrivateLinkStack(
                 app, f"{stack_prefix}-privatelink-{region}", env=Environment(account=account, region=region),
                 mrap_name=config.name, bucket_names=[names[r] for r in config.regions],
                 vpc_cidr=config.privatelink.vpc_cidr,
-                availability_zones=config.privatelink.availability_zones.get(region),
+                availability_zones=config.privatelink.availability_zones.get(region), mrap_refresh_key=mrap_key,
                 description=f"MRAP {config.name}: VPC and PrivateLink endpoint in {region} (wave 3)",
             )
             stack.add_stack_dependency(deployment.access_point_stack, "the endpoint policy names the MRAP's alias")
@@ -234,6 +240,7 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
             deployment.policy_stack = RestrictedPolicyStack(
                 app, f"{stack_prefix}-access-point-policy", env=Environment(account=account, region=config.home_region),
                 mrap_name=config.name, endpoint_regions=config.privatelink.regions,
+                mrap_refresh_key=mrap_key, endpoint_refresh_keys=endpoint_keys,
                 description=f"MRAP {config.name}: the MRAP policy, only through the PrivateLink endpoints (wave 4)",
             )
             for stack in deployment.endpoint_stacks.values():

@@ -21,7 +21,7 @@ class PrivateLinkStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, env: Environment, mrap_name: str, bucket_names: Sequence[str],
                  vpc_cidr: str, availability_zones: Sequence[str] | None = None,
-                 description: str | None = None) -> None:
+                 mrap_refresh_key: str | None = None, description: str | None = None) -> None:
         super().__init__(scope, id, env=env, description=description)
         if availability_zones and not Token.is_unresolved(self.account):
             # What `cdk.context.json` would hold after a lookup: given AZs need no credentials at synth.
@@ -47,7 +47,9 @@ class PrivateLinkStack(Stack):
         acknowledge_compliance(
             flow_log_role.node.find_child("DefaultPolicy"),
             "IAMNoInlinePolicy", "aws-cdk-lib's flow-log role: only writes to this VPC's flow-log group.")
-        access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name)
+        # The alias is read again whenever the MRAP may have been replaced (mrap_refresh_key changes).
+        access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name,
+                                                        refresh_key=mrap_refresh_key)
         self.endpoint = MultiRegionAccessPointEndpoint(
             self, "Endpoint", vpc=self.vpc, access_point=access_point, bucket_names=bucket_names,
             allowed_peers=[ec2.Peer.ipv4(vpc_cidr)])  # the literal CIDR, so scanners can read the rule

@@ -2,13 +2,13 @@
 
 The policy must name the endpoints' ids, which exist only after wave 3, so it moves out of the access-point stack
 into this home-Region stack. It reads the MRAP alias and each Region's endpoint id at deploy time (SDK calls), then
-writes the policy: the owning account's principals may use the MRAP, and every request that does not come through
-one of the endpoints is denied (``aws:SourceVpce``).
+writes the policy: the owning account's principals may use the MRAP, and data access that does not come through one of
+the endpoints is denied (``aws:SourceVpce``); control-plane actions are not, so the owner cannot lock itself out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import CfnOutput, Environment, Stack
 from aws_cdk import aws_iam as iam
@@ -19,6 +19,7 @@ from constructs import Construct
 from mrap_constructs import MultiRegionAccessPoint, _perms
 from mrap_constructs._nag import acknowledge_all
 from mrap_constructs._sdk_call import sdk_call_resource
+from mrap_constructs.access_point import data_access_deny
 from mrap_constructs.endpoint import ENDPOINT_TAG
 from mrap_constructs.naming import account_root_principal
 
@@ -27,7 +28,11 @@ class RestrictedPolicyStack(Stack):
     """The MRAP policy that admits the account's principals only through the app's PrivateLink endpoints."""
 
     def __init__(self, scope: Construct, id: str, *, env: Environment, mrap_name: str, endpoint_regions: Sequence[str],
+                 mrap_refresh_key: str | None = None, endpoint_refresh_keys: Mapping[str, str] | None = None,
                  description: str | None = None) -> None:
+        """``mrap_refresh_key`` / ``endpoint_refresh_keys[region]`` change whenever the MRAP / a Region's endpoint may
+        have been replaced: the lookups then read the new alias / endpoint id (a deny naming a dead endpoint id would
+        block every request). Default: read only when the stack is created."""
         super().__init__(scope, id, env=env, description=description)
         endpoint_ids = []
         for region in sorted(endpoint_regions):
@@ -36,7 +41,8 @@ class RestrictedPolicyStack(Stack):
                 on_update=cr.AwsSdkCall(
                     service="EC2", action="DescribeVpcEndpoints", region=region,
                     parameters={"Filters": [{"Name": f"tag:{ENDPOINT_TAG}", "Values": [mrap_name]}]},
-                    physical_resource_id=cr.PhysicalResourceId.of(f"{mrap_name}-endpoint-{region}"),
+                    physical_resource_id=cr.PhysicalResourceId.of("-".join(filter(None, (
+                        f"{mrap_name}-endpoint-{region}", (endpoint_refresh_keys or {}).get(region))))),
                     output_paths=["VpcEndpoints.0.VpcEndpointId"]),
                 on_delete=None,
                 # EC2 Describe* actions have no resource-level permissions.
@@ -48,16 +54,15 @@ class RestrictedPolicyStack(Stack):
             "AwsSolutions-IAM5[Resource::*]": "ec2:DescribeVpcEndpoints supports no resource-level permissions; it "
                                               "only reads the endpoint ids of this MRAP (by tag).",
         })
-        access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name)
+        access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name,
+                                                        refresh_key=mrap_refresh_key)
         document = iam.PolicyDocument(statements=[
             iam.PolicyStatement(sid="AllowOwningAccountPrincipals",
                                 principals=[account_root_principal(self, self.account)],
                                 actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
                                 resources=[access_point.arn, access_point.object_arn("*")]),
-            iam.PolicyStatement(sid="OnlyThroughVpcEndpoints", effect=iam.Effect.DENY,
-                                principals=[iam.AnyPrincipal()], actions=["s3:*"],
-                                resources=[access_point.arn, access_point.object_arn("*")],
-                                conditions={"StringNotEquals": {"aws:SourceVpce": endpoint_ids}}),
+            data_access_deny("OnlyThroughVpcEndpoints", access_point,
+                             {"StringNotEquals": {"aws:SourceVpce": endpoint_ids}}),
         ])
         self.policy = s3.CfnMultiRegionAccessPointPolicy(self, "Policy", mrap_name=mrap_name, policy=document)
         CfnOutput(self, "AllowedEndpoints", value=",".join(sorted(endpoint_regions)))

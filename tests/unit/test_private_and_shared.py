@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 
@@ -157,6 +158,49 @@ def test_restrict_to_endpoints_moves_the_policy_to_a_fourth_wave(synth):
         "Tags": [{"Key": "mrap:name", "Value": "walled"}]})
 
 
+def test_restricted_policy_denies_data_access_only_so_the_owner_cannot_lock_itself_out(synth):
+    """MRAP policies govern requests made through the global endpoint, and AWS documents no owner exemption for them
+    (unlike PutBucketPolicy's root exemption in the botocore s3 model): the deny covers data actions, never ``s3:*``,
+    so policy updates and route changes still work from outside the VPC
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html)."""
+    from mrap_constructs._perms import DATA_ACCESS_ACTION_PATTERNS
+
+    policy = next(iter(synth(RESTRICTED).template("walled-access-point-policy").find_resources(
+        "AWS::S3::MultiRegionAccessPointPolicy").values()))["Properties"]["Policy"]
+    [deny] = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert sorted(deny["Action"]) == sorted(DATA_ACCESS_ACTION_PATTERNS)
+    control_plane = ["s3:PutMultiRegionAccessPointPolicy", "s3:GetMultiRegionAccessPointPolicy",
+                     "s3:SubmitMultiRegionAccessPointRoutes", "s3:GetMultiRegionAccessPointRoutes",
+                     "s3:GetMultiRegionAccessPoint", "s3:DeleteMultiRegionAccessPoint"]
+    for action in control_plane:
+        assert not any(fnmatch.fnmatchcase(action, pattern) for pattern in deny["Action"]), action
+    for action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject",
+                   "s3:ListBucket", "s3:ListBucketVersions", "s3:AbortMultipartUpload"):
+        assert any(fnmatch.fnmatchcase(action, pattern) for pattern in deny["Action"]), action
+
+
+def _lookup_ids(app, stack_name: str, resource_type: str) -> dict[str, str]:
+    lookups = app.template(stack_name).find_resources(resource_type)
+    return {k: json.loads(r["Properties"]["Create"])["physicalResourceId"]["id"] for k, r in lookups.items()}
+
+
+def test_lookups_run_again_when_what_they_read_may_have_been_replaced(synth):
+    """A lookup re-runs only when its properties change: the alias lookups carry the MRAP's replacement fingerprint
+    and the endpoint lookups the endpoint's, so a replaced MRAP or endpoint is read again instead of leaving a
+    policy that names a dead alias or endpoint id."""
+    before = synth(RESTRICTED)
+    moved = synth({**RESTRICTED, "regions": ["us-east-1", "eu-west-1", "eu-central-1"]})
+    recidr = synth({**RESTRICTED, "privatelink": {**RESTRICTED["privatelink"], "vpc_cidr": "10.30.0.0/16"}})
+    for stack in ("walled-access-point-policy", "walled-privatelink-us-east-1"):
+        alias = _lookup_ids(before, stack, "Custom::MrapAliasLookup")
+        assert alias != _lookup_ids(moved, stack, "Custom::MrapAliasLookup"), "a new Region replaces the MRAP"
+        assert alias == _lookup_ids(recidr, stack, "Custom::MrapAliasLookup"), "the MRAP is unchanged"
+    endpoints = _lookup_ids(before, "walled-access-point-policy", "Custom::MrapEndpointLookup")
+    assert endpoints != _lookup_ids(recidr, "walled-access-point-policy", "Custom::MrapEndpointLookup")
+    assert endpoints == _lookup_ids(moved, "walled-access-point-policy", "Custom::MrapEndpointLookup"), \
+        "an MRAP replacement leaves the endpoints alone"
+
+
 def test_restricted_app_is_lint_clean_and_least_privilege(synth):
     app = synth(RESTRICTED)
     assert _lint_app(app) == []
@@ -179,10 +223,19 @@ def test_cross_account_bucket_stack_mrap_and_policies(synth):
     )["Properties"]["PolicyDocument"]["Statement"]}
     assert statements["DelegateToAccessPointsOfAccount"]["Condition"] == {
         "StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}}
-    assert statements["AdmitReplicationFromOtherAccounts"]["Principal"] == {"AWS": [
+    # The roles are created in wave 2 and S3 resolves role principals when a policy is saved: the principal is
+    # their account, the roles an aws:PrincipalArn condition (not resolved at save time).
+    admit = statements["AdmitReplicationFromOtherAccounts"]
+    assert admit["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert admit["Condition"] == {"ArnEquals": {"aws:PrincipalArn": [
         f"arn:aws:iam::{ACCOUNT}:role/shared-replication-ap-southeast-2",
-        f"arn:aws:iam::{ACCOUNT}:role/shared-replication-us-east-1"]}
-    assert "s3:ObjectOwnerOverrideToBucketOwner" in statements["AdmitReplicationFromOtherAccounts"]["Action"]
+        f"arn:aws:iam::{ACCOUNT}:role/shared-replication-us-east-1"]}}
+    # AWS's cross-account walkthrough grants the replication actions only; under BucketOwnerEnforced the owner
+    # override needs no s3:ObjectOwnerOverrideToBucketOwner
+    # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-walkthrough-2.html,
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html).
+    assert sorted(admit["Action"]) == ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"]
+    assert statements["AdmitReplicationVersioningCheck"]["Condition"] == admit["Condition"]
 
 
 def test_cross_account_replication_hands_replicas_to_the_owner(synth):
