@@ -7,6 +7,10 @@ routes API, waits until ``GetMultiRegionAccessPointRoutes`` shows the dials, and
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,11 +41,26 @@ from mrap_constructs.regions import ROUTES_API_REGIONS, failover_dials, routes_r
 
 __all__ = ["MultiRegionAccessPointRoutes", "failover_dials"]
 
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-#: What the handler needs at run time: the lazy package root, Region facts, the boto3 client and the handler.
-_HANDLER_FILES = ["mrap_constructs/__init__.py", "mrap_constructs/regions.py", "mrap_constructs/ops/*.py",
-                  "mrap_constructs/handlers/*.py"]
+_PACKAGE_DIR = Path(__file__).resolve().parent
+#: Exactly what the handler needs at run time, relative to the package: the lazy package root, Region facts, the
+#: boto3 client and the handler. Nothing else is uploaded (no dotfiles, caches or a user's files), wherever the
+#: package lives (a checkout or site-packages).
+HANDLER_FILES = ("__init__.py", "regions.py", "ops/__init__.py", "ops/client.py", "handlers/__init__.py",
+                 "handlers/routes.py")
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+@functools.cache
+def handler_asset_dir() -> str:
+    """A directory holding only ``HANDLER_FILES`` under ``mrap_constructs/``, staged once per process (the asset
+    hash is of the content, so it is the same in every synth) and removed at exit."""
+    staging = Path(tempfile.mkdtemp(prefix="mrap-routes-handler-"))
+    atexit.register(shutil.rmtree, staging, ignore_errors=True)
+    for relative in HANDLER_FILES:
+        target = staging / "mrap_constructs" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_PACKAGE_DIR / relative, target)
+    return str(staging)
 
 
 class MultiRegionAccessPointRoutes(Construct):
@@ -106,9 +125,7 @@ class MultiRegionAccessPointRoutes(Construct):
             "Handler",
             runtime=HANDLER_RUNTIME,
             handler="mrap_constructs.handlers.routes.on_event",
-            code=lambda_.Code.from_asset(str(_PACKAGE_ROOT), exclude=["*", *(f"!{p}" for p in _HANDLER_FILES),
-                                                                      "!mrap_constructs", "!mrap_constructs/ops",
-                                                                      "!mrap_constructs/handlers"]),
+            code=lambda_.Code.from_asset(handler_asset_dir()),
             timeout=Duration.seconds(min(timeout.to_seconds() + 120, 900)),
             memory_size=256,
             role=role,

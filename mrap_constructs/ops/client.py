@@ -225,9 +225,16 @@ class MrapClient:
                        for r in response.get("Routes", [])), key=lambda r: r.region)
 
     def submit_routes(self, info: MrapInfo, dials: Mapping[str, int], *, attempts: int = 8,
-                      interval: float = 5) -> None:
+                      interval: float = 5, deadline: float | None = None) -> None:
         """Set the dials of the named Regions (others are left as they are); retries while another update is in
-        flight (conflict) or the API throttles."""
+        flight (conflict) or the API throttles.
+
+        Args:
+            attempts: at most this many calls. Default: 8 (about 4 minutes of back-off).
+            interval: first back-off in seconds, doubled up to 60. Default: 5.
+            deadline: a ``clock()`` value no retry may wait past; then ``MrapError("Timeout", ...)``.
+                Default: None (only ``attempts`` bounds the retries).
+        """
         problems = [f"{r}" for r in dials if r not in info.buckets]
         if problems:
             raise MrapError("InvalidRegion", f"{', '.join(problems)} not in MRAP {info.name} "
@@ -247,6 +254,9 @@ class MrapClient:
                 code = err.response.get("Error", {}).get("Code", "")
                 if code not in RETRYABLE_CODES or attempt == attempts:
                     raise MrapError.from_client_error(err) from None
+                if deadline is not None and self.clock() + interval > deadline:
+                    raise MrapError("Timeout", f"routes of {info.name} not submitted: still {code} after {attempt} "
+                                               "attempts, and the time budget is spent") from None
                 self.sleep(interval)
                 interval = min(interval * 2, 60)
 

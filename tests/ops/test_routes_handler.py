@@ -78,3 +78,42 @@ def test_create_times_out_when_routes_never_apply(mrap, routes_stub, factory):
 def test_create_for_a_missing_mrap_fails(aws, factory):
     with pytest.raises(MrapError, match="NoSuchMultiRegionAccessPoint"):
         on_event(_event("Create", {"us-east-1": "100"}), None, factory)
+
+
+class _LambdaContext:
+    def __init__(self, remaining_seconds: float) -> None:
+        self.remaining_seconds = remaining_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.remaining_seconds * 1000)
+
+
+def test_conflict_retries_and_the_wait_share_one_budget(mrap, routes_stub, factory, clock):
+    """Retries while another routes update is in flight count against ``TimeoutSeconds``: once the budget is spent the
+    handler fails with a Timeout CloudFormation can report, instead of retrying (~255 s) and then waiting the whole
+    timeout again, past the function's own limit."""
+    for _ in range(4):
+        routes_stub.add_client_error("submit_multi_region_access_point_routes", "ConflictException", "in flight", 409)
+    with pytest.raises(MrapError, match=r"Timeout: routes of media not submitted: still ConflictException after 4 "
+                                        r"attempts, and the time budget is spent"):
+        on_event(_event("Create", {"us-east-1": "100", "eu-west-1": "0"}), None, factory)
+    assert sum(clock.sleeps) <= 60 and clock.sleeps == [5, 10, 20]
+
+
+def test_budget_is_cut_to_the_functions_remaining_time():
+    from mrap_constructs.handlers.routes import SAFETY_MARGIN_SECONDS, time_budget
+
+    assert time_budget(600, None) == 600
+    assert time_budget(600, _LambdaContext(720)) == 600
+    assert time_budget(600, _LambdaContext(200)) == 200 - SAFETY_MARGIN_SECONDS
+    assert time_budget(600, _LambdaContext(10)) == 0
+
+
+def test_wait_gets_what_the_retries_left(mrap, routes_stub, factory, clock):
+    routes_stub.add_client_error("submit_multi_region_access_point_routes", "ConflictException", "in flight", 409)
+    _expect_submit(routes_stub, {"eu-west-1": 0, "us-east-1": 100})
+    for _ in range(6):
+        routes_stub.add_response("get_multi_region_access_point_routes", _routes({"eu-west-1": 100, "us-east-1": 100}))
+    with pytest.raises(MrapError, match=r"Timeout: routes still .* after 55s"):
+        on_event(_event("Create", {"us-east-1": "100", "eu-west-1": "0"}), None, factory)
+    assert sum(clock.sleeps) <= 60

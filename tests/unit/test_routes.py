@@ -40,6 +40,31 @@ def test_handler_is_pinned_python_with_packaged_code(routes_stack):
         "Runtime": "python3.14", "Handler": "mrap_constructs.handlers.routes.on_event", "Timeout": 720})
 
 
+def test_handler_asset_holds_exactly_the_handler_files_and_runs_from_them(routes_stack, tmp_path):
+    """Only the handler's files are uploaded: a directory asset with an exclude list misses dotfiles (``.env``,
+    ``.gitignore``) and whatever else sits beside the package, in a checkout or in site-packages."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from mrap_constructs.routes import HANDLER_FILES
+
+    stack, *_ = routes_stack
+    assembly = stack.node.root.synth()
+    asset_dirs = [p for p in Path(assembly.directory).glob("asset.*") if (p / "mrap_constructs").is_dir()]
+    assert len(asset_dirs) == 1
+    files = sorted(str(p.relative_to(asset_dirs[0])) for p in asset_dirs[0].rglob("*") if p.is_file())
+    assert files == sorted(f"mrap_constructs/{f}" for f in HANDLER_FILES)
+    # The handler imports from those files alone (not from the installed package).
+    probe = ("import sys; sys.path.insert(0, '.'); import mrap_constructs.handlers.routes as h; "
+             "mods = [m.__file__ for n, m in sys.modules.items() if n.startswith('mrap_constructs')]; "
+             "assert all(f.startswith(sys.path[0]) or f.startswith('./') for f in mods), mods; print(len(mods))")
+    result = subprocess.run([sys.executable, "-c", probe.replace("'.'", repr(str(asset_dirs[0])))],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 4
+
+
 def test_handler_policy_is_scoped_to_the_mrap_arn(routes_stack):
     stack, mrap, _, template = routes_stack
     policy = next(p for p in template.find_resources("AWS::IAM::ManagedPolicy").values()
