@@ -25,6 +25,7 @@ from mrap_constructs import (
 )
 from mrap_constructs.access_point import fingerprint
 from mrap_constructs.monitoring import AlarmThresholds
+from mrap_constructs.rules import AwsDeployRules
 from stacks.access_point_stack import AccessPointStack
 from stacks.bucket_stack import RegionalBucketStack
 from stacks.config import MrapConfig, default_account
@@ -246,6 +247,7 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
             for stack in deployment.endpoint_stacks.values():
                 deployment.policy_stack.add_stack_dependency(stack, "the policy names the endpoint ids")
 
+    add_deploy_rules(app)
     if nag:
         add_nag_packs(app)
     return deployment
@@ -256,6 +258,11 @@ def add_nag_packs(app: cdk.App | cdk.Stage) -> None:
     unacknowledged finding fails synth. (The packs walk the whole construct tree from the root, so registering them on
     the App covers the stages nested in a pipeline too.)"""
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), HIPAASecurityChecks(app))
+
+
+def add_deploy_rules(app: cdk.App | cdk.Stage) -> None:
+    """Check every template of ``app`` against AWS's deploy rules (``mrap_constructs.rules``): a finding fails synth."""
+    cdk.Validations.of(app).add_plugins(AwsDeployRules())
 
 
 def build_pipeline(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> Stack:
@@ -269,6 +276,7 @@ def build_pipeline(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> Sta
     assert config.pipeline is not None
     stack = PipelineStack(app, f"{stack_name_prefix(config)}-pipeline", config=config,
                           env=Environment(account=config.pipeline.account, region=config.pipeline.region))
+    add_deploy_rules(app)
     if nag:
         add_nag_packs(app)
     return stack

@@ -44,9 +44,9 @@ def alarm_topic_key(scope: Construct, id: str) -> kms.Key:
     the AWS managed key ``alias/aws/sns``, whose policy cannot be changed:
     https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
 
-    The key protects notifications only (no stored data): it is scheduled for deletion with its stack.
+    Like every key of this library it is retained when its stack is deleted (``RETAIN``).
     """
-    key = kms.Key(scope, id, enable_key_rotation=True, removal_policy=RemovalPolicy.DESTROY,
+    key = kms.Key(scope, id, enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
                   description="Encrypts MRAP replication alarm notifications (CloudWatch may use it)")
     key.add_to_resource_policy(iam.PolicyStatement(
         sid="AllowCloudWatchAlarmsToPublish",

@@ -109,7 +109,7 @@ def test_alarm_topic_key_admits_cloudwatch_and_topic_policy_lets_it_publish():
             "Sid": "AllowCloudWatchAlarmsToPublish", "Effect": "Allow",
             "Principal": {"Service": "cloudwatch.amazonaws.com"},
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*", "Condition": source}])}},
-        "DeletionPolicy": "Delete"})
+        "DeletionPolicy": "Retain"})
     [topic_policy] = template.find_resources("AWS::SNS::TopicPolicy").values()
     statements = topic_policy["Properties"]["PolicyDocument"]["Statement"]
     allow = next(s for s in statements if s.get("Sid") == "AllowCloudWatchAlarmsToPublish")

@@ -1,0 +1,195 @@
+"""A synthesized cloud assembly as the rules read it: stacks, their deploy waves, resources and file assets.
+
+Values are read the way cdk-nag renders them (``flatten_reference``): literals stay literal, ``Fn::Join`` is joined
+and references become ``<Id.Attr>``, so a rule can tell a literal ARN (resolved by AWS when a policy is saved) from a
+reference (ordered by CloudFormation).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mrap_constructs._nag import flatten_reference
+
+
+@dataclass
+class StackArtifact:
+    """One stack of the assembly."""
+
+    name: str
+    template_path: Path
+    account: str
+    region: str
+    dependencies: list[str]
+    template: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    def resources(self, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(logical id, properties)`` of every resource of ``resource_type``."""
+        for logical_id, resource in self.template.get("Resources", {}).items():
+            if resource.get("Type") == resource_type:
+                yield logical_id, resource.get("Properties", {})
+
+    def resource(self, logical_id: str) -> dict[str, Any] | None:
+        return self.template.get("Resources", {}).get(logical_id)
+
+
+class Assembly:
+    """The stacks of every template given (several assembly directories when stages are nested)."""
+
+    def __init__(self, template_paths: list[str]) -> None:
+        self.stacks: dict[str, StackArtifact] = {}
+        self.asset_dirs: list[tuple[Path, Path]] = []  # (asset manifest, staged directory)
+        wanted = {str(Path(p).resolve()) for p in template_paths}
+        for directory in sorted({Path(p).resolve().parent for p in template_paths}):
+            manifest = json.loads((directory / "manifest.json").read_text())
+            for artifact_id, artifact in manifest.get("artifacts", {}).items():
+                kind = artifact.get("type")
+                if kind == "aws:cloudformation:stack":
+                    path = (directory / artifact["properties"]["templateFile"]).resolve()
+                    if str(path) not in wanted:
+                        continue
+                    account, region = artifact.get("environment", "aws://unknown/unknown").rsplit("/", 2)[-2:]
+                    self.stacks[artifact_id] = StackArtifact(
+                        name=artifact_id, template_path=path, account=account, region=region,
+                        dependencies=list(artifact.get("dependencies", [])),
+                        template=json.loads(path.read_text()))
+                elif kind == "cdk:asset-manifest":
+                    assets = json.loads((directory / artifact["properties"]["file"]).read_text())
+                    for asset in assets.get("files", {}).values():
+                        source = asset.get("source", {})
+                        staged = directory / source.get("path", "")
+                        if source.get("packaging") == "zip" and staged.is_dir():
+                            self.asset_dirs.append((directory / artifact["properties"]["file"], staged))
+
+    @functools.cache  # noqa: B019 - one assembly per validation run
+    def ancestors(self, stack: str) -> frozenset[str]:
+        """Every stack ``stack`` depends on, directly or not (deployed before it)."""
+        found: set[str] = set()
+        for dependency in self.stacks[stack].dependencies:
+            if dependency in self.stacks:
+                found |= {dependency} | self.ancestors(dependency)
+        return frozenset(found)
+
+    def wave(self, stack: str) -> int:
+        """1 for a stack with no stack dependencies, else one more than its latest dependency."""
+        direct = [d for d in self.stacks[stack].dependencies if d in self.stacks]
+        return 1 + max((self.wave(d) for d in direct), default=0)
+
+    def deployed_before(self, earlier: str, later: str) -> bool:
+        return earlier in self.ancestors(later)
+
+
+def flat(value: Any) -> str:
+    """``value`` as cdk-nag renders it (see the module docstring)."""
+    return flatten_reference(value)
+
+
+def statements(document: Any) -> list[dict[str, Any]]:
+    """The statements of a policy document (a dict, or a JSON string)."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except json.JSONDecodeError:
+            return []
+    if not isinstance(document, dict):
+        return []
+    found = document.get("Statement", [])
+    return found if isinstance(found, list) else [found]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def referenced_id(value: Any) -> str | None:
+    """The logical id a ``Ref`` / ``Fn::GetAtt`` points at, else None."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return value["Ref"]
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            return target[0] if isinstance(target, list) else str(target).split(".")[0]
+    return None
+
+
+def allows(statement_list: list[dict[str, Any]], service: str, action: str) -> bool:
+    """Whether some Allow statement names service principal ``service`` for ``action`` (wildcards honoured)."""
+    import fnmatch
+
+    for statement in statement_list:
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal", {})
+        services = as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+        if service not in services and principal != "*":
+            continue
+        if any(fnmatch.fnmatchcase(action, pattern) or pattern == "*" for pattern in
+               (str(a) for a in as_list(statement.get("Action", [])))):
+            return True
+    return False
+
+
+def replication_configurations(stack: StackArtifact) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``(logical id, location, configuration)`` of every replication configuration the stack applies: on an
+    ``AWS::S3::Bucket``, or in the ``PutBucketReplication`` payload of a ``Custom::S3BucketReplication``."""
+    for logical_id, props in stack.resources("AWS::S3::Bucket"):
+        if "ReplicationConfiguration" in props:
+            yield logical_id, "Properties.ReplicationConfiguration", _sdk_shape(props["ReplicationConfiguration"])
+    for logical_id, resource in stack.template.get("Resources", {}).items():
+        if not str(resource.get("Type", "")).startswith("Custom::"):
+            continue
+        properties = resource.get("Properties", {})
+        # AwsCustomResource sends the same call on create and update; read the update only when it differs.
+        phases = ["Create"] + (["Update"] if properties.get("Update") != properties.get("Create") else [])
+        for phase in phases:
+            raw = properties.get(phase)
+            if raw is None:
+                continue
+            try:
+                call = json.loads(_joined(raw))
+            except (json.JSONDecodeError, TypeError):
+                continue
+            if call.get("action") == "PutBucketReplication":
+                yield logical_id, f"Properties.{phase}", call.get("parameters", {}).get("ReplicationConfiguration", {})
+
+
+def _joined(value: Any) -> str:
+    """A ``Fn::Join`` of a JSON payload with its literal parts verbatim and each reference as ``<Id.Attr>``
+    (``flat`` also rewrites ``${...}`` in literals, which would break the JSON)."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        delimiter, items = value["Fn::Join"]
+        return delimiter.join(item if isinstance(item, str) else flat(item) for item in items)
+    return value if isinstance(value, str) else flat(value)
+
+
+def _sdk_shape(configuration: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's ``ReplicationConfiguration`` (camel-case keys) in the SDK's shape (``Rules``, ``Filter``...)."""
+    rules = []
+    for rule in configuration.get("Rules", []):
+        filter_ = rule.get("Filter", {})
+        shaped: dict[str, Any] = {"Filter": {}}
+        if "TagFilter" in filter_:
+            shaped["Filter"]["Tag"] = filter_["TagFilter"]
+        if "And" in filter_:
+            shaped["Filter"]["And"] = {"Tags": filter_["And"].get("TagFilters", [])}
+        shaped["DeleteMarkerReplication"] = rule.get("DeleteMarkerReplication", {})
+        shaped["Destination"] = {"Bucket": flat(rule.get("Destination", {}).get("Bucket", ""))}
+        shaped["ID"] = rule.get("Id", "")
+        rules.append(shaped)
+    return {"Rules": rules}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation: which rule, where (stack, logical id, location in the resource), and what is wrong."""
+
+    rule: str
+    stack: str
+    logical_id: str | None
+    location: str
+    message: str

@@ -1,0 +1,196 @@
+"""AWS's deploy rules as synth-time checks (``mrap_constructs.rules``): each rule catches what AWS would reject or
+silently break, says where and cites its source; the app's own configs pass; the plugin fails synth.
+
+One app holds a violating stack per rule and one holds the fixed constructs: each is synthesized once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+
+from mrap_constructs import BucketReplication, MrapBucket, ReplicationDestination
+from mrap_constructs.monitoring import ReplicationAlarms
+from mrap_constructs.monitoring.trail import DataEventsTrail
+from mrap_constructs.rules import RULES, AwsDeployRules, check_assembly
+from tests.conftest import ACCOUNT, FEATURE_FLAGS
+
+OTHER = "222222222222"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/media-replication-us-east-1"
+
+
+def _env(region: str, account: str = ACCOUNT) -> cdk.Environment:
+    return cdk.Environment(account=account, region=region)
+
+
+def _templates(app: cdk.App) -> list[str]:
+    assembly = app.synth()
+    return [str(Path(assembly.directory) / s.template_file) for s in assembly.stacks]
+
+
+def _bad_app(out: Path, asset_dir: Path) -> cdk.App:
+    app = cdk.App(context=FEATURE_FLAGS, outdir=str(out))
+    # PrincipalCreatedLater: wave 1 names a role that wave 2 creates (the pre-fix cross-account bucket policy).
+    policy_stack = cdk.Stack(app, "policy-wave1", env=_env("eu-west-1", OTHER))
+    bucket = s3.CfnBucket(policy_stack, "Bucket", bucket_name="media-222222222222-eu-west-1")
+    s3.CfnBucketPolicy(policy_stack, "Policy", bucket=bucket.ref, policy_document={"Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:ReplicateObject",
+        "Resource": "arn:aws:s3:::media-222222222222-eu-west-1/*"}]})
+    role_stack = cdk.Stack(app, "role-wave2", env=_env("us-east-1"))
+    iam.Role(role_stack, "Role", role_name="media-replication-us-east-1",
+             assumed_by=iam.ServicePrincipal("s3.amazonaws.com"))
+    role_stack.add_dependency(policy_stack)
+    # ReplicationBeforeDestination: rules applied from a stack that does not depend on the destination's stack.
+    destination = cdk.Stack(app, "destination", env=_env("ap-southeast-2"))
+    MrapBucket(destination, "Bucket", bucket_name="media-111111111111-ap-southeast-2")
+    early = cdk.Stack(app, "replication-too-early", env=_env("us-east-1"))
+    BucketReplication(early, "Replication", source_bucket="media-111111111111-us-east-1", destinations=[
+        ReplicationDestination(region="ap-southeast-2", bucket_name="media-111111111111-ap-southeast-2")])
+    # TagFilterWithDeleteMarkers, on a bucket's own ReplicationConfiguration.
+    tagged = cdk.Stack(app, "tagged", env=_env("us-east-1"))
+    s3.CfnBucket(tagged, "Bucket", versioning_configuration={"status": "Enabled"}, replication_configuration={
+        "role": ROLE, "rules": [{"id": "by-tag", "status": "Enabled", "priority": 1,
+                                 "filter": {"tagFilter": {"key": "replicate", "value": "yes"}},
+                                 "deleteMarkerReplication": {"status": "Enabled"},
+                                 "destination": {"bucket": "arn:aws:s3:::elsewhere"}}]})
+    # AlarmTopicKeyDeniesCloudWatch: the AWS managed key, and a CMK with the default policy.
+    alarms = cdk.Stack(app, "alarms", env=_env("us-east-1"))
+    managed = sns.Topic(alarms, "Managed", master_key=kms.Alias.from_alias_name(alarms, "SnsKey", "alias/aws/sns"))
+    default_key = sns.Topic(alarms, "DefaultKey", master_key=kms.Key(alarms, "Key", enable_key_rotation=True))
+    for name, topic in (("A", managed), ("B", default_key)):
+        cw.CfnAlarm(alarms, name, namespace="AWS/S3", metric_name="OperationsFailedReplication", statistic="Sum",
+                    period=300, evaluation_periods=1, threshold=0, comparison_operator="GreaterThanThreshold",
+                    alarm_actions=[topic.topic_arn])
+    # TrailKeyDeniesCloudTrail: aws-cdk-lib's Trail with a key of the default policy.
+    trail = cdk.Stack(app, "trail", env=_env("us-west-2"))
+    cloudtrail.Trail(trail, "Trail", encryption_key=kms.Key(trail, "Key", enable_key_rotation=True))
+    # MrapPolicyDeniesEverything.
+    mrap = cdk.Stack(app, "mrap-policy", env=_env("us-west-2"))
+    s3.CfnMultiRegionAccessPointPolicy(mrap, "Policy", mrap_name="media", policy={"Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}]})
+    # AssetWithDotfiles: the exclude-list pattern the routes handler used to have.
+    assets = cdk.Stack(app, "assets", env=_env("us-east-1"))
+    lambda_.Function(assets, "Fn", runtime=lambda_.Runtime.PYTHON_3_14, handler="h.handler",
+                     code=lambda_.Code.from_asset(str(asset_dir), exclude=["*", "!h.py"]))
+    return app
+
+
+@pytest.fixture(scope="module")
+def bad_findings(tmp_path_factory):
+    asset_dir = tmp_path_factory.mktemp("code")
+    (asset_dir / "h.py").write_text("def handler(event, context):\n    return {}\n")
+    (asset_dir / ".env").write_text("SECRET=1\n")
+    findings = check_assembly(_templates(_bad_app(tmp_path_factory.mktemp("bad"), asset_dir)))
+    return {rule.NAME: [f for f in findings if f.rule == rule.NAME] for rule in RULES}
+
+
+def test_principal_created_in_a_later_wave(bad_findings):
+    [finding] = bad_findings["PrincipalCreatedLater"]
+    assert (finding.stack, finding.logical_id) == ("policy-wave1", "Policy")
+    assert finding.location == "Properties.PolicyDocument.Statement[0].Principal"
+    assert f"names {ROLE}, which role-wave2 creates in wave 2; this policy is saved in wave 1" in finding.message
+
+
+def test_replication_applied_before_its_destination_exists(bad_findings):
+    [finding] = bad_findings["ReplicationBeforeDestination"]
+    assert finding.stack == "replication-too-early" and finding.location == "Properties.Create"
+    assert "rule to-ap-southeast-2 replicates to media-111111111111-ap-southeast-2, which destination creates" in \
+        finding.message
+
+
+def test_tag_filter_with_delete_markers(bad_findings):
+    [finding] = bad_findings["TagFilterWithDeleteMarkers"]
+    assert finding.stack == "tagged" and "rule by-tag filters on tags and replicates delete markers" in finding.message
+
+
+def test_alarm_topics_under_keys_cloudwatch_cannot_use(bad_findings):
+    findings = bad_findings["AlarmTopicKeyDeniesCloudWatch"]
+    assert len(findings) == 2
+    messages = " ".join(f.message for f in findings)
+    assert "under the AWS managed key alias/aws/sns" in messages
+    assert "does not allow cloudwatch.amazonaws.com kms:GenerateDataKey, kms:Decrypt" in messages
+
+
+def test_trail_key_without_cloudtrail(bad_findings):
+    [finding] = bad_findings["TrailKeyDeniesCloudTrail"]
+    assert "does not allow cloudtrail.amazonaws.com kms:GenerateDataKey, kms:DescribeKey" in finding.message
+    assert "InsufficientEncryptionPolicyException" in finding.message
+
+
+def test_mrap_policy_denying_everything(bad_findings):
+    [finding] = bad_findings["MrapPolicyDeniesEverything"]
+    assert finding.location == "Properties.Policy.Statement[0]" and "['s3:*']" in finding.message
+
+
+def test_asset_with_dotfiles(bad_findings):
+    [finding] = bad_findings["AssetWithDotfiles"]
+    assert finding.stack == "assets" and "contains dotfiles: .env" in finding.message
+
+
+def test_every_rule_cites_aws_and_says_the_fix():
+    for rule in RULES:
+        assert rule.SOURCE.startswith("https://docs.aws.amazon.com/"), rule.NAME
+        assert rule.FIX and rule.__doc__ and rule.NAME, rule.NAME
+
+
+@pytest.fixture(scope="module")
+def fixed_findings(tmp_path_factory):
+    """The constructs as fixed: the same situations, nothing found."""
+    app = cdk.App(context=FEATURE_FLAGS, outdir=str(tmp_path_factory.mktemp("good")))
+    destination = cdk.Stack(app, "bucket", env=_env("eu-west-1", OTHER))
+    MrapBucket(destination, "Bucket", bucket_name="media-222222222222-eu-west-1", access_point_account=ACCOUNT,
+               replication_source_roles=[ROLE])
+    replication = cdk.Stack(app, "replication", env=_env("us-east-1"))
+    BucketReplication(replication, "Replication", source_bucket="media-111111111111-us-east-1",
+                      role_name="media-replication-us-east-1", destinations=[ReplicationDestination(
+                          region="eu-west-1", bucket_name="media-222222222222-eu-west-1", account=OTHER)])
+    ReplicationAlarms(replication, "Alarms", source_bucket_name="media-111111111111-us-east-1",
+                      destinations=[ReplicationDestination(region="eu-west-1", bucket_name="x")])
+    replication.add_dependency(destination)
+    home = cdk.Stack(app, "home", env=_env("us-west-2"))
+    DataEventsTrail(home, "Trail", bucket_names={"us-east-1": "media-111111111111-us-east-1"})
+    return check_assembly(_templates(app))
+
+
+def test_fixed_constructs_pass_every_rule(fixed_findings):
+    assert fixed_findings == []
+
+
+def test_the_plugin_fails_synth_naming_the_rule_resource_and_source(tmp_path):
+    app = cdk.App(context=FEATURE_FLAGS, outdir=str(tmp_path))
+    stack = cdk.Stack(app, "trail", env=_env("us-west-2"))
+    cloudtrail.Trail(stack, "Trail", encryption_key=kms.Key(stack, "Key", enable_key_rotation=True))
+    cdk.Validations.of(app).add_plugins(AwsDeployRules())
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    report = json.dumps(json.loads((tmp_path / "validation-report.json").read_text()))
+    assert "mrap-AwsDeployRules" in report and "TrailKeyDeniesCloudTrail" in report
+    assert "create-kms-key-policy-for-cloudtrail" in report and "InsufficientEncryptionPolicyException" in report
+
+
+def test_the_app_registers_the_rules_on_every_synth(tmp_path):
+    """``build_app`` checks every synth: one bad statement added to the app's own MRAP policy fails it (so every
+    config the suite synthesizes passed the rules)."""
+    from stacks.app_builder import build_app
+    from stacks.config import parse_config
+
+    app = cdk.App(context=FEATURE_FLAGS, outdir=str(tmp_path))
+    deployment = build_app(app, parse_config({"name": "ruled", "regions": ["us-east-1"], "account": ACCOUNT}),
+                           nag=False)
+    deployment.access_point.add_to_resource_policy(iam.PolicyStatement(
+        effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()], actions=["s3:*"],
+        resources=[deployment.access_point.arn]))
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    assert "MrapPolicyDeniesEverything" in (tmp_path / "validation-report.json").read_text()
