@@ -27,6 +27,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -83,7 +84,7 @@ def _bucket_stack(app: cdk.App, name: str, region: str, bucket_name: str, accoun
     s3.CfnBucketPolicy(stack, "BucketPolicy", bucket=bucket.ref, policy_document=_document(
         _tls_only([bucket.attr_arn, f"{bucket.attr_arn}/*"]),
         {"Sid": "DelegateToAccessPointsOfAccount", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": OBJECT_ACTIONS,
+         "Principal": {"AWS": "*"}, "Action": OBJECT_ACTIONS,
          "Resource": [bucket.attr_arn, f"{bucket.attr_arn}/*"],
          "Condition": {"StringEquals": {"s3:DataAccessPointAccount": account}}}))
     cdk.CfnOutput(stack, "BucketName", value=bucket.ref)
@@ -115,8 +116,7 @@ def _role(stack: cdk.Stack, id: str, service: str, description: str, condition: 
 def _replication_role(stack: cdk.Stack, bucket: str, names: list[str],
                       account: str) -> tuple[iam.CfnRole, iam.CfnManagedPolicy]:
     bucket_arn = f"arn:aws:s3:::{bucket}"
-    role = _role(stack, "ReplicationRole", "s3.amazonaws.com", f"S3 replication from {bucket}", {
-        "StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": bucket_arn}})
+    role = _role(stack, "ReplicationRole", "s3.amazonaws.com", f"S3 replication from {bucket}")
     policy = iam.CfnManagedPolicy(stack, "ReplicationRolePolicy", description=f"S3 replication from {bucket}", path="/",
                                   roles=[role.ref], policy_document=_document(
         _allow(["s3:GetReplicationConfiguration", "s3:ListBucket"], bucket_arn, "ReadSourceConfiguration"),
@@ -156,10 +156,22 @@ def _sdk_call(stack: cdk.Stack, bucket: str, create: dict, delete: dict, role: i
 
 def _alarms(stack: cdk.Stack, bucket: str, names: dict[str, str], destinations: list[str],
             account: str) -> sns.CfnTopic:
+    from_alarms = {"StringEquals": {"aws:SourceAccount": account},
+                   "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{stack.region}:{account}:alarm:*"}}
+    key = kms.CfnKey(stack, "AlarmsTopicKey", description="Encrypts MRAP replication alarm notifications (CloudWatch "
+                     "may use it)", enable_key_rotation=True, key_policy=_document(
+        {"Action": "kms:*", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Resource": "*"},
+        {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Condition": from_alarms, "Effect": "Allow",
+         "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Resource": "*",
+         "Sid": "AllowCloudWatchAlarmsToPublish"}))
+    key.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
     topic = sns.CfnTopic(stack, "AlarmsTopic", display_name=f"MRAP replication alarms ({bucket})",
-                         kms_master_key_id=f"arn:aws:kms:{stack.region}:{account}:alias/aws/sns")
+                         kms_master_key_id=key.attr_arn)
     sns.CfnTopicPolicy(stack, "AlarmsTopicPolicy", topics=[topic.ref], policy_document=_document(
-        {**_tls_only(topic.ref, "*"), "Action": "sns:Publish", "Sid": "AllowPublishThroughSSLOnly"}))
+        {**_tls_only(topic.ref, "*"), "Action": "sns:Publish", "Sid": "AllowPublishThroughSSLOnly"},
+        {"Action": "sns:Publish", "Condition": from_alarms, "Effect": "Allow",
+         "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Resource": topic.ref,
+         "Sid": "AllowCloudWatchAlarmsToPublish"}))
     for d in destinations:
         dimensions = [{"name": "SourceBucket", "value": bucket}, {"name": "DestinationBucket", "value": names[d]},
                       {"name": "RuleId", "value": f"to-{d}"}]
@@ -167,7 +179,7 @@ def _alarms(stack: cdk.Stack, bucket: str, names: dict[str, str], destinations: 
             cw.CfnAlarm(stack, f"Alarms{prefix}{d.replace('-', '')}", namespace="AWS/S3", metric_name=metric,
                         statistic=statistic, period=300, dimensions=dimensions, threshold=threshold,
                         evaluation_periods=periods, comparison_operator="GreaterThanThreshold",
-                        treat_missing_data="notBreaching", alarm_actions=[topic.ref], ok_actions=[topic.ref],
+                        treat_missing_data="ignore", alarm_actions=[topic.ref], ok_actions=[topic.ref],
                         alarm_description=description.format(src=bucket, dst=names[d], region=d))
     return topic
 
