@@ -39,6 +39,7 @@ from mrap_constructs.rules import (
     mrap_policy_denies_control_plane,
     principal_created_later,
     replication_destination_later,
+    replication_schema,
     tag_filter_delete_markers,
     trail_key,
 )
@@ -51,6 +52,7 @@ RULES: tuple[ModuleType, ...] = (
     principal_created_later,
     replication_destination_later,
     tag_filter_delete_markers,
+    replication_schema,
     alarm_topic_key,
     trail_key,
     mrap_policy_denies_control_plane,

@@ -172,13 +172,21 @@ def _sdk_shape(configuration: dict[str, Any]) -> dict[str, Any]:
     rules = []
     for rule in configuration.get("Rules", []):
         filter_ = rule.get("Filter", {})
-        shaped: dict[str, Any] = {"Filter": {}}
+        shaped: dict[str, Any] = {"Filter": {}} if "Filter" in rule else {}
         if "TagFilter" in filter_:
             shaped["Filter"]["Tag"] = filter_["TagFilter"]
         if "And" in filter_:
             shaped["Filter"]["And"] = {"Tags": filter_["And"].get("TagFilters", [])}
-        shaped["DeleteMarkerReplication"] = rule.get("DeleteMarkerReplication", {})
-        shaped["Destination"] = {"Bucket": flat(rule.get("Destination", {}).get("Bucket", ""))}
+        if "DeleteMarkerReplication" in rule:
+            shaped["DeleteMarkerReplication"] = rule["DeleteMarkerReplication"]
+        if "Priority" in rule:
+            shaped["Priority"] = rule["Priority"]
+        destination = rule.get("Destination", {})
+        shaped["Destination"] = {"Bucket": flat(destination.get("Bucket", "")), **{
+            key: destination[key] for key in ("Metrics", "ReplicationTime", "EncryptionConfiguration")
+            if key in destination}}
+        if "SourceSelectionCriteria" in rule:
+            shaped["SourceSelectionCriteria"] = rule["SourceSelectionCriteria"]
         shaped["ID"] = rule.get("Id", "")
         rules.append(shaped)
     return {"Rules": rules}

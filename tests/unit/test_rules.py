@@ -63,6 +63,18 @@ def _bad_app(out: Path, asset_dir: Path) -> cdk.App:
                                  "filter": {"tagFilter": {"key": "replicate", "value": "yes"}},
                                  "deleteMarkerReplication": {"status": "Enabled"},
                                  "destination": {"bucket": "arn:aws:s3:::elsewhere"}}]})
+    # ReplicationSchema: RTC without metrics, SSE-KMS objects without a replica key, a duplicate rule id.
+    schema = cdk.Stack(app, "schema", env=_env("us-east-1"))
+    s3.CfnBucket(schema, "Bucket", versioning_configuration={"status": "Enabled"}, replication_configuration={
+        "role": ROLE, "rules": [
+            {"id": "rtc", "status": "Enabled", "priority": 1, "filter": {"prefix": ""},
+             "deleteMarkerReplication": {"status": "Disabled"},
+             "destination": {"bucket": "arn:aws:s3:::elsewhere", "replicationTime": {
+                 "status": "Enabled", "time": {"minutes": 15}}}},
+            {"id": "rtc", "status": "Enabled", "priority": 2, "filter": {"prefix": "b/"},
+             "deleteMarkerReplication": {"status": "Disabled"},
+             "sourceSelectionCriteria": {"sseKmsEncryptedObjects": {"status": "Enabled"}},
+             "destination": {"bucket": "arn:aws:s3:::elsewhere-too"}}]})
     # AlarmTopicKeyDeniesCloudWatch: the AWS managed key, and a CMK with the default policy.
     alarms = cdk.Stack(app, "alarms", env=_env("us-east-1"))
     managed = sns.Topic(alarms, "Managed", master_key=kms.Alias.from_alias_name(alarms, "SnsKey", "alias/aws/sns"))
@@ -112,6 +124,15 @@ def test_replication_applied_before_its_destination_exists(bad_findings):
 def test_tag_filter_with_delete_markers(bad_findings):
     [finding] = bad_findings["TagFilterWithDeleteMarkers"]
     assert finding.stack == "tagged" and "rule by-tag filters on tags and replicates delete markers" in finding.message
+
+
+def test_replication_schema(bad_findings):
+    messages = sorted(f.message for f in bad_findings["ReplicationSchema"])
+    assert messages == [
+        "rule ids ['rtc'] are not unique",
+        "rule rtc: ReplicationTime without Metrics; PutBucketReplication rejects it",
+        "rule rtc: SseKmsEncryptedObjects without Destination.EncryptionConfiguration.ReplicaKmsKeyID; "
+        "PutBucketReplication rejects it"]
 
 
 def test_alarm_topics_under_keys_cloudwatch_cannot_use(bad_findings):
