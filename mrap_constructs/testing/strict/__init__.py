@@ -13,12 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from mrap_constructs.testing.strict import (
+    policy_principals,
     s3_replication,
 )
 
 #: name -> install(originals): each installs its wrappers once and records what it replaced in ``originals``.
 RULES: dict[str, Callable[[dict[str, Any]], None]] = {
     "strict_s3_replication": s3_replication.install,
+    "strict_policy_principals": policy_principals.install,
 }
 
 __all__ = ["RULES"]
