@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mrap_constructs.testing.strict import (
+    cloudtrail_kms,
     policy_principals,
     s3_replication,
 )
@@ -21,6 +22,7 @@ from mrap_constructs.testing.strict import (
 RULES: dict[str, Callable[[dict[str, Any]], None]] = {
     "strict_s3_replication": s3_replication.install,
     "strict_policy_principals": policy_principals.install,
+    "strict_cloudtrail_kms": cloudtrail_kms.install,
 }
 
 __all__ = ["RULES"]
