@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mrap_constructs.testing.strict import (
+    alarm_actions_kms,
     cloudtrail_kms,
     policy_principals,
     s3_replication,
@@ -23,6 +24,7 @@ RULES: dict[str, Callable[[dict[str, Any]], None]] = {
     "strict_s3_replication": s3_replication.install,
     "strict_policy_principals": policy_principals.install,
     "strict_cloudtrail_kms": cloudtrail_kms.install,
+    "strict_alarm_actions_kms": alarm_actions_kms.install,
 }
 
 __all__ = ["RULES"]
