@@ -15,6 +15,7 @@ from typing import Any
 from mrap_constructs.testing.strict import (
     alarm_actions_kms,
     cloudtrail_kms,
+    mrap_create,
     policy_principals,
     s3_replication,
 )
@@ -25,6 +26,7 @@ RULES: dict[str, Callable[[dict[str, Any]], None]] = {
     "strict_policy_principals": policy_principals.install,
     "strict_cloudtrail_kms": cloudtrail_kms.install,
     "strict_alarm_actions_kms": alarm_actions_kms.install,
+    "strict_mrap_create": mrap_create.install,
 }
 
 __all__ = ["RULES"]
