@@ -24,6 +24,7 @@ def apply() -> None:
     _replication_round_trip()
     _bucket_delete_not_empty()
     _vpc_endpoint_tags()
+    _strict_rules()
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
@@ -235,6 +236,19 @@ def _vpc_endpoint_tags() -> None:
 
     _after_cloudformation_create(VPCEndPoint, "vpc_endpoint_create_from_cloudformation_json", add_tags)
     _APPLIED.add("vpc_endpoint_tags")
+
+
+def _strict_rules() -> None:
+    """moto 5.2.5 accepts requests AWS rejects (replication rules, policies naming missing principals, keys services
+    cannot use, MRAP limits), so a deploy that fails in AWS passes locally. ``mrap_constructs.testing.strict`` holds
+    one module per AWS behaviour family; each is installed once, after the corrections above (the MRAP rule wraps the
+    Region fix), and keeps what it replaced in ``ORIGINALS``."""
+    from mrap_constructs.testing import strict
+
+    for name, install in strict.RULES.items():
+        if name not in _APPLIED:
+            install(ORIGINALS)
+            _APPLIED.add(name)
 
 
 def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:

@@ -160,3 +160,18 @@ def test_moto_still_drops_vpc_endpoint_tags(aws):
     assert plain.get_tags() == []
     tagged = VPCEndPoint.create_from_cloudformation_json("e2", properties, ACCOUNT, "us-east-1")
     assert {"Key": "mrap:name", "Value": "m"} in [{"Key": t["key"], "Value": t["value"]} for t in tagged.get_tags()]
+
+
+def test_apply_is_idempotent_with_the_strict_rules():
+    """A second apply() wraps nothing twice: ORIGINALS still hold moto's own functions."""
+    from moto.s3.models import S3Backend
+
+    from mrap_constructs.testing import strict
+
+    moto_patches.apply()
+    before = dict(moto_patches.ORIGINALS)
+    patched = S3Backend.put_bucket_replication
+    moto_patches.apply()
+    assert moto_patches.ORIGINALS == before and S3Backend.put_bucket_replication is patched
+    assert set(strict.RULES) <= moto_patches._APPLIED
+    assert moto_patches.ORIGINALS["s3_put_bucket_replication"].__module__ == "moto.s3.models"
