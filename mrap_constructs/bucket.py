@@ -13,6 +13,7 @@ from constructs import Construct
 
 from mrap_constructs import _perms
 from mrap_constructs._validation import Problems, is_unresolved
+from mrap_constructs.log_bucket import send_access_logs
 from mrap_constructs.monitoring.metrics import REQUEST_METRICS_FILTER
 from mrap_constructs.naming import BUCKET_NAME_MAX, account_problem, account_root_principal
 
@@ -129,8 +130,6 @@ class MrapBucket(Construct):
             encryption_key=self.encryption_key,
             bucket_key_enabled=encryption == s3.BucketEncryption.KMS,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=server_access_logs_bucket,
-            server_access_logs_prefix=server_access_logs_prefix if server_access_logs_bucket else None,
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
             metrics=[s3.BucketMetrics(id=REQUEST_METRICS_FILTER)] if request_metrics else None,
@@ -142,6 +141,8 @@ class MrapBucket(Construct):
             ),
         )
         self.existing = False
+        if server_access_logs_bucket is not None:
+            send_access_logs(self.bucket, server_access_logs_bucket, server_access_logs_prefix)
         self._delegate_to_access_points(self.access_point_account)
         if replication_source_roles:
             self._admit_replication_roles(list(replication_source_roles))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -46,3 +47,30 @@ class AccessLogBucket(Construct):
                          "Access logs are per-Region audit data; they are not replicated."),
             **compliance("S3DefaultEncryptionKMS", "S3 server access logging delivers only to SSE-S3 buckets."),
         })
+
+
+#: The service principal S3 server access logs are delivered as.
+LOG_DELIVERY_PRINCIPAL = "logging.s3.amazonaws.com"
+
+
+def send_access_logs(bucket: s3.Bucket, target: s3.IBucket, prefix: str) -> None:
+    """Send ``bucket``'s S3 server access logs to ``target`` under ``prefix``, admitted by ``target``'s bucket policy
+    (``logging.s3.amazonaws.com``, only for ``bucket`` of this account), whatever the app's feature flags.
+
+    aws-cdk-lib's ``server_access_logs_bucket`` does this only under the feature flag
+    ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy``; without it it grants the log-delivery ACL, which a
+    ``BucketOwnerEnforced`` target refuses at synth. AWS recommends the bucket policy:
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html#grant-log-delivery-permissions-general
+
+    An imported ``target`` keeps its own policy: it must admit the principal itself.
+    """
+    cfn = bucket.node.default_child
+    cfn.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=target.bucket_name, log_file_prefix=prefix)
+    target.add_to_resource_policy(iam.PolicyStatement(
+        principals=[iam.ServicePrincipal(LOG_DELIVERY_PRINCIPAL)],
+        actions=["s3:PutObject"],
+        resources=[target.arn_for_objects(f"{prefix}*")],
+        conditions={"ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": Stack.of(bucket).account}},
+    ))

@@ -133,8 +133,11 @@ class MultiRegionAccessPointRoutes(Construct):
             description=f"Custom::MrapRoutes for {access_point.name}",
         )
         self.handler.node.add_dependency(policy)
-        provider = cr.Provider(self, "Provider", on_event_handler=self.handler,
-                               log_retention=None, provider_function_name=None)
+        # The framework function's log group is given explicitly: whether aws-cdk-lib creates one depends on the
+        # app's feature flags (@aws-cdk/aws-lambda:useCdkManagedLogGroup).
+        self.provider_log_group = logs.LogGroup(self, "ProviderLogs", retention=logs.RetentionDays.ONE_YEAR,
+                                                removal_policy=RemovalPolicy.DESTROY)
+        provider = cr.Provider(self, "Provider", on_event_handler=self.handler, log_group=self.provider_log_group)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -196,6 +199,6 @@ class MultiRegionAccessPointRoutes(Construct):
                     "The framework invokes exactly the routes handler (all its versions).")
         acknowledge_compliance(framework.node.find_child("ServiceRole").node.find_child("DefaultPolicy"),
                                "IAMNoInlinePolicy", framework_reason)
-        acknowledge_compliance(framework.node.find_child("LogGroup"), "CloudWatchLogGroupEncrypted",
+        acknowledge_compliance(self.provider_log_group, "CloudWatchLogGroupEncrypted",
                                "The framework's log holds request ids and handler results, no object data.")
 

@@ -33,6 +33,7 @@ class PrivateLinkStack(Stack):
                                "VPC flow logs hold connection metadata of an endpoint-only VPC, no object data.")
         self.vpc = ec2.Vpc(
             self, "Vpc", ip_addresses=ec2.IpAddresses.cidr(vpc_cidr), nat_gateways=0,
+            restrict_default_security_group=True,  # explicit: otherwise a feature flag decides
             # Given AZs avoid a context lookup (which needs credentials when the account is known).
             **({"availability_zones": list(availability_zones)} if availability_zones else {"max_azs": 2}),
             subnet_configuration=[ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,

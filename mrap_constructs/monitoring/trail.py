@@ -15,7 +15,7 @@ from constructs import Construct
 
 from mrap_constructs._nag import acknowledge_compliance
 from mrap_constructs._validation import Problems, is_unresolved
-from mrap_constructs.log_bucket import AccessLogBucket
+from mrap_constructs.log_bucket import AccessLogBucket, send_access_logs
 from mrap_constructs.naming import partition_of
 
 _TRAIL_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]")
@@ -85,9 +85,9 @@ class DataEventsTrail(Construct):
         self.bucket = s3.Bucket(
             self, "Bucket", versioned=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True,
             encryption=s3.BucketEncryption.S3_MANAGED, object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs.bucket, server_access_logs_prefix="trail-bucket/",
             removal_policy=removal_policy, auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
         )
+        send_access_logs(self.bucket, access_logs.bucket, "trail-bucket/")
         acknowledge_compliance(self.bucket, "S3BucketReplicationEnabled",
                                "CloudTrail already records every Region into this one bucket.")
         acknowledge_compliance(self.bucket, "S3DefaultEncryptionKMS",
