@@ -24,6 +24,9 @@ def apply() -> None:
     _replication_round_trip()
     _bucket_delete_not_empty()
     _vpc_endpoint_tags()
+    _update_previous_parameter_values()
+    _update_retains_removed_resources()
+    _update_rolls_back()
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
@@ -62,7 +65,8 @@ def _bucket_policy_conditions() -> None:
 
 def _cloudformation_models() -> None:
     """moto 5.2.5's CloudFormation silently skips ``AWS::S3::MultiRegionAccessPoint``, ``...Policy`` and
-    ``AWS::S3::BucketPolicy`` (an output reading the MRAP's ``Alias`` then fails the stack with HTTP 500), and runs
+    ``AWS::S3::BucketPolicy`` (an output reading the MRAP's ``Alias`` then fails the stack with HTTP 500) and
+    ``AWS::CloudWatch::Alarm`` (moto's CloudWatch has alarms, but no CloudFormation model for them), and runs
     ``Custom::*`` resources by invoking their Lambda function (needs Docker) and waiting for a response forever.
     The patch maps those types to the small models in ``cfn_models``, and runs custom resources in-process."""
     if "cloudformation_models" in _APPLIED:
@@ -235,6 +239,95 @@ def _vpc_endpoint_tags() -> None:
 
     _after_cloudformation_create(VPCEndPoint, "vpc_endpoint_create_from_cloudformation_json", add_tags)
     _APPLIED.add("vpc_endpoint_tags")
+
+
+def _update_previous_parameter_values() -> None:
+    """moto 5.2.5's ``UpdateStack`` looks up a ``UsePreviousValue`` parameter only among the parameters *passed* when
+    the stack was created (``Stack.parameters``), so a parameter that took its template ``Default`` raises
+    ``KeyError`` (an HTML 500 the AWS SDK cannot parse). Every CDK stack has one: ``BootstrapVersion``, an
+    SSM-typed parameter defaulting to ``/cdk-bootstrap/hnb659fds/version``, which the CDK CLI sends back on every
+    update as ``UsePreviousValue``. So every day-2 ``cdk deploy`` of a changed stack fails. CloudFormation's previous
+    value of a defaulted parameter is the default it used (for an SSM type, the parameter *name*, resolved again);
+    the patch falls back to the previous template's ``Default``."""
+    if "update_previous_parameter_values" in _APPLIED:
+        return
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original = CloudFormationBackend._resolve_update_parameters
+    ORIGINALS["resolve_update_parameters"] = original
+
+    def _resolve_update_parameters(self: Any, instance: Any, incoming_params: list[dict[str, Any]]) -> dict:
+        template = getattr(instance, "template_dict", None) or {}  # still the previous template here
+        previous = {key: slot["Default"] for key, slot in template.get("Parameters", {}).items() if "Default" in slot}
+        previous.update(instance.parameters)
+        resolved = {p["ParameterKey"]: p["ParameterValue"] for p in incoming_params if "ParameterValue" in p}
+        resolved.update({p["ParameterKey"]: previous[p["ParameterKey"]] for p in incoming_params
+                         if p.get("UsePreviousValue", False)})
+        return resolved
+
+    CloudFormationBackend._resolve_update_parameters = _resolve_update_parameters
+    _APPLIED.add("update_previous_parameter_values")
+
+
+#: What CloudFormation does with a resource removed from the template when its ``DeletionPolicy`` is one of these.
+RETAINING_POLICIES = ("Retain", "RetainExceptOnCreate")
+
+
+def _update_retains_removed_resources() -> None:
+    """moto 5.2.5's ``UpdateStack`` deletes every resource removed from the template, ignoring ``DeletionPolicy``
+    (its ``DeleteStack`` honours ``Retain``). CloudFormation keeps a removed resource whose policy is ``Retain`` or
+    ``RetainExceptOnCreate`` — the buckets and the MRAP of this app; the patch does the same."""
+    if "update_retains_removed_resources" in _APPLIED:
+        return
+    from moto.cloudformation.parsing import ResourceMap
+
+    original = ResourceMap._delete_resource
+    ORIGINALS["resource_map_delete_resource"] = original
+
+    def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
+        if resource_json.get("DeletionPolicy") in RETAINING_POLICIES:
+            return  # DeleteStack never gets here with one (it filters them out first): only UpdateStack's removals
+        original(self, parsed_resource, resource_json)
+
+    ResourceMap._delete_resource = _delete_resource
+    _APPLIED.add("update_retains_removed_resources")
+
+
+def _update_rolls_back() -> None:
+    """moto 5.2.5's ``UpdateStack`` applies the update in the request and, when a resource fails, answers HTTP 500
+    (HTML) and leaves the stack half-updated: the new template recorded, the resources before the failure changed,
+    status unchanged. The CDK CLI then reports an XML parse error, and its next deploy sees the new template
+    already "deployed" and skips the stack, so it never converges. CloudFormation rolls the stack back to the
+    previous template and parameters (custom resources get an Update back to their old properties) and ends in
+    ``UPDATE_ROLLBACK_COMPLETE`` with the failure as the reason; the patch does the same (synchronously)."""
+    if "update_rolls_back" in _APPLIED:
+        return
+    from moto.cloudformation.models import Stack
+
+    original = Stack.update
+    ORIGINALS["stack_update"] = original
+
+    def update(self: Any, template: str, role_arn: str | None = None, parameters: dict[str, Any] | None = None,
+               tags: dict[str, str] | None = None) -> None:
+        previous = (self.template, dict(self.parameters), self.role_arn, dict(self.tags))
+        self.stack_status_reason = None
+        try:
+            original(self, template, role_arn, parameters, tags)
+        except Exception as err:  # any resource failure: CloudFormation reports it and rolls back
+            reason = f"{type(err).__name__}: {err}"
+            self._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+            try:
+                original(self, previous[0], previous[2], previous[1], previous[3])
+            except Exception as rollback_err:
+                self.status = "UPDATE_ROLLBACK_FAILED"
+                self.stack_status_reason = f"{reason}; rollback failed: {rollback_err}"
+            else:
+                self.status = "UPDATE_ROLLBACK_COMPLETE"
+                self.stack_status_reason = reason
+            self._add_stack_event(self.status, resource_status_reason=self.stack_status_reason)
+
+    Stack.update = update
+    _APPLIED.add("update_rolls_back")
 
 
 def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:
