@@ -25,7 +25,7 @@ def apply() -> None:
     _bucket_delete_not_empty()
     _vpc_endpoint_tags()
     _update_previous_parameter_values()
-    _update_retains_removed_resources()
+    _update_removed_resources()
     _update_rolls_back()
 
 
@@ -273,24 +273,39 @@ def _update_previous_parameter_values() -> None:
 RETAINING_POLICIES = ("Retain", "RetainExceptOnCreate")
 
 
-def _update_retains_removed_resources() -> None:
-    """moto 5.2.5's ``UpdateStack`` deletes every resource removed from the template, ignoring ``DeletionPolicy``
-    (its ``DeleteStack`` honours ``Retain``). CloudFormation keeps a removed resource whose policy is ``Retain`` or
-    ``RetainExceptOnCreate`` — the buckets and the MRAP of this app; the patch does the same."""
-    if "update_retains_removed_resources" in _APPLIED:
+def _update_removed_resources() -> None:
+    """moto 5.2.5's ``UpdateStack`` mishandles resources removed from the template in two ways. It deletes every
+    one, ignoring ``DeletionPolicy`` (its ``DeleteStack`` honours ``Retain``): CloudFormation keeps a removed resource
+    whose policy is ``Retain`` or ``RetainExceptOnCreate`` (this app's buckets and MRAP). And it keeps the deleted
+    resource in the stack's resource map, so a later update that adds the same logical id back (alarms off, then on
+    again) finds the stale entry and creates nothing. The patch retains what CloudFormation retains and drops every
+    removed resource from the map."""
+    if "update_removed_resources" in _APPLIED:
         return
     from moto.cloudformation.parsing import ResourceMap
 
-    original = ResourceMap._delete_resource
-    ORIGINALS["resource_map_delete_resource"] = original
+    original_delete = ResourceMap._delete_resource
+    original_update = ResourceMap.update
+    ORIGINALS["resource_map_delete_resource"] = original_delete
+    ORIGINALS["resource_map_update"] = original_update
 
     def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
-        if resource_json.get("DeletionPolicy") in RETAINING_POLICIES:
-            return  # DeleteStack never gets here with one (it filters them out first): only UpdateStack's removals
-        original(self, parsed_resource, resource_json)
+        # DeleteStack never passes a retained resource (it filters them first) and drops what it deleted itself.
+        if resource_json.get("DeletionPolicy") not in RETAINING_POLICIES:
+            original_delete(self, parsed_resource, resource_json)
+        if getattr(self, "_mrap_updating", False):
+            self._parsed_resources.pop(getattr(parsed_resource, "logical_resource_id", None), None)
+
+    def update(self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+        self._mrap_updating = True
+        try:
+            original_update(self, template, parameters)
+        finally:
+            self._mrap_updating = False
 
     ResourceMap._delete_resource = _delete_resource
-    _APPLIED.add("update_retains_removed_resources")
+    ResourceMap.update = update
+    _APPLIED.add("update_removed_resources")
 
 
 def _update_rolls_back() -> None:

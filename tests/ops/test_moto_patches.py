@@ -223,6 +223,7 @@ def test_update_removing_a_retained_resource(aws, monkeypatch, patched):
 
     if not patched:
         monkeypatch.setattr(ResourceMap, "_delete_resource", moto_patches.ORIGINALS["resource_map_delete_resource"])
+        monkeypatch.setattr(ResourceMap, "update", moto_patches.ORIGINALS["resource_map_update"])
     cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
     sns = SESSION.client("sns", region_name="us-east-1")
     cloudformation.create_stack(StackName="retain", TemplateBody=_two_topics("Retain"))
@@ -230,6 +231,22 @@ def test_update_removing_a_retained_resource(aws, monkeypatch, patched):
         {"Resources": {"Other": {"Type": "AWS::SNS::Topic"}}}))
     topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
     assert len(topics) == (2 if patched else 1), "the removed Retain topic is kept only with the patch"
+
+
+@pytest.mark.parametrize("patched", [False, True])
+def test_update_adding_back_a_removed_resource(aws, monkeypatch, patched):
+    """If the unpatched case fails, moto forgets removed resources itself: drop half of _update_removed_resources."""
+    from moto.cloudformation.parsing import ResourceMap
+
+    if not patched:
+        monkeypatch.setattr(ResourceMap, "_delete_resource", moto_patches.ORIGINALS["resource_map_delete_resource"])
+        monkeypatch.setattr(ResourceMap, "update", moto_patches.ORIGINALS["resource_map_update"])
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    sns = SESSION.client("sns", region_name="us-east-1")
+    cloudformation.create_stack(StackName="readd", TemplateBody=_two_topics(None))
+    cloudformation.update_stack(StackName="readd", TemplateBody='{"Resources": {"Other": {"Type": "AWS::SNS::Topic"}}}')
+    cloudformation.update_stack(StackName="readd", TemplateBody=_two_topics(None))
+    assert len(sns.list_topics()["Topics"]) == (2 if patched else 1), "re-added only with the patch"
 
 
 def _failing_update(monkeypatch) -> list[tuple[str, dict]]:
