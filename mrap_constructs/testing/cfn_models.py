@@ -19,7 +19,8 @@ logger = logging.getLogger("mrap.emulator")
 
 #: Set by the emulator: the URL of the running moto server (custom resources call AWS APIs through it).
 ENDPOINT: dict[str, str] = {}
-#: In-memory routing dials per MRAP ARN (moto has no routes API): {arn: {region: dial}}.
+#: Routing dials per MRAP ARN, {arn: {region: dial}}: the store of the routes API the emulator serves (moto has
+#: none; ``moto_patches._mrap_routes_api``). A Region not listed is active (100).
 ROUTES: dict[str, dict[str, int]] = {}
 #: Every custom-resource request the runner handled: (resource type, request type, logical id).
 CUSTOM_RESOURCE_LOG: list[tuple[str, str, str]] = []
@@ -264,19 +265,11 @@ def run_sdk_call(call_json: str | dict | None, region: str) -> dict[str, Any]:
 
 
 def _routes_client(account_id: str) -> Any:
-    """An ``MrapClient`` on the emulator whose routes calls use ``ROUTES`` (moto has no routes API)."""
-    from mrap_constructs.ops.client import MrapClient, Route
-
-    class EmulatedRoutesClient(MrapClient):
-        def routes(self, info):  # type: ignore[no-untyped-def]
-            dials = ROUTES.setdefault(info.arn, {r: 100 for r in info.buckets})
-            return [Route(r, info.buckets[r], dials.get(r, 100)) for r in sorted(info.buckets)]
-
-        def submit_routes(self, info, dials, **_):  # type: ignore[no-untyped-def]
-            ROUTES.setdefault(info.arn, {r: 100 for r in info.buckets}).update(dials)
+    """An ``MrapClient`` on the emulator, whose server answers the routes API (``moto_patches._mrap_routes_api``)."""
+    from mrap_constructs.ops.client import MrapClient
 
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
-    return EmulatedRoutesClient(account_id, session=session, endpoint_url=ENDPOINT["url"], sleep=lambda _: None)
+    return MrapClient(account_id, session=session, endpoint_url=ENDPOINT["url"], sleep=lambda _: None)
 
 
 def handle_custom_resource(resource_type: str, request_type: str, properties: dict, logical_id: str,

@@ -27,6 +27,7 @@ def apply() -> None:
     _update_previous_parameter_values()
     _update_removed_resources()
     _update_rolls_back()
+    _mrap_routes_api()
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
@@ -343,6 +344,70 @@ def _update_rolls_back() -> None:
 
     Stack.update = update
     _APPLIED.add("update_rolls_back")
+
+
+#: Where the routes API lives (``GetMultiRegionAccessPointRoutes`` GET, ``SubmitMultiRegionAccessPointRoutes``
+#: PATCH; botocore's s3control model). ``{mrap+}`` is the MRAP ARN, whose ``/`` botocore leaves unencoded.
+ROUTES_PATH = "/v20180820/mrap/instances/<path:mrap>/routes"
+
+
+def _mrap_routes_api() -> None:
+    """moto 5.2.5 has no MRAP routes API: ``GetMultiRegionAccessPointRoutes`` and
+    ``SubmitMultiRegionAccessPointRoutes`` answer 404 (its URL rule for ``/mrap/instances/<name>`` stops at the
+    ``/`` inside the MRAP ARN), so ``mrap routes`` / ``mrap failover`` cannot run against the emulator. The patch
+    serves both, keeping the dials in ``cfn_models.ROUTES`` (``{arn: {region: dial}}``, default 100 = active) as S3
+    does: the MRAP must exist, each update names a Bucket or Region of it, a dial is 0 or 100. AWS applies a change
+    within ~2 minutes; the emulator applies it at once."""
+    if "mrap_routes_api" in _APPLIED:
+        return
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.s3control import urls
+    from moto.s3control.exceptions import InvalidRequestException, MultiRegionAccessPointNotFound
+    from moto.s3control.responses import S3ControlResponse
+
+    from mrap_constructs.testing import cfn_models
+
+    def mrap_of(response: Any) -> tuple[str, dict[str, str]]:
+        """(ARN, {region: bucket}) of the MRAP the request names by ARN."""
+        arn = response._get_param("Mrap")
+        account = response._get_param("AccountId")
+        alias = arn.rsplit("/", 1)[-1]
+        points = response.backend.multi_region_access_points.get(account, {})
+        point = next((p for p in points.values() if p.alias == alias), None)
+        if point is None or not arn.startswith(f"arn:aws:s3::{account}:accesspoint/"):
+            raise MultiRegionAccessPointNotFound(arn)
+        return arn, {r["Region"]: r["Bucket"] for r in point.regions}
+
+    def get_multi_region_access_point_routes(self: Any) -> Any:
+        arn, buckets = mrap_of(self)
+        dials = cfn_models.ROUTES.get(arn, {})
+        return ActionResult({"Mrap": arn, "Routes": [
+            {"Bucket": bucket, "Region": region, "TrafficDialPercentage": dials.get(region, 100)}
+            for region, bucket in sorted(buckets.items())]})
+
+    def submit_multi_region_access_point_routes(self: Any) -> Any:
+        arn, buckets = mrap_of(self)
+        region_of = {bucket: region for region, bucket in buckets.items()}
+        dials: dict[str, int] = {}
+        for update in self._get_param("RouteUpdates", []):
+            region = update.get("Region") or region_of.get(update.get("Bucket", ""))
+            if region not in buckets or update.get("Bucket", buckets.get(region)) != buckets.get(region):
+                raise InvalidRequestException(f"{update.get('Bucket') or update.get('Region')} is not a bucket or "
+                                              f"Region of {arn}")
+            dial = int(update["TrafficDialPercentage"])
+            if dial not in (0, 100):
+                raise InvalidRequestException(f"TrafficDialPercentage must be 0 or 100, got {dial}")
+            dials[region] = dial
+        cfn_models.ROUTES.setdefault(arn, {r: 100 for r in buckets}).update(dials)
+        return EmptyResult()
+
+    ORIGINALS["routes_path_handler"] = urls.url_paths.get(ROUTES_PATH)
+    ORIGINALS["get_multi_region_access_point_routes"] = getattr(
+        S3ControlResponse, "get_multi_region_access_point_routes", None)
+    S3ControlResponse.get_multi_region_access_point_routes = get_multi_region_access_point_routes
+    S3ControlResponse.submit_multi_region_access_point_routes = submit_multi_region_access_point_routes
+    urls.url_paths[ROUTES_PATH] = S3ControlResponse.dispatch
+    _APPLIED.add("mrap_routes_api")
 
 
 def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:

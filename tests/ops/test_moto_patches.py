@@ -306,3 +306,32 @@ def test_patched_failed_update_rolls_back_to_the_previous_template(aws, monkeypa
     fixed = {"Resources": {**after["Resources"], "Thing": before["Resources"]["Thing"]}}
     cloudformation.update_stack(StackName="fails", TemplateBody=json.dumps(fixed))
     assert cloudformation.describe_stacks(StackName="fails")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_moto_still_has_no_routes_api():
+    """If this fails, moto serves the MRAP routes API: drop _mrap_routes_api (and cfn_models.ROUTES)."""
+    assert moto_patches.ORIGINALS["get_multi_region_access_point_routes"] is None
+    assert moto_patches.ORIGINALS["routes_path_handler"] is None
+
+
+def test_patched_routes_api_keeps_dials_per_mrap(mrap):
+    from mrap_constructs.ops.client import MrapClient
+    from mrap_constructs.testing import cfn_models
+
+    cfn_models.ROUTES.clear()
+    client = MrapClient(ACCOUNT, session=SESSION, sleep=lambda _: None)
+    info = client.describe(mrap)
+    assert [(r.region, r.dial) for r in client.routes(info)] == [("eu-west-1", 100), ("us-east-1", 100)]
+    client.submit_routes(info, {"eu-west-1": 0})
+    assert [(r.region, r.bucket, r.dial) for r in client.routes(info)] == [
+        ("eu-west-1", BUCKETS["eu-west-1"], 0), ("us-east-1", BUCKETS["us-east-1"], 100)]
+    routes = client.routes_client(info.regions)
+    with pytest.raises(routes.exceptions.ClientError, match="InvalidRequest.*not a bucket or Region"):
+        routes.submit_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=info.arn, RouteUpdates=[
+            {"Region": "ap-southeast-2", "TrafficDialPercentage": 0}])
+    with pytest.raises(routes.exceptions.ClientError, match="0 or 100"):
+        routes.submit_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=info.arn, RouteUpdates=[
+            {"Bucket": BUCKETS["us-east-1"], "TrafficDialPercentage": 50}])
+    with pytest.raises(routes.exceptions.ClientError, match="NoSuchMultiRegionAccessPoint"):
+        routes.get_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=f"arn:aws:s3::{ACCOUNT}:accesspoint/x.mrap")
+    cfn_models.ROUTES.clear()
