@@ -46,17 +46,31 @@ def main() -> int:
               f"({time.monotonic() - started:.0f} s)")
         print("not emulated (created nothing, so not verified here): " + ", ".join(sorted(cfn_models.SKIPPED_TYPES)))
         if args.keep:
-            print("\nThe emulator keeps running. Point the AWS CLI or boto3 at it:\n"
-                  f"  export AWS_ENDPOINT_URL={aws.endpoint_url} AWS_ACCESS_KEY_ID=testing "
-                  "AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1\n"
-                  f"  aws s3control get-multi-region-access-point --account-id {aws.account} --name {config.name} "
-                  "--region us-west-2\nCtrl-C stops it.", flush=True)
+            print("\nThe emulator keeps running. Point the AWS CLI, boto3 or `mrap` at it:\n"
+                  + "\n".join(f"  {line}" for line in keep_commands(aws.endpoint_url, aws.account, config.name))
+                  + "\nCtrl-C stops it.", flush=True)
             try:
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
         return 1 if problems else 0
+
+
+def keep_commands(endpoint_url: str, account: str, name: str) -> list[str]:
+    """Shell lines that work as printed against the running emulator (``tests/ops/test_deploy_local_script.py``).
+
+    s3control endpoints put the account in front of the host (``123456789012.127.0.0.1``, which does not resolve,
+    and no setting turns that off: it comes from the endpoint rules, not host-prefix injection), so the AWS CLI line
+    sends its requests through ``HTTP_PROXY``, which the emulator answers too. ``mrap`` strips the prefix itself."""
+    return [
+        f"export AWS_ENDPOINT_URL={endpoint_url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+        "AWS_DEFAULT_REGION=us-east-1",
+        f"HTTP_PROXY={endpoint_url} aws s3control get-multi-region-access-point --account-id {account} "
+        f"--name {name} --region us-west-2",
+        f".venv/bin/python -m mrap_constructs.ops.cli status {name}",
+        f".venv/bin/python -m mrap_constructs.ops.cli failover {name} --to REGION --wait",
+    ]
 
 
 if __name__ == "__main__":

@@ -2,13 +2,15 @@
 
 Human output by default, ``--json`` for scripts. AWS errors end the command with exit code 1 and one line,
 ``error: CODE: message`` — no traceback. Control-plane calls go to us-west-2, routes calls to a Region that serves
-the routes API (``--region`` picks one), bucket calls to each bucket's Region.
+the routes API (``--region`` picks one), bucket calls to each bucket's Region. ``--endpoint-url`` (or
+``AWS_ENDPOINT_URL``) sends every call to one endpoint instead: the emulator of ``make deploy-local KEEP=1``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -26,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="AWS named profile (default: the environment's credentials)")
     parser.add_argument("--region", help="Region for the routes API: us-east-1, us-west-2, ap-southeast-2, "
                                          "ap-northeast-1 or eu-west-1 (default: one of the MRAP's own)")
-    parser.add_argument("--endpoint-url", help=argparse.SUPPRESS)  # local emulator (tests, make deploy-local)
+    parser.add_argument("--endpoint-url", metavar="URL",
+                        help="send every call to this endpoint, e.g. the emulator of `make deploy-local KEEP=1` "
+                             "(default: $AWS_ENDPOINT_URL, else AWS)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -58,7 +62,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             args.account,
             session=boto3.Session(profile_name=args.profile) if args.profile else None,
             routes_region=args.region,
-            endpoint_url=args.endpoint_url,
+            endpoint_url=args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
         )
         result = COMMANDS[args.command](client, args)
     except MrapError as error:

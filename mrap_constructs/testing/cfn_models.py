@@ -19,7 +19,8 @@ logger = logging.getLogger("mrap.emulator")
 
 #: Set by the emulator: the URL of the running moto server (custom resources call AWS APIs through it).
 ENDPOINT: dict[str, str] = {}
-#: In-memory routing dials per MRAP ARN (moto has no routes API): {arn: {region: dial}}.
+#: Routing dials per MRAP ARN, {arn: {region: dial}}: the store of the routes API the emulator serves (moto has
+#: none; ``moto_patches._mrap_routes_api``). A Region not listed is active (100).
 ROUTES: dict[str, dict[str, int]] = {}
 #: Every custom-resource request the runner handled: (resource type, request type, logical id).
 CUSTOM_RESOURCE_LOG: list[tuple[str, str, str]] = []
@@ -148,6 +149,66 @@ class BucketPolicyModel(_Model):
             backend.delete_bucket_policy(self.bucket)
 
 
+class AlarmModel(_Model):
+    """``AWS::CloudWatch::Alarm``: a metric alarm in moto's CloudWatch (moto's ``Alarm`` has no CloudFormation model,
+    so moto skips the type). Ref = name; attribute Arn. An update keeps the name (no replacement, as in AWS)."""
+
+    def __init__(self, account_id: str, region_name: str, name: str) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.name = name
+
+    @staticmethod
+    def _put(name: str, props: dict, account_id: str, region_name: str) -> Any:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        return cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=name, namespace=props.get("Namespace"), metric_name=props.get("MetricName"),
+            comparison_operator=props["ComparisonOperator"], evaluation_periods=int(props["EvaluationPeriods"]),
+            period=int(props["Period"]) if "Period" in props else None,
+            threshold=float(props["Threshold"]) if "Threshold" in props else None,
+            statistic=props.get("Statistic"), description=props.get("AlarmDescription"),
+            dimensions=props.get("Dimensions", []), alarm_actions=props.get("AlarmActions", []),
+            ok_actions=props.get("OKActions"), insufficient_data_actions=props.get("InsufficientDataActions"),
+            datapoints_to_alarm=props.get("DatapointsToAlarm"), extended_statistic=props.get("ExtendedStatistic"),
+            unit=props.get("Unit"), actions_enabled=props.get("ActionsEnabled", True),
+            treat_missing_data=props.get("TreatMissingData"))
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict, account_id: str,
+                                        region_name: str, **kwargs: Any) -> AlarmModel:
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("AlarmName") or resource_name
+        cls._put(name, props, account_id, region_name)
+        return cls(account_id, region_name, name)
+
+    @staticmethod
+    def update_from_cloudformation_json(original_resource: AlarmModel, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str, region_name: str) -> AlarmModel:
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("AlarmName") or original_resource.name
+        if name != original_resource.name:
+            original_resource.delete(account_id, region_name)
+        AlarmModel._put(name, props, account_id, region_name)
+        return AlarmModel(account_id, region_name, name)
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return f"arn:aws:cloudwatch:{self.region_name}:{self.account_id}:alarm:{self.name}"
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
+
+
 def _update_by_recreate(model: type) -> Callable[..., Any]:
     def update(original_resource: Any, new_resource_name: str, cloudformation_json: dict, account_id: str,
                region_name: str) -> Any:
@@ -164,6 +225,7 @@ MODELS: dict[str, type] = {
     "AWS::S3::MultiRegionAccessPoint": MultiRegionAccessPointModel,
     "AWS::S3::MultiRegionAccessPointPolicy": MultiRegionAccessPointPolicyModel,
     "AWS::S3::BucketPolicy": BucketPolicyModel,
+    "AWS::CloudWatch::Alarm": AlarmModel,
 }
 
 
@@ -203,24 +265,19 @@ def run_sdk_call(call_json: str | dict | None, region: str) -> dict[str, Any]:
 
 
 def _routes_client(account_id: str) -> Any:
-    """An ``MrapClient`` on the emulator whose routes calls use ``ROUTES`` (moto has no routes API)."""
-    from mrap_constructs.ops.client import MrapClient, Route
-
-    class EmulatedRoutesClient(MrapClient):
-        def routes(self, info):  # type: ignore[no-untyped-def]
-            dials = ROUTES.setdefault(info.arn, {r: 100 for r in info.buckets})
-            return [Route(r, info.buckets[r], dials.get(r, 100)) for r in sorted(info.buckets)]
-
-        def submit_routes(self, info, dials, **_):  # type: ignore[no-untyped-def]
-            ROUTES.setdefault(info.arn, {r: 100 for r in info.buckets}).update(dials)
+    """An ``MrapClient`` on the emulator, whose server answers the routes API (``moto_patches._mrap_routes_api``)."""
+    from mrap_constructs.ops.client import MrapClient
 
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
-    return EmulatedRoutesClient(account_id, session=session, endpoint_url=ENDPOINT["url"], sleep=lambda _: None)
+    return MrapClient(account_id, session=session, endpoint_url=ENDPOINT["url"], sleep=lambda _: None)
 
 
 def handle_custom_resource(resource_type: str, request_type: str, properties: dict, logical_id: str,
-                           account_id: str, region_name: str, physical_id: str | None) -> tuple[str, dict]:
-    """Do what the real handler of ``resource_type`` does; returns (physical id, attributes)."""
+                           account_id: str, region_name: str, physical_id: str | None,
+                           old_properties: dict | None = None) -> tuple[str, dict]:
+    """Do what the real handler of ``resource_type`` does; returns (physical id, attributes).
+
+    ``old_properties`` is the request's ``OldResourceProperties`` (Update requests only)."""
     CUSTOM_RESOURCE_LOG.append((resource_type, request_type, logical_id))
     if "Create" in properties or "Update" in properties or "Delete" in properties:  # AwsCustomResource
         call_json = properties.get(request_type) or (properties.get("Create") if request_type == "Update" else None)
@@ -232,6 +289,8 @@ def handle_custom_resource(resource_type: str, request_type: str, properties: di
         from mrap_constructs.handlers.routes import on_event
 
         event = {"RequestType": request_type, "ResourceProperties": properties, "PhysicalResourceId": physical_id}
+        if old_properties is not None:
+            event["OldResourceProperties"] = old_properties
         result = on_event(event, None, client_factory=lambda account, routes_region=None: _routes_client(account))
         return result["PhysicalResourceId"], result.get("Data", {})
     if resource_type == "Custom::S3AutoDeleteObjects":
@@ -276,12 +335,17 @@ class EmulatedCustomResource(_Model):
     def update_from_cloudformation_json(original_resource: EmulatedCustomResource, new_resource_name: str,
                                         cloudformation_json: dict, account_id: str,
                                         region_name: str) -> EmulatedCustomResource:
+        """An Update request with ``OldResourceProperties``; a handler that returns a new physical id has replaced
+        the resource, so the old one gets a Delete request (with its old properties), as CloudFormation does in the
+        cleanup phase of the update."""
         props = dict(cloudformation_json["Properties"])
-        physical, data = handle_custom_resource(original_resource.resource_type, "Update", props,
-                                                original_resource.logical_id, account_id, region_name,
-                                                original_resource.physical_resource_id)
-        return EmulatedCustomResource(original_resource.resource_type, original_resource.logical_id, physical, props,
-                                      data)
+        old = original_resource
+        physical, data = handle_custom_resource(old.resource_type, "Update", props, old.logical_id, account_id,
+                                                region_name, old.physical_resource_id, old_properties=old.properties)
+        if physical != old.physical_resource_id:
+            handle_custom_resource(old.resource_type, "Delete", old.properties, old.logical_id, account_id,
+                                   region_name, old.physical_resource_id)
+        return EmulatedCustomResource(old.resource_type, old.logical_id, physical, props, data)
 
     @property
     def physical_resource_id(self) -> str:

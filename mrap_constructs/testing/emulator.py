@@ -77,6 +77,8 @@ class LocalAws:
         if not any(isinstance(h, cfn_models.SkippedTypeCollector) for h in moto_logger.handlers):
             moto_logger.addHandler(cfn_models.SkippedTypeCollector())
         warnings.filterwarnings("ignore", message="Tried to parse .* not supported by moto")
+        # An update removing a resource of a type moto skipped (it never created one): nothing to delete.
+        warnings.filterwarnings("ignore", message="Unable to delete .*, as it was never created")
         moto_patches.apply()
         cfn_models.ENDPOINT["url"] = self.endpoint_url
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)

@@ -25,6 +25,10 @@ def apply() -> None:
     _bucket_delete_not_empty()
     _vpc_endpoint_tags()
     _strict_rules()
+    _update_previous_parameter_values()
+    _update_removed_resources()
+    _update_rolls_back()
+    _mrap_routes_api()
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
@@ -63,7 +67,8 @@ def _bucket_policy_conditions() -> None:
 
 def _cloudformation_models() -> None:
     """moto 5.2.5's CloudFormation silently skips ``AWS::S3::MultiRegionAccessPoint``, ``...Policy`` and
-    ``AWS::S3::BucketPolicy`` (an output reading the MRAP's ``Alias`` then fails the stack with HTTP 500), and runs
+    ``AWS::S3::BucketPolicy`` (an output reading the MRAP's ``Alias`` then fails the stack with HTTP 500) and
+    ``AWS::CloudWatch::Alarm`` (moto's CloudWatch has alarms, but no CloudFormation model for them), and runs
     ``Custom::*`` resources by invoking their Lambda function (needs Docker) and waiting for a response forever.
     The patch maps those types to the small models in ``cfn_models``, and runs custom resources in-process."""
     if "cloudformation_models" in _APPLIED:
@@ -249,6 +254,172 @@ def _strict_rules() -> None:
         if name not in _APPLIED:
             install(ORIGINALS)
             _APPLIED.add(name)
+def _update_previous_parameter_values() -> None:
+    """moto 5.2.5's ``UpdateStack`` looks up a ``UsePreviousValue`` parameter only among the parameters *passed* when
+    the stack was created (``Stack.parameters``), so a parameter that took its template ``Default`` raises
+    ``KeyError`` (an HTML 500 the AWS SDK cannot parse). Every CDK stack has one: ``BootstrapVersion``, an
+    SSM-typed parameter defaulting to ``/cdk-bootstrap/hnb659fds/version``, which the CDK CLI sends back on every
+    update as ``UsePreviousValue``. So every day-2 ``cdk deploy`` of a changed stack fails. CloudFormation's previous
+    value of a defaulted parameter is the default it used (for an SSM type, the parameter *name*, resolved again);
+    the patch falls back to the previous template's ``Default``."""
+    if "update_previous_parameter_values" in _APPLIED:
+        return
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original = CloudFormationBackend._resolve_update_parameters
+    ORIGINALS["resolve_update_parameters"] = original
+
+    def _resolve_update_parameters(self: Any, instance: Any, incoming_params: list[dict[str, Any]]) -> dict:
+        template = getattr(instance, "template_dict", None) or {}  # still the previous template here
+        previous = {key: slot["Default"] for key, slot in template.get("Parameters", {}).items() if "Default" in slot}
+        previous.update(instance.parameters)
+        resolved = {p["ParameterKey"]: p["ParameterValue"] for p in incoming_params if "ParameterValue" in p}
+        resolved.update({p["ParameterKey"]: previous[p["ParameterKey"]] for p in incoming_params
+                         if p.get("UsePreviousValue", False)})
+        return resolved
+
+    CloudFormationBackend._resolve_update_parameters = _resolve_update_parameters
+    _APPLIED.add("update_previous_parameter_values")
+
+
+#: What CloudFormation does with a resource removed from the template when its ``DeletionPolicy`` is one of these.
+RETAINING_POLICIES = ("Retain", "RetainExceptOnCreate")
+
+
+def _update_removed_resources() -> None:
+    """moto 5.2.5's ``UpdateStack`` mishandles resources removed from the template in two ways. It deletes every
+    one, ignoring ``DeletionPolicy`` (its ``DeleteStack`` honours ``Retain``): CloudFormation keeps a removed resource
+    whose policy is ``Retain`` or ``RetainExceptOnCreate`` (this app's buckets and MRAP). And it keeps the deleted
+    resource in the stack's resource map, so a later update that adds the same logical id back (alarms off, then on
+    again) finds the stale entry and creates nothing. The patch retains what CloudFormation retains and drops every
+    removed resource from the map."""
+    if "update_removed_resources" in _APPLIED:
+        return
+    from moto.cloudformation.parsing import ResourceMap
+
+    original_delete = ResourceMap._delete_resource
+    original_update = ResourceMap.update
+    ORIGINALS["resource_map_delete_resource"] = original_delete
+    ORIGINALS["resource_map_update"] = original_update
+
+    def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
+        # DeleteStack never passes a retained resource (it filters them first) and drops what it deleted itself.
+        if resource_json.get("DeletionPolicy") not in RETAINING_POLICIES:
+            original_delete(self, parsed_resource, resource_json)
+        if getattr(self, "_mrap_updating", False):
+            self._parsed_resources.pop(getattr(parsed_resource, "logical_resource_id", None), None)
+
+    def update(self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+        self._mrap_updating = True
+        try:
+            original_update(self, template, parameters)
+        finally:
+            self._mrap_updating = False
+
+    ResourceMap._delete_resource = _delete_resource
+    ResourceMap.update = update
+    _APPLIED.add("update_removed_resources")
+
+
+def _update_rolls_back() -> None:
+    """moto 5.2.5's ``UpdateStack`` applies the update in the request and, when a resource fails, answers HTTP 500
+    (HTML) and leaves the stack half-updated: the new template recorded, the resources before the failure changed,
+    status unchanged. The CDK CLI then reports an XML parse error, and its next deploy sees the new template
+    already "deployed" and skips the stack, so it never converges. CloudFormation rolls the stack back to the
+    previous template and parameters (custom resources get an Update back to their old properties) and ends in
+    ``UPDATE_ROLLBACK_COMPLETE`` with the failure as the reason; the patch does the same (synchronously)."""
+    if "update_rolls_back" in _APPLIED:
+        return
+    from moto.cloudformation.models import Stack
+
+    original = Stack.update
+    ORIGINALS["stack_update"] = original
+
+    def update(self: Any, template: str, role_arn: str | None = None, parameters: dict[str, Any] | None = None,
+               tags: dict[str, str] | None = None) -> None:
+        previous = (self.template, dict(self.parameters), self.role_arn, dict(self.tags))
+        self.stack_status_reason = None
+        try:
+            original(self, template, role_arn, parameters, tags)
+        except Exception as err:  # any resource failure: CloudFormation reports it and rolls back
+            reason = f"{type(err).__name__}: {err}"
+            self._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+            try:
+                original(self, previous[0], previous[2], previous[1], previous[3])
+            except Exception as rollback_err:
+                self.status = "UPDATE_ROLLBACK_FAILED"
+                self.stack_status_reason = f"{reason}; rollback failed: {rollback_err}"
+            else:
+                self.status = "UPDATE_ROLLBACK_COMPLETE"
+                self.stack_status_reason = reason
+            self._add_stack_event(self.status, resource_status_reason=self.stack_status_reason)
+
+    Stack.update = update
+    _APPLIED.add("update_rolls_back")
+
+
+#: Where the routes API lives (``GetMultiRegionAccessPointRoutes`` GET, ``SubmitMultiRegionAccessPointRoutes``
+#: PATCH; botocore's s3control model). ``{mrap+}`` is the MRAP ARN, whose ``/`` botocore leaves unencoded.
+ROUTES_PATH = "/v20180820/mrap/instances/<path:mrap>/routes"
+
+
+def _mrap_routes_api() -> None:
+    """moto 5.2.5 has no MRAP routes API: ``GetMultiRegionAccessPointRoutes`` and
+    ``SubmitMultiRegionAccessPointRoutes`` answer 404 (its URL rule for ``/mrap/instances/<name>`` stops at the
+    ``/`` inside the MRAP ARN), so ``mrap routes`` / ``mrap failover`` cannot run against the emulator. The patch
+    serves both, keeping the dials in ``cfn_models.ROUTES`` (``{arn: {region: dial}}``, default 100 = active) as S3
+    does: the MRAP must exist, each update names a Bucket or Region of it, a dial is 0 or 100. AWS applies a change
+    within ~2 minutes; the emulator applies it at once."""
+    if "mrap_routes_api" in _APPLIED:
+        return
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.s3control import urls
+    from moto.s3control.exceptions import InvalidRequestException, MultiRegionAccessPointNotFound
+    from moto.s3control.responses import S3ControlResponse
+
+    from mrap_constructs.testing import cfn_models
+
+    def mrap_of(response: Any) -> tuple[str, dict[str, str]]:
+        """(ARN, {region: bucket}) of the MRAP the request names by ARN."""
+        arn = response._get_param("Mrap")
+        account = response._get_param("AccountId")
+        alias = arn.rsplit("/", 1)[-1]
+        points = response.backend.multi_region_access_points.get(account, {})
+        point = next((p for p in points.values() if p.alias == alias), None)
+        if point is None or not arn.startswith(f"arn:aws:s3::{account}:accesspoint/"):
+            raise MultiRegionAccessPointNotFound(arn)
+        return arn, {r["Region"]: r["Bucket"] for r in point.regions}
+
+    def get_multi_region_access_point_routes(self: Any) -> Any:
+        arn, buckets = mrap_of(self)
+        dials = cfn_models.ROUTES.get(arn, {})
+        return ActionResult({"Mrap": arn, "Routes": [
+            {"Bucket": bucket, "Region": region, "TrafficDialPercentage": dials.get(region, 100)}
+            for region, bucket in sorted(buckets.items())]})
+
+    def submit_multi_region_access_point_routes(self: Any) -> Any:
+        arn, buckets = mrap_of(self)
+        region_of = {bucket: region for region, bucket in buckets.items()}
+        dials: dict[str, int] = {}
+        for update in self._get_param("RouteUpdates", []):
+            region = update.get("Region") or region_of.get(update.get("Bucket", ""))
+            if region not in buckets or update.get("Bucket", buckets.get(region)) != buckets.get(region):
+                raise InvalidRequestException(f"{update.get('Bucket') or update.get('Region')} is not a bucket or "
+                                              f"Region of {arn}")
+            dial = int(update["TrafficDialPercentage"])
+            if dial not in (0, 100):
+                raise InvalidRequestException(f"TrafficDialPercentage must be 0 or 100, got {dial}")
+            dials[region] = dial
+        cfn_models.ROUTES.setdefault(arn, {r: 100 for r in buckets}).update(dials)
+        return EmptyResult()
+
+    ORIGINALS["routes_path_handler"] = urls.url_paths.get(ROUTES_PATH)
+    ORIGINALS["get_multi_region_access_point_routes"] = getattr(
+        S3ControlResponse, "get_multi_region_access_point_routes", None)
+    S3ControlResponse.get_multi_region_access_point_routes = get_multi_region_access_point_routes
+    S3ControlResponse.submit_multi_region_access_point_routes = submit_multi_region_access_point_routes
+    urls.url_paths[ROUTES_PATH] = S3ControlResponse.dispatch
+    _APPLIED.add("mrap_routes_api")
 
 
 def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:

@@ -30,7 +30,8 @@ def test_patched_mrap_reports_each_bucket_region(mrap):
 def test_moto_still_skips_mrap_resources_in_cloudformation():
     """If this fails, moto models MRAPs in CloudFormation: drop cfn_models' MRAP/policy models."""
     original = moto_patches.ORIGINALS["resource_class_from_type"]
-    for kind in ("AWS::S3::MultiRegionAccessPoint", "AWS::S3::MultiRegionAccessPointPolicy", "AWS::S3::BucketPolicy"):
+    for kind in ("AWS::S3::MultiRegionAccessPoint", "AWS::S3::MultiRegionAccessPointPolicy", "AWS::S3::BucketPolicy",
+                 "AWS::CloudWatch::Alarm"):
         assert original(kind) is None, kind
 
 
@@ -175,3 +176,175 @@ def test_apply_is_idempotent_with_the_strict_rules():
     assert moto_patches.ORIGINALS == before and S3Backend.put_bucket_replication is patched
     assert set(strict.RULES) <= moto_patches._APPLIED
     assert moto_patches.ORIGINALS["s3_put_bucket_replication"].__module__ == "moto.s3.models"
+BOOTSTRAP_PATH = "/cdk-bootstrap/hnb659fds/version"
+CDK_LIKE_TEMPLATE = {"Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>",
+                                                         "Default": BOOTSTRAP_PATH}},
+                     "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+
+
+def _cdk_like_stack() -> object:
+    """A stack created as the CDK CLI creates one: BootstrapVersion not passed, so it takes its SSM default."""
+    import json
+
+    SESSION.client("ssm", region_name="us-east-1").put_parameter(Name=BOOTSTRAP_PATH, Value="21", Type="String")
+    SESSION.client("cloudformation", region_name="us-east-1").create_stack(
+        StackName="cdk-like", TemplateBody=json.dumps(CDK_LIKE_TEMPLATE))
+    from moto.cloudformation.models import cloudformation_backends
+
+    return cloudformation_backends[ACCOUNT]["us-east-1"]
+
+
+def test_moto_still_loses_defaulted_parameters_on_update(aws):
+    """If this fails, moto resolves a defaulted UsePreviousValue parameter: drop _update_previous_parameter_values."""
+    backend = _cdk_like_stack()
+    stack = backend.get_stack("cdk-like")
+    with pytest.raises(KeyError, match="BootstrapVersion"):
+        moto_patches.ORIGINALS["resolve_update_parameters"](
+            backend, instance=stack, incoming_params=[{"ParameterKey": "BootstrapVersion", "UsePreviousValue": True}])
+
+
+def test_patched_update_reuses_the_default_and_resolves_it_again(aws):
+    import json
+
+    _cdk_like_stack()
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    template = {**CDK_LIKE_TEMPLATE, "Resources": {**CDK_LIKE_TEMPLATE["Resources"],
+                                                   "Second": {"Type": "AWS::SNS::Topic"}}}
+    previous = [{"ParameterKey": "BootstrapVersion", "UsePreviousValue": True}]  # what the CDK CLI sends
+    cloudformation.update_stack(StackName="cdk-like", TemplateBody=json.dumps(template), Parameters=previous)
+    stack = cloudformation.describe_stacks(StackName="cdk-like")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert stack["Parameters"] == [{"ParameterKey": "BootstrapVersion", "ParameterValue": "21"}]
+    # Twice: the second update's previous value is the first update's (the SSM name, not the resolved "21").
+    cloudformation.update_stack(StackName="cdk-like", TemplateBody=json.dumps(CDK_LIKE_TEMPLATE), Parameters=previous)
+    assert len(SESSION.client("sns", region_name="us-east-1").list_topics()["Topics"]) == 1
+
+
+def _two_topics(retain: str | None) -> str:
+    import json
+
+    kept = {"Type": "AWS::SNS::Topic", **({"DeletionPolicy": retain} if retain else {})}
+    return json.dumps({"Resources": {"Kept": kept, "Other": {"Type": "AWS::SNS::Topic"}}})
+
+
+@pytest.mark.parametrize("patched", [False, True])
+def test_update_removing_a_retained_resource(aws, monkeypatch, patched):
+    """If the unpatched case fails, moto honours DeletionPolicy on update: drop _update_retains_removed_resources."""
+    import json
+
+    from moto.cloudformation.parsing import ResourceMap
+
+    if not patched:
+        monkeypatch.setattr(ResourceMap, "_delete_resource", moto_patches.ORIGINALS["resource_map_delete_resource"])
+        monkeypatch.setattr(ResourceMap, "update", moto_patches.ORIGINALS["resource_map_update"])
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    sns = SESSION.client("sns", region_name="us-east-1")
+    cloudformation.create_stack(StackName="retain", TemplateBody=_two_topics("Retain"))
+    cloudformation.update_stack(StackName="retain", TemplateBody=json.dumps(
+        {"Resources": {"Other": {"Type": "AWS::SNS::Topic"}}}))
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    assert len(topics) == (2 if patched else 1), "the removed Retain topic is kept only with the patch"
+
+
+@pytest.mark.parametrize("patched", [False, True])
+def test_update_adding_back_a_removed_resource(aws, monkeypatch, patched):
+    """If the unpatched case fails, moto forgets removed resources itself: drop half of _update_removed_resources."""
+    from moto.cloudformation.parsing import ResourceMap
+
+    if not patched:
+        monkeypatch.setattr(ResourceMap, "_delete_resource", moto_patches.ORIGINALS["resource_map_delete_resource"])
+        monkeypatch.setattr(ResourceMap, "update", moto_patches.ORIGINALS["resource_map_update"])
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    sns = SESSION.client("sns", region_name="us-east-1")
+    cloudformation.create_stack(StackName="readd", TemplateBody=_two_topics(None))
+    cloudformation.update_stack(StackName="readd", TemplateBody='{"Resources": {"Other": {"Type": "AWS::SNS::Topic"}}}')
+    cloudformation.update_stack(StackName="readd", TemplateBody=_two_topics(None))
+    assert len(sns.list_topics()["Topics"]) == (2 if patched else 1), "re-added only with the patch"
+
+
+def _failing_update(monkeypatch) -> list[tuple[str, dict]]:
+    """A stack with a custom resource whose handler fails for Size=bad, updated to Size=bad plus a new topic."""
+    import json
+
+    from mrap_constructs.testing import cfn_models
+
+    seen: list[tuple[str, dict]] = []
+
+    def handle(resource_type, request_type, properties, *args, **kwargs):
+        seen.append((request_type, properties))
+        if properties.get("Size") == "bad":
+            raise RuntimeError("handler failed")
+        return "thing", {}
+
+    monkeypatch.setattr(cfn_models, "handle_custom_resource", handle)
+    custom = {"Type": "Custom::Thing", "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:1:function:f"}}
+    before = {"Resources": {"Thing": {**custom, "Properties": {**custom["Properties"], "Size": "1"}}}}
+    after = {"Resources": {"Thing": {**custom, "Properties": {**custom["Properties"], "Size": "bad"}},
+                           "Added": {"Type": "AWS::SNS::Topic"}}}
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    cloudformation.create_stack(StackName="fails", TemplateBody=json.dumps(before))
+    seen.append(("--", {"before": before, "after": after}))
+    return seen
+
+
+def test_moto_still_leaves_a_failed_update_half_applied(aws, monkeypatch):
+    """If this fails, moto rolls back failed updates: drop _update_rolls_back."""
+    import json
+
+    from moto.cloudformation.models import cloudformation_backends
+
+    seen = _failing_update(monkeypatch)
+    after = seen[-1][1]["after"]
+    stack = cloudformation_backends[ACCOUNT]["us-east-1"].get_stack("fails")
+    with pytest.raises(RuntimeError, match="handler failed"):
+        moto_patches.ORIGINALS["stack_update"](stack, json.dumps(after))
+    assert json.loads(stack.template) == after and stack.status == "CREATE_COMPLETE", "new template, no rollback"
+    assert len(SESSION.client("sns", region_name="us-east-1").list_topics()["Topics"]) == 1, "the added topic stays"
+
+
+def test_patched_failed_update_rolls_back_to_the_previous_template(aws, monkeypatch):
+    import json
+
+    seen = _failing_update(monkeypatch)
+    before, after = seen[-1][1]["before"], seen[-1][1]["after"]
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    cloudformation.update_stack(StackName="fails", TemplateBody=json.dumps(after))
+    stack = cloudformation.describe_stacks(StackName="fails")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert "handler failed" in stack["StackStatusReason"]
+    assert dict(cloudformation.get_template(StackName="fails")["TemplateBody"]) == before
+    assert SESSION.client("sns", region_name="us-east-1").list_topics()["Topics"] == [], "the added topic is gone"
+    assert seen[-1] == ("Update", before["Resources"]["Thing"]["Properties"]), "rolled back to the old properties"
+    # The stack can be updated again (UPDATE_ROLLBACK_COMPLETE is not ROLLBACK_COMPLETE).
+    fixed = {"Resources": {**after["Resources"], "Thing": before["Resources"]["Thing"]}}
+    cloudformation.update_stack(StackName="fails", TemplateBody=json.dumps(fixed))
+    assert cloudformation.describe_stacks(StackName="fails")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_moto_still_has_no_routes_api():
+    """If this fails, moto serves the MRAP routes API: drop _mrap_routes_api (and cfn_models.ROUTES)."""
+    assert moto_patches.ORIGINALS["get_multi_region_access_point_routes"] is None
+    assert moto_patches.ORIGINALS["routes_path_handler"] is None
+
+
+def test_patched_routes_api_keeps_dials_per_mrap(mrap):
+    from mrap_constructs.ops.client import MrapClient
+    from mrap_constructs.testing import cfn_models
+
+    cfn_models.ROUTES.clear()
+    client = MrapClient(ACCOUNT, session=SESSION, sleep=lambda _: None)
+    info = client.describe(mrap)
+    assert [(r.region, r.dial) for r in client.routes(info)] == [("eu-west-1", 100), ("us-east-1", 100)]
+    client.submit_routes(info, {"eu-west-1": 0})
+    assert [(r.region, r.bucket, r.dial) for r in client.routes(info)] == [
+        ("eu-west-1", BUCKETS["eu-west-1"], 0), ("us-east-1", BUCKETS["us-east-1"], 100)]
+    routes = client.routes_client(info.regions)
+    with pytest.raises(routes.exceptions.ClientError, match="InvalidRequest.*not a bucket or Region"):
+        routes.submit_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=info.arn, RouteUpdates=[
+            {"Region": "ap-southeast-2", "TrafficDialPercentage": 0}])
+    with pytest.raises(routes.exceptions.ClientError, match="0 or 100"):
+        routes.submit_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=info.arn, RouteUpdates=[
+            {"Bucket": BUCKETS["us-east-1"], "TrafficDialPercentage": 50}])
+    with pytest.raises(routes.exceptions.ClientError, match="NoSuchMultiRegionAccessPoint"):
+        routes.get_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=f"arn:aws:s3::{ACCOUNT}:accesspoint/x.mrap")
+    cfn_models.ROUTES.clear()

@@ -1,0 +1,66 @@
+"""The shell lines `make deploy-local KEEP=1` prints work as printed against the running emulator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from mrap_constructs.testing.emulator import LocalAws
+from scripts.deploy_local import keep_commands
+from tests.conftest import ROOT
+
+REGIONS = ["eu-west-1", "us-east-1"]
+
+
+@pytest.fixture
+def kept():
+    """A running emulator holding an MRAP "media", as KEEP=1 leaves it."""
+    with LocalAws() as aws:
+        aws.reset()  # moto's backends are per process, not per server
+        for region in REGIONS:
+            s3 = aws.client("s3", region)
+            kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            s3.create_bucket(Bucket=f"media-{region}", **kwargs)
+            s3.put_bucket_versioning(Bucket=f"media-{region}", VersioningConfiguration={"Status": "Enabled"})
+        aws.client("s3control", "us-west-2").create_multi_region_access_point(
+            AccountId=aws.account, ClientToken="t",
+            Details={"Name": "media", "Regions": [{"Bucket": f"media-{r}"} for r in REGIONS]})
+        yield aws
+
+
+def _shell(lines: list[str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k.upper() not in ("HTTP_PROXY",
+                                                                                                  "NO_PROXY")}
+    return subprocess.run(["bash", "-ec", "\n".join(lines)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_printed_mrap_lines_work(kept):
+    export, _, status, failover = keep_commands(kept.endpoint_url, kept.account, "media")
+    result = _shell([export, status, failover.replace("REGION", "eu-west-1")])
+    assert result.returncode == 0, result.stderr
+    assert "media" in result.stdout and "applied:" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="no AWS CLI on PATH")
+def test_printed_aws_cli_line_works(kept):
+    export, aws_cli, _, _ = keep_commands(kept.endpoint_url, kept.account, "media")
+    result = _shell([export, aws_cli])
+    assert result.returncode == 0, result.stderr
+    assert '"Name": "media"' in result.stdout
+
+
+def test_the_proxy_route_with_boto3(kept):
+    """What the AWS CLI line does, in boto3: s3control's account-prefixed host, sent through the emulator as proxy."""
+    import boto3
+    from botocore.config import Config
+
+    control = boto3.client("s3control", region_name="us-west-2", endpoint_url=kept.endpoint_url,
+                           aws_access_key_id="testing", aws_secret_access_key="testing",
+                           config=Config(proxies={"http": kept.endpoint_url}))
+    point = control.get_multi_region_access_point(AccountId=kept.account, Name="media")["AccessPoint"]
+    assert point["Name"] == "media"
+    assert control.meta.endpoint_url == kept.endpoint_url
