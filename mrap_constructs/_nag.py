@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Acknowledgment, Aws, Stack, Validations
+import jsii
+from aws_cdk import (
+    Acknowledgment,
+    Aws,
+    IPolicyValidationPlugin,
+    PolicyValidationPluginReport,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
@@ -112,3 +120,36 @@ def acknowledge_generated_policies(scope: IConstruct, wildcards: str, inline: st
 
 def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [] if value is None else [value]
+
+
+
+@jsii.implements(IPolicyValidationPlugin)
+class ScopedNagPack:
+    """A cdk-nag pack run over ``scopes`` only (e.g. the stacks this library created), not the whole App.
+
+    A pack registered on an App walks every construct in it, so it would fail a user's unrelated stacks; this plugin
+    calls the pack's ``validate_scope`` on each scope instead. Acknowledgments work as with the pack itself.
+
+    Example:
+        cdk.Validations.of(app).add_plugins(ScopedNagPack(AwsSolutionsChecks(), [stack_a, stack_b]))
+    """
+
+    def __init__(self, pack: Any, scopes: Sequence[IConstruct]) -> None:
+        self._pack = pack
+        self._scopes = list(scopes)
+
+    @property
+    def name(self) -> str:
+        return self._pack.read_pack_name
+
+    @property
+    def version(self) -> str:
+        return "3.0.0"
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return []
+
+    def validate(self, context: Any) -> PolicyValidationPluginReport:
+        violations = [v for scope in self._scopes for v in self._pack.validate_scope(scope).violations]
+        return PolicyValidationPluginReport(success=not violations, violations=violations)

@@ -23,6 +23,7 @@ from mrap_constructs import (
     bucket_name,
     replication_plan,
 )
+from mrap_constructs._nag import ScopedNagPack
 from mrap_constructs.access_point import fingerprint
 from mrap_constructs.monitoring import AlarmThresholds
 from mrap_constructs.rules import AwsDeployRules
@@ -116,8 +117,8 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
     Args:
         app: the CDK app (or a Stage).
         config: a validated ``MrapConfig``.
-        nag: register the cdk-nag packs (AwsSolutions, NIST 800-53 rev 5, HIPAA Security) so any violation
-            fails synth.
+        nag: check the stacks built here with the cdk-nag packs (AwsSolutions, NIST 800-53 rev 5, HIPAA Security) so
+            any violation fails synth; other stacks in ``app`` are not checked.
             Default: True.
     """
     account = default_account(config)
@@ -248,16 +249,20 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
                 deployment.policy_stack.add_stack_dependency(stack, "the policy names the endpoint ids")
 
     add_deploy_rules(app)
-    if nag:
-        add_nag_packs(app)
+    if nag:  # only the stacks built here: a user's other stacks in the same App are theirs to check
+        add_nag_packs(app, deployment.stacks)
     return deployment
 
 
-def add_nag_packs(app: cdk.App | cdk.Stage) -> None:
-    """Check everything in ``app`` with the cdk-nag packs AwsSolutions, NIST 800-53 rev 5 and HIPAA Security: any
-    unacknowledged finding fails synth. (The packs walk the whole construct tree from the root, so registering them on
-    the App covers the stages nested in a pipeline too.)"""
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), HIPAASecurityChecks(app))
+def add_nag_packs(app: cdk.App | cdk.Stage, scopes: list[Stack] | None = None) -> None:
+    """Check ``scopes`` (default: everything in ``app``) with the cdk-nag packs AwsSolutions, NIST 800-53 rev 5 and
+    HIPAA Security: any unacknowledged finding fails synth. (Unscoped, the packs walk the whole construct tree from the
+    root, so registering them on the App covers the stages nested in a pipeline too.)"""
+    packs = [AwsSolutionsChecks(), NIST80053R5Checks(), HIPAASecurityChecks()]
+    if scopes is None:
+        cdk.Validations.of(app).add_plugins(*packs)
+    else:
+        cdk.Validations.of(app).add_plugins(*(ScopedNagPack(pack, scopes) for pack in packs))
 
 
 def add_deploy_rules(app: cdk.App | cdk.Stage) -> None:

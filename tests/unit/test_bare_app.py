@@ -47,3 +47,23 @@ def test_the_whole_app_synthesizes_in_a_bare_app(config, tmp_path):
     deployment = build_app(app, parse_config(config))
     assembly = app.synth()
     assert len(assembly.stacks) == len(deployment.stacks)
+
+
+def test_cdk_nag_checks_only_the_stacks_build_app_creates(tmp_path):
+    """A user's own stack in the same App is theirs to check: build_app's cdk-nag packs do not fail it, while a
+    finding in one of the app's stacks still fails synth."""
+    from aws_cdk import aws_iam as iam
+
+    app = cdk.App(outdir=str(tmp_path))
+    theirs = cdk.Stack(app, "theirs", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    iam.Role(theirs, "Wide", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")).add_to_policy(
+        iam.PolicyStatement(actions=["s3:*"], resources=["*"]))
+    deployment = build_app(app, parse_config({"name": "scoped", "regions": ["us-east-1"], "account": ACCOUNT}))
+    app.synth()  # no finding: their wildcard role is not ours to judge
+
+    app = cdk.App(outdir=str(tmp_path / "ours"))
+    deployment = build_app(app, parse_config({"name": "scoped", "regions": ["us-east-1"], "account": ACCOUNT}))
+    iam.Role(deployment.access_point_stack, "Wide", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")
+             ).add_to_policy(iam.PolicyStatement(actions=["s3:*"], resources=["*"]))
+    with pytest.raises(Exception, match=r"AwsSolutions-IAM5"):
+        app.synth()
