@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -22,9 +23,13 @@ from constructs import Construct
 
 from mrap_constructs import _perms
 from mrap_constructs._validation import Problems, is_unresolved
-from mrap_constructs.naming import BUCKET_NAME_MAX, account_problem, mrap_name_problem, partition_of
+from mrap_constructs.naming import account_problem, bucket_name_problem, mrap_name_problem, partition_of
 from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, is_opt_in, suggest_region
 
+#: An MRAP alias as AWS generates it (``mfzwi23gnjvgw.mrap``).
+MRAP_ALIAS_PATTERN = re.compile(r"[a-z0-9]+\.mrap")
+#: An MRAP ARN: global (no Region), the alias after ``accesspoint/``.
+MRAP_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:s3::(?P<account>\d{12}):accesspoint/(?P<alias>[a-z0-9]+\.mrap)")
 #: DNS suffix of every MRAP hostname.
 GLOBAL_ENDPOINT_SUFFIX = "accesspoint.s3-global.amazonaws.com"
 
@@ -223,12 +228,36 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
             regions: the MRAP's Regions, if known. Default: empty.
         """
         problems = Problems("MultiRegionAccessPoint.from_alias", id)
-        if not is_unresolved(alias) and not (isinstance(alias, str) and alias.endswith(".mrap")):
-            problems.add("alias", alias, "must be the MRAP alias ending in '.mrap' (not its name)")
+        if not is_unresolved(alias) and not (isinstance(alias, str) and MRAP_ALIAS_PATTERN.fullmatch(alias)):
+            hint = " (that is an ARN: use from_arn)" if isinstance(alias, str) and alias.startswith("arn:") else \
+                " (not its name)" if isinstance(alias, str) and not alias.endswith(".mrap") else ""
+            problems.add("alias", alias, f"must be the MRAP alias, lowercase letters and digits then '.mrap', e.g. "
+                         f"'mfzwi23gnjvgw.mrap'{hint}")
         if account is not None and (why := account_problem(account)):
             problems.add("account", account, why)
         problems.raise_if_any()
         return _ImportedMultiRegionAccessPoint(scope, id, alias=alias, account=account, name=name, regions=regions)
+
+    @classmethod
+    def from_arn(cls, scope: Construct, id: str, *, arn: str, name: str | None = None,
+                 regions: Sequence[str] = ()) -> IMultiRegionAccessPoint:
+        """Import an existing MRAP by its ARN, ``arn:aws:s3::ACCOUNT:accesspoint/ALIAS``.
+
+        Raises:
+            ValueError: ``arn`` is not an MRAP ARN (a bucket or Regional access point ARN, a name, an object ARN).
+        """
+        problems = Problems("MultiRegionAccessPoint.from_arn", id)
+        match = MRAP_ARN_PATTERN.fullmatch(arn) if isinstance(arn, str) else None
+        if not is_unresolved(arn) and match is None:
+            problems.add("arn", arn, "must be an MRAP ARN, arn:aws:s3::ACCOUNT:accesspoint/ALIAS.mrap (no Region)")
+        problems.raise_if_any()
+        if match is None:  # a token: split at deploy time
+            from aws_cdk import Fn
+
+            return cls.from_alias(scope, id, alias=Fn.select(1, Fn.split("/", arn)),
+                                  account=Fn.select(4, Fn.split(":", arn)), name=name, regions=regions)
+        return cls.from_alias(scope, id, alias=match.group("alias"), account=match.group("account"), name=name,
+                              regions=regions)
 
     @classmethod
     def from_name(cls, scope: Construct, id: str, *, name: str,
@@ -384,9 +413,8 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
                              f"that bucket is in {bucket_region}; list it under that Region")
             bucket_name = _bucket_name(bucket)
             if not is_unresolved(bucket_name):
-                if not 3 <= len(bucket_name) <= BUCKET_NAME_MAX:
-                    problems.add(f"buckets[{region!r}]", bucket_name,
-                                 f"bucket names have 3-{BUCKET_NAME_MAX} characters")
+                if why := bucket_name_problem(bucket_name):
+                    problems.add(f"buckets[{region!r}]", bucket_name, why)
                 if bucket_name in seen:
                     problems.add(f"buckets[{region!r}]", bucket_name,
                                  f"already used for {seen[bucket_name]}; one distinct bucket per Region")

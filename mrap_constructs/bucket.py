@@ -15,7 +15,7 @@ from mrap_constructs import _perms
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.log_bucket import send_access_logs
 from mrap_constructs.monitoring.metrics import REQUEST_METRICS_FILTER
-from mrap_constructs.naming import BUCKET_NAME_MAX, account_problem, account_root_principal
+from mrap_constructs.naming import account_problem, account_root_principal, bucket_name_problem
 
 _IAM_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 
@@ -95,8 +95,8 @@ class MrapBucket(Construct):
             problems.add("encryption", encryption, "use BucketEncryption.S3_MANAGED or BucketEncryption.KMS")
         if encryption_key is not None and encryption != s3.BucketEncryption.KMS:
             problems.add("encryption_key", encryption_key.node.path, "a key needs encryption=BucketEncryption.KMS")
-        if bucket_name is not None and not is_unresolved(bucket_name) and len(bucket_name) > BUCKET_NAME_MAX:
-            problems.add("bucket_name", bucket_name, f"must be at most {BUCKET_NAME_MAX} characters")
+        if bucket_name is not None and (why := bucket_name_problem(bucket_name)):
+            problems.add("bucket_name", bucket_name, why)
         if access_point_account is not None and (why := account_problem(access_point_account)):
             problems.add("access_point_account", access_point_account, why)
         for index, arn in enumerate(replication_source_roles):

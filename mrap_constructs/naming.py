@@ -67,6 +67,35 @@ def account_problem(account: str) -> str | None:
     return "must be a 12-digit AWS account id, e.g. '111122223333'"
 
 
+#: S3's general purpose bucket naming rules:
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+_BUCKET_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_FORBIDDEN_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Return which of S3's bucket naming rules ``name`` breaks, or None (tokens are accepted): 3-63 lowercase
+    letters, digits, dots and hyphens, starting and ending with a letter or digit, no two adjacent dots, not an IP
+    address, no reserved prefix or suffix (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)."""
+    if is_unresolved(name):
+        return None
+    if not isinstance(name, str) or not _BUCKET_NAME_PATTERN.match(name):
+        return ("must be 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or "
+                "digit (S3 bucket naming rules)")
+    if ".." in name:
+        return "must not contain two adjacent periods (S3 bucket naming rules)"
+    if _IP_ADDRESS.match(name):
+        return "must not be formatted as an IP address (S3 bucket naming rules)"
+    for forbidden in _FORBIDDEN_BUCKET_PREFIXES:
+        if name.startswith(forbidden):
+            return f"must not start with {forbidden!r} (reserved by S3)"
+    for forbidden in _FORBIDDEN_BUCKET_SUFFIXES:
+        if name.endswith(forbidden):
+            return f"must not end with {forbidden!r} (reserved by S3)"
+    return None
+
+
 def bucket_prefix_problem(prefix: str, regions: list[str] | tuple[str, ...]) -> str | None:
     """Return why ``prefix`` cannot name a bucket in every one of ``regions``, or None.
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
+from mrap_constructs.naming import account_problem, bucket_name_problem, bucket_prefix_problem, mrap_name_problem
 from mrap_constructs.regions import MAX_REGIONS, ROUTES_API_REGIONS, SUPPORTED_REGIONS, suggest_region
 from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode
 
@@ -270,8 +270,8 @@ class MrapConfig(_Model):
             problems.append(f"existing_buckets[{region!r}] and bucket_accounts[{region!r}]: an existing bucket is "
                             "used as it is; give one or the other")
         for region, name in self.existing_buckets.items():
-            if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name):
-                problems.append(f"existing_buckets[{region!r}]={name!r}: not a valid S3 bucket name")
+            if why := bucket_name_problem(name):
+                problems.append(f"existing_buckets[{region!r}]={name!r}: {why}")
         if self.replication.kms and self.encryption != "sse-kms":
             problems.append("replication.kms=true: needs encryption='sse-kms' (the buckets have no KMS keys)")
         if problems:

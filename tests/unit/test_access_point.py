@@ -116,8 +116,22 @@ def test_from_alias_satisfies_the_interface_and_grants():
 
 
 def test_fails_from_alias_given_a_name():
-    with pytest.raises(ValueError, match=r"alias='media': must be the MRAP alias ending in '.mrap'"):
+    with pytest.raises(ValueError, match=r"alias='media': must be the MRAP alias, .* \(not its name\)"):
         MultiRegionAccessPoint.from_alias(new_stack(), "Imported", alias="media")
+
+
+def test_fails_from_alias_given_an_arn_and_from_arn_takes_it():
+    """An ARN given as the alias would yield ``accesspoint/arn:aws:s3::...`` in every grant."""
+    arn = "arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap"
+    with pytest.raises(ValueError, match=r"alias='arn:aws:s3::111122223333:.*\(that is an ARN: use from_arn\)"):
+        MultiRegionAccessPoint.from_alias(new_stack(), "Imported", alias=arn)
+    stack = new_stack()
+    imported = MultiRegionAccessPoint.from_arn(stack, "Imported", arn=arn)
+    assert stack.resolve(imported.arn) == arn and imported.alias == "mfzwi23gnjvgw.mrap"
+    for bad in ("arn:aws:s3:::media-bucket", "arn:aws:s3:us-east-1:111122223333:accesspoint/regional",
+                f"{arn}/object/*", "mfzwi23gnjvgw.mrap"):
+        with pytest.raises(ValueError, match=r"must be an MRAP ARN"):
+            MultiRegionAccessPoint.from_arn(new_stack(), "Imported", arn=bad)
 
 
 @pytest.mark.parametrize(
@@ -135,8 +149,15 @@ def test_fails_from_alias_given_a_name():
                                       r"\(did you mean 'us-east-\d'\?\)"),
         ("media", {"cn-north-1": "bucket-a"}, r"not a Region that supports MRAPs"),
         ("media", {"us-east-1": "same", "eu-west-1": "same"}, r"already used for .*one distinct bucket per Region"),
-        ("media", {"us-east-1": "x" * 64}, r"bucket names have 3-63 characters"),
-        ("media", {"us-east-1": "xy"}, r"bucket names have 3-63 characters"),
+        # S3's naming rules, the same function the config uses
+        # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)
+        ("media", {"us-east-1": "x" * 64}, r"must be 3-63 lowercase letters"),
+        ("media", {"us-east-1": "xy"}, r"must be 3-63 lowercase letters"),
+        ("media", {"us-east-1": "Bad_Bucket..x"}, r"buckets\['us-east-1'\]='Bad_Bucket..x': must be 3-63 lowercase"),
+        ("media", {"us-east-1": "bad..bucket"}, r"two adjacent periods"),
+        ("media", {"us-east-1": "192.168.1.1"}, r"IP address"),
+        ("media", {"us-east-1": "xn--media"}, r"must not start with 'xn--'"),
+        ("media", {"us-east-1": "media-s3alias"}, r"must not end with '-s3alias'"),
     ],
 )
 def test_fails_on_invalid_input(name, buckets, message):
