@@ -146,9 +146,11 @@ def _sdk_call(stack: cdk.Stack, bucket: str, create: dict, delete: dict, role: i
                                    handler="index.handler", timeout=120, logging_config={"logGroup": log_group.ref},
                                    code={"s3Bucket": handler.s3_bucket_name, "s3Key": handler.s3_object_key})
     function.node.add_dependency(provider_role)
+    rules = create["parameters"]["ReplicationConfiguration"]["Rules"]
     create, delete = (json.dumps(call, separators=(",", ":")) for call in (create, delete))
     replication = cdk.CfnResource(stack, "Replication", type="Custom::S3BucketReplication", properties={
         "ServiceToken": function.attr_arn, "Create": create, "Update": create, "Delete": delete,
+        "Bucket": bucket, "Rules": rules,
         "InstallLatestAwsSdk": False})
     replication.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
     replication.node.add_dependency(provider_policy, role_policy)

@@ -275,6 +275,10 @@ class BucketReplication(Construct):
     Attributes:
         role, rules (the SDK-shaped rules), resource (the ``AwsCustomResource``).
 
+    The custom resource also carries the source ``Bucket`` and the ``Rules`` as structured properties, so a test can
+    assert on them: ``template.has_resource_properties("Custom::S3BucketReplication", {"Rules": Match.array_with([
+    Match.object_like({"ID": "to-eu-west-1", "DeleteMarkerReplication": {"Status": "Enabled"}})])})``.
+
     Raises:
         ValueError: a destination that is the source, duplicate destination Regions,
             more than 1,000 rules, KMS keys without ``source_kms_key_arn``, or invalid options.
@@ -336,6 +340,10 @@ class BucketReplication(Construct):
             self, "Resource", resource_type="Custom::S3BucketReplication", on_update=apply, on_delete=remove,
             statements=statements,
         )
+        # The rules again as structured properties, so tests can match them (Template.has_resource_properties with
+        # Match.object_like); the SDK-call handler reads only Create/Update/Delete and ignores these.
+        self.resource.node.default_child.node.default_child.add_property_override("Bucket", bucket_name)
+        self.resource.node.default_child.node.default_child.add_property_override("Rules", self.rules)
         # The configuration names the role: its policy must exist first and be deleted last.
         if self._role_policy is not None:
             self.resource.node.add_dependency(self._role_policy)

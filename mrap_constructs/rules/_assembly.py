@@ -136,7 +136,8 @@ def allows(statement_list: list[dict[str, Any]], service: str, action: str) -> b
 
 def replication_configurations(stack: StackArtifact) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """``(logical id, location, configuration)`` of every replication configuration the stack applies: on an
-    ``AWS::S3::Bucket``, or in the ``PutBucketReplication`` payload of a ``Custom::S3BucketReplication``."""
+    ``AWS::S3::Bucket``, as the structured ``Rules`` of a ``BucketReplication``, or in the ``PutBucketReplication``
+    payload of any other SDK-call custom resource."""
     for logical_id, props in stack.resources("AWS::S3::Bucket"):
         if "ReplicationConfiguration" in props:
             yield logical_id, "Properties.ReplicationConfiguration", _sdk_shape(props["ReplicationConfiguration"])
@@ -144,6 +145,9 @@ def replication_configurations(stack: StackArtifact) -> Iterator[tuple[str, str,
         if not str(resource.get("Type", "")).startswith("Custom::"):
             continue
         properties = resource.get("Properties", {})
+        if isinstance(properties.get("Rules"), list):  # BucketReplication's structured copy of its rules
+            yield logical_id, "Properties.Rules", {"Rules": properties["Rules"]}
+            continue
         # AwsCustomResource sends the same call on create and update; read the update only when it differs.
         phases = ["Create"] + (["Update"] if properties.get("Update") != properties.get("Create") else [])
         for phase in phases:

@@ -49,6 +49,10 @@ def test_existing_vpc_example_synthesizes(monkeypatch, tmp_path):
     assert endpoint["Properties"]["ServiceName"] == "com.amazonaws.s3-global.accesspoint"
 
 
+def test_assert_rules_example_matches_the_structured_rules(monkeypatch, tmp_path):
+    _run_example("assert-rules", monkeypatch, tmp_path)  # its assertions raise when the rules are not structured
+
+
 def test_ci_runs_the_readme_test_command():
     assert "make test           # " in README
     assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")

@@ -116,7 +116,7 @@ def test_principal_created_in_a_later_wave(bad_findings):
 
 def test_replication_applied_before_its_destination_exists(bad_findings):
     [finding] = bad_findings["ReplicationBeforeDestination"]
-    assert finding.stack == "replication-too-early" and finding.location == "Properties.Create"
+    assert finding.stack == "replication-too-early" and finding.location == "Properties.Rules"
     assert "rule to-ap-southeast-2 replicates to media-111111111111-ap-southeast-2, which destination creates" in \
         finding.message
 
