@@ -41,7 +41,7 @@ def nag_findings(out: Path) -> int:
 
 def summarize(out: Path) -> str:
     rows = stack_rows(out)
-    lines = [f"Templates: {out.resolve()}", "", f"{'wave':<5} {'stack':<45} {'region':<15} {'resources':>9}"]
+    lines = [f"Templates: {out}", "", f"{'wave':<5} {'stack':<45} {'region':<15} {'resources':>9}"]
     lines += [f"{r['wave']:<5} {r['stack']:<45} {r['region']:<15} {r['resources']:>9}" for r in rows]
     regions = sorted({r["region"] for r in rows})
     waves = max((r["wave"] for r in rows), default=0)
