@@ -348,3 +348,47 @@ def test_patched_routes_api_keeps_dials_per_mrap(mrap):
     with pytest.raises(routes.exceptions.ClientError, match="NoSuchMultiRegionAccessPoint"):
         routes.get_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=f"arn:aws:s3::{ACCOUNT}:accesspoint/x.mrap")
     cfn_models.ROUTES.clear()
+
+
+def _failing_create(monkeypatch) -> dict:
+    """A template with a topic and a custom resource whose handler fails."""
+    from mrap_constructs.testing import cfn_models
+
+    def handle(*args, **kwargs):
+        raise RuntimeError("handler failed")
+
+    monkeypatch.setattr(cfn_models, "handle_custom_resource", handle)
+    return {"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic"},
+        "Kept": {"Type": "AWS::SNS::Topic", "DeletionPolicy": "Retain", "Properties": {"TopicName": "kept"}},
+        "Thing": {"Type": "Custom::Thing", "DependsOn": ["Topic", "Kept"],
+                  "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:1:function:f"}}}}
+
+
+def test_moto_still_fails_the_create_request_on_a_resource_failure(aws, monkeypatch):
+    """If this fails, moto fails stacks instead of requests on a resource failure: drop _create_rolls_back."""
+    import json
+
+    from moto.cloudformation.models import Stack
+
+    template = _failing_create(monkeypatch)
+    monkeypatch.setattr(Stack, "create_resources", moto_patches.ORIGINALS["stack_create_resources"])
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    with pytest.raises(Exception):  # noqa: B017 - moto answers HTTP 500; the exact botocore error varies
+        cloudformation.create_stack(StackName="fails", TemplateBody=json.dumps(template))
+
+
+def test_patched_failed_create_rolls_back_keeping_retained_resources(aws, monkeypatch):
+    import json
+
+    template = _failing_create(monkeypatch)
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    cloudformation.create_stack(StackName="fails", TemplateBody=json.dumps(template))
+    stack = cloudformation.describe_stacks(StackName="fails")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert stack["StackStatusReason"] == "RuntimeError: handler failed"
+    events = cloudformation.describe_stack_events(StackName="fails")["StackEvents"]
+    assert {"CREATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"} <= {e["ResourceStatus"] for e in events}
+    topics = [t["TopicArn"].rsplit(":", 1)[-1] for t in SESSION.client("sns", region_name="us-east-1").list_topics()[
+        "Topics"]]
+    assert topics == ["kept"], "the created topic is deleted, the retained one stays"
