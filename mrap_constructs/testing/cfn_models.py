@@ -232,10 +232,19 @@ MODELS: dict[str, type] = {
 # --- custom resources --------------------------------------------------------------------------------------------
 
 
-def emulator_client(endpoint_url: str, service: str, region: str) -> Any:
-    """A boto3 client on the emulator at ``endpoint_url`` (s3control clients get the account host prefix stripped)."""
+#: The header moto's server reads the account of a request from (when ``MOTO_ACCOUNT_ID`` is unset); see moto's
+#: ``BaseResponse.get_current_account``. In-process clients use it; the CDK CLI uses per-account credentials instead
+#: (``LocalAws.credentials``).
+ACCOUNT_HEADER = "x-moto-account-id"
+
+
+def emulator_client(endpoint_url: str, service: str, region: str, account: str | None = None) -> Any:
+    """A boto3 client on the emulator at ``endpoint_url``, acting in ``account`` (default: moto's default account);
+    s3control clients get the account host prefix stripped."""
     client = boto3.client(service, region_name=region, endpoint_url=endpoint_url,
                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    if account is not None:
+        client.meta.events.register("before-sign", _with_account_header(account))
     if service == "s3control":
         from mrap_constructs.ops.client import strip_account_host_prefix
 
@@ -243,17 +252,25 @@ def emulator_client(endpoint_url: str, service: str, region: str) -> Any:
     return client
 
 
-def _client(service: str, region: str) -> Any:
-    return emulator_client(ENDPOINT["url"], service, region)
+def _with_account_header(account: str) -> Callable[..., None]:
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers[ACCOUNT_HEADER] = account
+
+    return add_header
 
 
-def run_sdk_call(call_json: str | dict | None, region: str) -> dict[str, Any]:
-    """Run an ``AwsCustomResource`` call (``{"service", "action", "parameters", "outputPaths"...}``) with boto3."""
+def _client(service: str, region: str, account: str | None = None) -> Any:
+    return emulator_client(ENDPOINT["url"], service, region, account)
+
+
+def run_sdk_call(call_json: str | dict | None, region: str, account: str | None = None) -> dict[str, Any]:
+    """Run an ``AwsCustomResource`` call (``{"service", "action", "parameters", "outputPaths"...}``) with boto3, in
+    ``account`` (the custom resource's stack's account, as its Lambda role would)."""
     if not call_json:
         return {}
     call = json.loads(call_json) if isinstance(call_json, str) else call_json
     service = {"S3Control": "s3control", "CloudWatchLogs": "logs"}.get(call["service"], call["service"].lower())
-    client = _client(service, call.get("region") or region)
+    client = _client(service, call.get("region") or region, account)
     response = getattr(client, xform_name(call["action"]))(**call.get("parameters", {}))
     data: dict[str, Any] = {}
     for path in call.get("outputPaths", []):
@@ -269,6 +286,7 @@ def _routes_client(account_id: str) -> Any:
     from mrap_constructs.ops.client import MrapClient
 
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    session.events.register("before-sign", _with_account_header(account_id))
     return MrapClient(account_id, session=session, endpoint_url=ENDPOINT["url"], sleep=lambda _: None)
 
 
@@ -281,7 +299,7 @@ def handle_custom_resource(resource_type: str, request_type: str, properties: di
     CUSTOM_RESOURCE_LOG.append((resource_type, request_type, logical_id))
     if "Create" in properties or "Update" in properties or "Delete" in properties:  # AwsCustomResource
         call_json = properties.get(request_type) or (properties.get("Create") if request_type == "Update" else None)
-        data = run_sdk_call(call_json, region_name)
+        data = run_sdk_call(call_json, region_name, account_id)
         call = json.loads(call_json) if isinstance(call_json, str) else (call_json or {})
         physical = (call.get("physicalResourceId") or {}).get("id") or physical_id or logical_id
         return physical, data
@@ -296,14 +314,14 @@ def handle_custom_resource(resource_type: str, request_type: str, properties: di
     if resource_type == "Custom::S3AutoDeleteObjects":
         # aws-cdk-lib's handler empties the bucket on delete (removal_policy destroy); create/update do nothing.
         if request_type == "Delete":
-            _empty_bucket(properties["BucketName"], region_name)
+            _empty_bucket(properties["BucketName"], region_name, account_id)
         return physical_id or logical_id, {}
     logger.warning("custom resource %s (%s) has no emulated handler; answered SUCCESS", resource_type, logical_id)
     return physical_id or logical_id, {}
 
 
-def _empty_bucket(bucket: str, region: str) -> None:
-    s3 = _client("s3", region)
+def _empty_bucket(bucket: str, region: str, account: str) -> None:
+    s3 = _client("s3", region, account)
     try:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
             for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
