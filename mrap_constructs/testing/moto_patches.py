@@ -19,6 +19,7 @@ def apply() -> None:
     _mrap_bucket_regions()
     _cloudformation_models()
     _bucket_versioning_from_template()
+    _key_policy_from_template()
     _bucket_policy_conditions()
     _managed_policy_delete()
     _replication_round_trip()
@@ -106,6 +107,24 @@ def _bucket_versioning_from_template() -> None:
 
     _after_cloudformation_create(FakeBucket, "bucket_create_from_cloudformation_json", enable_versioning)
     _APPLIED.add("bucket_versioning")
+
+
+def _key_policy_from_template() -> None:
+    """moto 5.2.5's ``AWS::KMS::Key`` stores ``KeyPolicy`` as the template's object, where the API stores a JSON
+    string: ``GetKeyPolicy`` and ``DescribeKey`` of a key created by a stack then fail (HTTP 500, ``TypeError: the
+    JSON object must be str``). KMS returns the policy document as a string; the patch stores it as one."""
+    if "key_policy" in _APPLIED:
+        return
+    import json
+
+    from moto.kms.models import Key
+
+    def policy_as_string(key: Any, properties: dict, account_id: str) -> None:
+        if isinstance(key.policy, dict):
+            key.policy = json.dumps(key.policy)
+
+    _after_cloudformation_create(Key, "kms_key_create_from_cloudformation_json", policy_as_string)
+    _APPLIED.add("key_policy")
 
 
 def _after_cloudformation_create(model: Any, original_key: str, complete: Any) -> None:
