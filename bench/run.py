@@ -1,5 +1,5 @@
 """`make bench`: synth cost vs Regions (project / hand-written L1 baseline), template sizes and limits, deploy
-waves, and the test suites' times. Writes BENCHMARKS.md (regenerated, never hand-edited); exits 1 when a
+waves, emulator deploy time vs Regions (``bench/emulator_deploy.py``), and the test suites' times. Writes BENCHMARKS.md (regenerated, never hand-edited); exits 1 when a
 CloudFormation limit is exceeded or a target is missed.
 
 Two measurements of synth, each run RUNS times per N with project and baseline interleaved (so both see the same
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import project_config  # noqa: E402
+from bench import emulator_deploy, project_config  # noqa: E402
 from scripts.synth_summary import stack_rows  # noqa: E402
 
 PY = sys.executable
@@ -158,6 +158,8 @@ def main() -> int:
     lines += ["", "## Deploy waves (stack dependency depth)", "", "| Regions | " + " | ".join(map(str, NS)) + " |",
               "|---" * (len(NS) + 1) + "|", "| waves | " + " | ".join(str(waves[n]) for n in NS) + " |"]
     failures += [f"N={n}: {w} waves" for n, w in waves.items() if w != TARGETS["waves"]]
+
+    lines += ["", *emulator_deploy.section(emulator_deploy.measure())]
 
     unit = suite_seconds(*UNIT_TESTS)
     e2e = suite_seconds("-m", "e2e")
