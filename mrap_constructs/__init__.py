@@ -15,6 +15,7 @@ _EXPORTS = {
     "MultiRegionAccessPoint": "access_point",
     "MultiRegionAccessPointBase": "access_point",
     "MrapBucket": "bucket",
+    "MultiRegionAccessPointPolicy": "policy",
     "AccessLogBucket": "log_bucket",
     "DataEventsTrail": "monitoring.trail",
     "MrapDashboard": "monitoring.dashboard",

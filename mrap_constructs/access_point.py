@@ -24,6 +24,7 @@ from constructs import Construct
 from mrap_constructs import _perms
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.naming import account_problem, bucket_name_problem, mrap_name_problem, partition_of
+from mrap_constructs.policy import MultiRegionAccessPointPolicy
 from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, is_opt_in, suggest_region
 
 #: An MRAP alias as AWS generates it (``mfzwi23gnjvgw.mrap``).
@@ -148,7 +149,8 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         removal_policy: what happens to the MRAP on stack delete. Default: ``RemovalPolicy.RETAIN``.
 
     Attributes:
-        name, alias, arn, hostname, regions, resource (the L1), policy (the L1 policy once a statement exists).
+        name, alias, arn, hostname, regions, resource (the L1), policy (the ``MultiRegionAccessPointPolicy`` once a
+        statement exists).
 
     Raises:
         ValueError: listing every invalid input (name, Region count/names, bucket names, accounts).
@@ -205,8 +207,7 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
             ),
         )
         self.resource.apply_removal_policy(removal_policy)
-        self.policy: s3.CfnMultiRegionAccessPointPolicy | None = None
-        self._policy_document: iam.PolicyDocument | None = None
+        self.policy: MultiRegionAccessPointPolicy | None = None
 
     @classmethod
     def from_alias(
@@ -339,21 +340,18 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
     @property
     def policy_status_is_public(self) -> str | None:
         """``PolicyStatus.IsPublic`` of the MRAP policy (a token), or None before any statement is added."""
-        return self.policy.attr_policy_status_is_public if self.policy else None
+        return self.policy.resource.attr_policy_status_is_public if self.policy else None
 
     def add_to_resource_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult:
         """Add a statement to the MRAP policy (``AWS::S3::MultiRegionAccessPointPolicy``), creating it once.
 
         Resources in the statement should use ``arn`` / ``object_arn()`` (the alias form).
         """
-        if self._policy_document is None:
-            self._policy_document = iam.PolicyDocument()
-            self.policy = s3.CfnMultiRegionAccessPointPolicy(
-                # Ref of the MRAP is its name: the reference also orders the policy after the MRAP.
-                self, "Policy", mrap_name=self.resource.ref, policy=self._policy_document
-            )
-        self._policy_document.add_statements(statement)
-        return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self.policy)
+        if self.policy is None:
+            # Ref of the MRAP is its name: the reference also orders the policy after the MRAP.
+            self.policy = MultiRegionAccessPointPolicy(self, "Policy", mrap_name=self.resource.ref)
+        self.policy.add_statements(statement)
+        return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self.policy.resource)
 
     # --- policy helpers (the AWS documentation's examples, as methods) ---------------------------------------------
 
