@@ -10,6 +10,7 @@ from aws_cdk import (
     Annotations,
     Aws,
     RemovalPolicy,
+    Resource,
     Stack,
     Token,
 )
@@ -59,11 +60,13 @@ class IMultiRegionAccessPoint(Protocol):
     def add_to_resource_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult: ...
 
 
-class MultiRegionAccessPointBase(Construct):
-    """Implements ARNs, hostname and grants from ``alias`` and ``account`` only (owned or imported)."""
+class MultiRegionAccessPointBase(Resource):
+    """Implements ARNs, hostname and grants from ``alias`` and ``account`` only (owned or imported), like aws-s3's
+    ``BucketBase``. A ``cdk.Resource``: ``env.account`` is the owner (an imported MRAP of another account says so),
+    ``env.region`` the scope's stack Region (an MRAP itself is global)."""
 
     def __init__(self, scope: Construct, id: str, *, account: str | None = None) -> None:
-        super().__init__(scope, id)
+        super().__init__(scope, id, account=account)
         self.account: str = account or Stack.of(self).account
 
     @property
