@@ -25,13 +25,13 @@ from mrap_constructs import (
 )
 from mrap_constructs._nag import ScopedNagPack
 from mrap_constructs.access_point import fingerprint
+from mrap_constructs.lock import LockResult
 from mrap_constructs.monitoring import AlarmThresholds
 from mrap_constructs.rules import AwsDeployRules
 from stacks.access_point_stack import AccessPointStack
 from stacks.bucket_stack import RegionalBucketStack
 from stacks.config import MrapConfig, default_account
 from stacks.endpoint_stack import PrivateLinkStack
-from stacks.lock import LockResult
 from stacks.policy_stack import RestrictedPolicyStack
 from stacks.replication_stack import ReplicationStack, warn_existing_bucket
 
