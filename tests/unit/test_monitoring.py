@@ -376,3 +376,22 @@ def test_metric_spec_graph_entry_states_a_non_default_period():
                                period_seconds=60).latency
     assert spec.graph_entry() == ["AWS/S3", "ReplicationLatency", "SourceBucket", "s", "DestinationBucket", "d",
                                   "RuleId", "to-x", {"region": "eu-west-1", "stat": "Maximum", "period": 60}]
+
+
+def test_17_regions_dashboard_has_one_row_per_source_and_templates_stay_under_half_the_limits(synth):
+    # One SEARCH expression per source and graph (it finds every rule of that source), not a line per rule: the
+    # body grows with Regions. Every template stays below half of CloudFormation's quotas (1 MB body, 500
+    # resources, 200 outputs), the bench's target.
+    from bench.run import LIMITS
+
+    app = synth(SCENARIOS["mesh-17"])
+    template = app.template_json("mesh-all-access-point")
+    [dashboard] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert body.count("SEARCH(") == 17 * 3 and "to-eu-west-1" not in body  # no metric of a single rule
+    assert len(app.deployment.access_point_stack.dashboard.body["widgets"]) == 1 + 17 * 3
+    for name in app.stack_names:
+        stack = app.template_json(name)
+        assert len(json.dumps(stack)) < LIMITS["template_bytes"] / 2, name
+        assert len(stack["Resources"]) < LIMITS["resources"] / 2, name
+        assert len(stack.get("Outputs", {})) < LIMITS["outputs"] / 2, name
