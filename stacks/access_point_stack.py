@@ -34,6 +34,7 @@ class AccessPointStack(Stack):
         failover_passive: Sequence[str] | None = None,
         routes_region: str | None = None,
         dashboard_replication: Mapping[str, tuple[str, Sequence[ReplicationDestination]]] | None = None,
+        dashboard_name: str | None = None,
         request_metric_buckets: Mapping[str, str] | None = None,
         cloudtrail_buckets: Mapping[str, str] | None = None,
         policy: bool = True,
@@ -63,7 +64,7 @@ class AccessPointStack(Stack):
             self.dashboard = MrapDashboard(
                 self, "Dashboard", access_point=self.access_point, replication=dashboard_replication,
                 routes=self.routes.dials if self.routes else None, request_metric_buckets=request_metric_buckets,
-                dashboard_name=f"mrap-{mrap_name}",
+                dashboard_name=dashboard_name or f"mrap-{mrap_name}",
             )
         self.trail: DataEventsTrail | None = None
         if cloudtrail_buckets is not None:

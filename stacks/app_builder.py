@@ -81,6 +81,11 @@ def kms_alias_name(config: MrapConfig) -> str:
     return f"alias/{config.effective_bucket_prefix}-mrap"
 
 
+def dashboard_name(config: MrapConfig) -> str:
+    """The dashboard's name, ``mrap-{name}`` (in the home Region), which the replication alarms point to."""
+    return f"mrap-{config.name}"
+
+
 def stack_name_prefix(config: MrapConfig) -> str:
     """Stack names are ``{prefix}-bucket-{region}`` etc.; the prefix is the MRAP name, or ``mrap-{name}`` when
     the name starts with a digit (CloudFormation stack names must start with a letter)."""
@@ -193,6 +198,9 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
             source_kms_key_arn=_kms_alias_arn(config, source, account) if config.replication_kms else None,
             alarms=thresholds if config.replication.metrics else None,
             alarm_email=config.monitoring.alarm_email,
+            alarms_per_rule=config.monitoring.alarms_per_rule,
+            dashboard_name=dashboard_name(config) if config.monitoring.dashboard else None,
+            dashboard_region=config.home_region if config.monitoring.dashboard else None,
             description=f"MRAP {config.name}: replication from {source} (wave 2)",
         )
         _depends_on_all(stack, buckets)
@@ -210,6 +218,7 @@ def build_app(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> MrapDepl
         failover_passive=config.failover.passive if config.failover else None,
         routes_region=config.failover.routes_region if config.failover else None,
         dashboard_replication=replication if config.monitoring.dashboard else None,
+        dashboard_name=dashboard_name(config),
         request_metric_buckets=names if config.monitoring.request_metrics else None,
         cloudtrail_buckets=names if config.monitoring.cloudtrail else None,
         policy=not (config.privatelink and config.privatelink.restrict_to_endpoints),

@@ -86,6 +86,9 @@ class MonitoringConfig(_Model):
 
     dashboard: bool = True
     alarms: bool = True
+    #: One alarm per replication rule and failure kind (4 N(N-1) alarms) instead of per source bucket (at most 8
+    #: per source). Same detection and the same CloudWatch bill (alarms are billed per metric); more alarms.
+    alarms_per_rule: bool = False
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     access_logs: bool = True
     cloudtrail: bool = False
