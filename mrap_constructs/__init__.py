@@ -21,6 +21,7 @@ _EXPORTS = {
     "MrapDashboard": "monitoring.dashboard",
     "ReplicationAlarms": "monitoring.alarms",
     "AlarmThresholds": "monitoring.alarms",
+    "MrapSet": "mrap_set",
     "bucket_name": "naming",
     "enforce_lock": "lock",
     "LockResult": "lock",

@@ -45,7 +45,7 @@ class AccessPointStack(Stack):
             self, "AccessPoint", name=mrap_name, buckets=bucket_names, bucket_accounts=bucket_accounts,
             removal_policy=removal_policy
         )
-        if policy:  # else the restricted policy of wave 4 (stacks/policy_stack.py) is the MRAP's policy
+        if policy:  # else the restricted policy of wave 4 (mrap_constructs/stacks/policy.py) is the MRAP's policy
             self.access_point.add_to_resource_policy(iam.PolicyStatement(
                 sid="AllowOwningAccountPrincipals",
                 principals=[account_root_principal(self, self.account)],
