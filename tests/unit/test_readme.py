@@ -49,6 +49,13 @@ def test_existing_vpc_example_synthesizes(monkeypatch, tmp_path):
     assert endpoint["Properties"]["ServiceName"] == "com.amazonaws.s3-global.accesspoint"
 
 
+def test_mrap_set_example_synthesizes_every_wave(monkeypatch, tmp_path):
+    assembly = _run_example("mrap-set", monkeypatch, tmp_path).synth()
+    assert sorted(s.stack_name for s in assembly.stacks) == [
+        "media-access-point", "media-bucket-eu-west-1", "media-bucket-us-east-1",
+        "media-replication-eu-west-1", "media-replication-us-east-1"]
+
+
 def test_assert_rules_example_matches_the_structured_rules(monkeypatch, tmp_path):
     _run_example("assert-rules", monkeypatch, tmp_path)  # its assertions raise when the rules are not structured
 
