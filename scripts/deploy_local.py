@@ -35,7 +35,7 @@ def main() -> int:
         deployment = LocalDeployment(aws, project=ROOT, config=args.config, regions=regions)
         print("== bootstrap", ", ".join(deployment.environments()), flush=True)
         deployment.bootstrap()
-        print("== deploy --all (wave 1: buckets; wave 2: replication, MRAP; wave 3: PrivateLink)", flush=True)
+        print(f"== deploy --all ({wave_line(config)})", flush=True)
         deployment.deploy()
         deployed = deployment.inspect(config.name)
         print("\n" + deployed.summary())
@@ -55,6 +55,18 @@ def main() -> int:
             except KeyboardInterrupt:
                 pass
         return 1 if problems else 0
+
+
+def wave_line(config) -> str:
+    """The deploy waves this config has, e.g. ``wave 1: buckets; wave 2: replication, MRAP`` (no PrivateLink wave
+    when none is configured)."""
+    waves = ["buckets" if len(config.existing_buckets) < len(config.regions) else "none (existing buckets)",
+             "replication, MRAP" if len(config.regions) > 1 else "MRAP"]
+    if config.privatelink:
+        waves.append("PrivateLink")
+        if config.privatelink.restrict_to_endpoints:
+            waves.append("the MRAP policy restricted to the endpoints")
+    return "; ".join(f"wave {i}: {what}" for i, what in enumerate(waves, start=1))
 
 
 def keep_commands(endpoint_url: str, account: str, name: str) -> list[str]:

@@ -64,3 +64,14 @@ def test_the_proxy_route_with_boto3(kept):
     point = control.get_multi_region_access_point(AccountId=kept.account, Name="media")["AccessPoint"]
     assert point["Name"] == "media"
     assert control.meta.endpoint_url == kept.endpoint_url
+
+
+def test_the_deploy_line_names_only_the_waves_the_config_has():
+    from scripts.deploy_local import wave_line
+    from stacks.config import parse_config
+
+    base = {"name": "media", "regions": ["us-east-1", "eu-west-1"]}
+    assert wave_line(parse_config(base)) == "wave 1: buckets; wave 2: replication, MRAP"
+    assert wave_line(parse_config({**base, "privatelink": {"regions": ["us-east-1"], "restrict_to_endpoints": True}})) \
+        == ("wave 1: buckets; wave 2: replication, MRAP; wave 3: PrivateLink; "
+            "wave 4: the MRAP policy restricted to the endpoints")
