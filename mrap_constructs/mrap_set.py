@@ -69,6 +69,34 @@ def orphaned_stack_commands(name: str, regions: Sequence[str], lock: LockResult)
             for kind, region in kept + removed]
 
 
+def set_problems(*, regions: Sequence[str], account: str | None, bucket_accounts: Mapping[str, str],
+                 existing_buckets: Mapping[str, str], encryption: object, kms: bool) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` for every inconsistency between the Regions, accounts and existing buckets of a set:
+    the one statement of these rules, for ``MrapSet`` and the app config alike. ``encryption`` is shown as given."""
+    found: list[tuple[str, object, str]] = []
+    for key, mapping in (("bucket_accounts", bucket_accounts), ("existing_buckets", existing_buckets)):
+        for region, value in mapping.items():
+            if region not in regions:
+                found.append((f"{key}[{region!r}]", value,
+                              f"names {region}, which is not one of regions {list(regions)}"))
+    for region, owner in bucket_accounts.items():
+        if why := account_problem(owner):
+            found.append((f"bucket_accounts[{region!r}]", owner, why))
+    if bucket_accounts and account is None:
+        found.append(("account", account, "bucket_accounts needs the MRAP's account, which the other accounts' bucket "
+                                          "policies name"))
+    if bucket_accounts and kms:
+        found.append(("encryption", encryption, "not supported with bucket_accounts: the keys' policies would have to "
+                                                "admit other accounts' replication roles; use SSE-S3 across accounts"))
+    for region in sorted(set(bucket_accounts) & set(existing_buckets)):
+        found.append((f"existing_buckets[{region!r}]", existing_buckets[region],
+                      "also in bucket_accounts: an existing bucket is used as it is; give one or the other"))
+    for region, existing in existing_buckets.items():
+        if why := bucket_name_problem(existing):
+            found.append((f"existing_buckets[{region!r}]", existing, why))
+    return found
+
+
 class MrapSet(Construct):
     """Everything an MRAP needs across Regions, as stacks in deploy waves: ``cdk deploy --all`` works on a fresh
     account in one command.
@@ -357,24 +385,11 @@ class MrapSet(Construct):
             problems.add("account", account, why)
         if why := bucket_prefix_problem(self.bucket_prefix, self.regions):
             problems.add("bucket_prefix", self.bucket_prefix, why)
-        for key in ("bucket_accounts", "existing_buckets"):
-            for region in getattr(self, key):
-                if region not in self.regions:
-                    problems.add(f"{key}[{region!r}]", region, f"must be one of regions {self.regions}")
-        for region, owner in self.bucket_accounts.items():
-            if why := account_problem(owner):
-                problems.add(f"bucket_accounts[{region!r}]", owner, why)
-        if self.bucket_accounts and account is None:
-            problems.add("account", account, "bucket_accounts needs the MRAP's account, which their policies name")
-        if self.bucket_accounts and encryption == s3.BucketEncryption.KMS:
-            problems.add("encryption", "KMS", "not supported with bucket_accounts: the keys' policies would have to "
-                         "admit other accounts' replication roles; use S3_MANAGED across accounts")
-        for region in sorted(set(self.bucket_accounts) & set(self.existing_buckets)):
-            problems.add(f"existing_buckets[{region!r}]", self.existing_buckets[region],
-                         "also in bucket_accounts: an existing bucket is used as it is; give one or the other")
-        for region, existing in self.existing_buckets.items():
-            if why := bucket_name_problem(existing):
-                problems.add(f"existing_buckets[{region!r}]", existing, why)
+        for field, value, rule in set_problems(regions=self.regions, account=account,
+                                               bucket_accounts=self.bucket_accounts,
+                                               existing_buckets=self.existing_buckets, encryption=encryption.value,
+                                               kms=encryption == s3.BucketEncryption.KMS):
+            problems.add(field, value, rule)
         unknown = [r for r in privatelink_regions if r not in SUPPORTED_REGIONS]
         if unknown:
             problems.add("privatelink_regions", unknown, f"not Regions with MRAP support{suggest_region(unknown[0])}")

@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mrap_constructs.naming import account_problem, bucket_name_problem, bucket_prefix_problem, mrap_name_problem
+from mrap_constructs.mrap_set import set_problems
+from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
 from mrap_constructs.regions import MAX_REGIONS, ROUTES_API_REGIONS, SUPPORTED_REGIONS, suggest_region
 from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode
 
@@ -256,25 +257,9 @@ class MrapConfig(_Model):
         if self.monitoring.alarms and not self.replication.metrics and self.replication.mode != "none":
             problems.append("monitoring.alarms=true needs replication.metrics=true (the alarms watch replication "
                             "metrics); turn metrics on or alarms off")
-        for key in ("bucket_accounts", "existing_buckets"):
-            for region in getattr(self, key):
-                if region not in self.regions:
-                    problems.append(f"{key}[{region!r}]: {region} is not one of regions {self.regions}")
-        for region, owner in self.bucket_accounts.items():
-            if why := account_problem(owner):
-                problems.append(f"bucket_accounts[{region!r}]={owner!r}: {why}")
-        if self.bucket_accounts and self.account is None:
-            problems.append("bucket_accounts: needs 'account' (the MRAP's account), which the other accounts' "
-                            "bucket policies name")
-        if self.bucket_accounts and self.encryption == "sse-kms":
-            problems.append("bucket_accounts with encryption='sse-kms' is not supported: the keys' policies would "
-                            "have to admit other accounts' replication roles; use sse-s3 across accounts")
-        for region in sorted(set(self.bucket_accounts) & set(self.existing_buckets)):
-            problems.append(f"existing_buckets[{region!r}] and bucket_accounts[{region!r}]: an existing bucket is "
-                            "used as it is; give one or the other")
-        for region, name in self.existing_buckets.items():
-            if why := bucket_name_problem(name):
-                problems.append(f"existing_buckets[{region!r}]={name!r}: {why}")
+        problems += [f"{field}={value!r}: {rule}" for field, value, rule in set_problems(
+            regions=self.regions, account=self.account, bucket_accounts=self.bucket_accounts,
+            existing_buckets=self.existing_buckets, encryption=self.encryption, kms=self.encryption == "sse-kms")]
         if self.replication.kms and self.encryption != "sse-kms":
             problems.append("replication.kms=true: needs encryption='sse-kms' (the buckets have no KMS keys)")
         if problems:

@@ -62,7 +62,7 @@ def test_fails_with_every_problem_at_once():
                 existing_buckets={"us-east-1": "Bad..Name"}, restrict_to_endpoints=True)
     text = str(err.value)
     assert "MrapSet 'Bad' has invalid input" in text
-    assert "bucket_accounts['eu-west-1']='eu-west-1': must be one of regions ['us-east-1']" in text
+    assert "bucket_accounts['eu-west-1']='12': names eu-west-1, which is not one of regions ['us-east-1']" in text
     assert "bucket_accounts['eu-west-1']='12': must be a 12-digit AWS account id" in text
     assert "account=None: bucket_accounts needs the MRAP's account" in text
     assert "existing_buckets['us-east-1']='Bad..Name': must be 3-63 lowercase" in text
