@@ -23,7 +23,6 @@ pytestmark = pytest.mark.e2e
 NAME = "e2e-day2"
 REGIONS = sorted(DEFAULT_CONFIG["regions"])
 BASE = {**DEFAULT_CONFIG, "name": NAME, "bucket_prefix": NAME}
-#: ReplicationAlarms: failures, latency, pending operations, pending bytes per rule.
 #: One metric-math alarm per failure kind per source bucket (up to 10 rules each).
 ALARMS_PER_SOURCE = 4
 
