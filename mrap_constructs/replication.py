@@ -70,6 +70,12 @@ class ReplicationMode(enum.StrEnum):
     NONE = "none"
 
 
+def rule_id(destination_region: str) -> str:
+    """The id of the rule that replicates to ``destination_region``: ``to-{region}`` (stable across updates; the
+    replication metrics' ``RuleId`` dimension, which the alarms and the dashboard read)."""
+    return f"to-{destination_region}"
+
+
 def replication_plan(
     regions: Sequence[str], mode: ReplicationMode | str, source_region: str | None = None
 ) -> dict[str, list[str]]:
@@ -210,7 +216,7 @@ def replication_rules(
         if sse_kms:
             selection["SseKmsEncryptedObjects"] = {"Status": "Enabled"}
         rule: dict = {
-            "ID": f"to-{dest.region}",
+            "ID": rule_id(dest.region),
             "Priority": priority,
             "Status": "Enabled",
             "Filter": _filter(options),

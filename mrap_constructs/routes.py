@@ -37,7 +37,7 @@ from constructs import Construct
 from mrap_constructs._nag import acknowledge, acknowledge_compliance
 from mrap_constructs._validation import Problems
 from mrap_constructs.access_point import MultiRegionAccessPoint
-from mrap_constructs.regions import ROUTES_API_REGIONS, failover_dials, routes_region_for
+from mrap_constructs.regions import failover_dials, failover_problems, routes_region_for
 
 __all__ = ["MultiRegionAccessPointRoutes", "failover_dials"]
 
@@ -157,23 +157,8 @@ class MultiRegionAccessPointRoutes(Construct):
     def _validate(id: str, regions: list[str], active: list[str], passive: list[str] | None,
                   routes_region: str | None) -> None:
         problems = Problems("MultiRegionAccessPointRoutes", id)
-        if not active:
-            problems.add("active", active, "name at least one Region that receives traffic")
-        for field, names in (("active", active), ("passive", passive or [])):
-            outside = [r for r in names if r not in regions]
-            if outside:
-                problems.add(field, outside, f"every Region must be one of the MRAP's Regions {regions}")
-            if len(set(names)) != len(names):
-                problems.add(field, names, "list each Region once")
-        if passive is not None:
-            both = sorted(set(active) & set(passive))
-            if both:
-                problems.add("passive", both, "a Region cannot be both active and passive")
-            unnamed = sorted(set(regions) - set(active) - set(passive))
-            if unnamed:
-                problems.add("passive", passive, f"name every Region as active or passive; missing {unnamed}")
-        if routes_region is not None and routes_region not in ROUTES_API_REGIONS:
-            problems.add("routes_region", routes_region, f"the routes API is served only in {list(ROUTES_API_REGIONS)}")
+        for field, value, rule in failover_problems(regions, active, passive, routes_region):
+            problems.add(field, value, rule)
         problems.raise_if_any()
 
     def _acknowledge(self, provider: cr.Provider) -> None:
