@@ -39,7 +39,7 @@ from mrap_constructs import _perms
 from mrap_constructs._nag import acknowledge_all, nag_rendering, wildcard_findings
 from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs._validation import Problems, is_unresolved
-from mrap_constructs.naming import s3_bucket_arn
+from mrap_constructs.naming import region_partition, s3_bucket_arn
 from mrap_constructs.regions import suggest_region
 
 #: S3's limit of rules in one replication configuration.
@@ -176,7 +176,7 @@ class ReplicationDestination:
 
     @property
     def bucket_arn(self) -> str:
-        return f"arn:aws:s3:::{self.bucket_name}"
+        return f"arn:{region_partition(self.region)}:s3:::{self.bucket_name}"
 
 
 def replication_rules(
