@@ -5,9 +5,10 @@ import sys
 
 import aws_cdk as cdk
 
-from stacks.app_builder import APP_CONTEXT, build_app, build_pipeline, orphaned_stack_commands
+from mrap_constructs.lock import ReplacementError, enforce_lock, lock_path_for
+from stacks.app_builder import APP_CONTEXT, build_app, orphaned_stack_commands
 from stacks.config import CONFIG_FILE_CONTEXT_KEY, CONTEXT_KEY, ConfigError, load_config
-from stacks.lock import ReplacementError, enforce_lock, lock_path_for
+from stacks.pipeline_stack import build_pipeline
 
 
 def main() -> int:

@@ -17,3 +17,9 @@ ACCOUNT = "111111111111"
 def project_config(n: int) -> dict:
     """The project's config for ``n`` Regions: full mesh, monitoring on (the defaults)."""
     return {"name": NAME, "regions": ORDER[:n], "account": ACCOUNT}
+
+
+#: The lean config of the cost table: replication runs, but no replication metrics, alarms or dashboard watch it.
+LEAN = {"replication": {"metrics": False}, "monitoring": {"alarms": False, "dashboard": False}}
+#: The Regions of the cost table.
+COST_NS = [1, 3, 5, 9, 17]

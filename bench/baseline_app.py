@@ -9,8 +9,8 @@ by hand:
 - wave 1, per Region: the data bucket and its access-log bucket, each with a TLS-only bucket policy (the data
   bucket's delegates to access points of the account, the log bucket's admits S3 log delivery);
 - wave 2, per Region: the replication role and its managed policy; the replication custom resource with its
-  provider function, role, managed policy and log group; an SNS topic with a TLS-only policy; four alarms per
-  destination;
+  provider function, role, managed policy and log group; an SNS topic with a TLS-only policy; per failure kind, a
+  metric-math alarm on the highest value over the source's rules (two beyond 10 destinations);
 - wave 2, in the home Region: the MRAP, its policy and a dashboard.
 
 With one Region there is nothing to replicate: no replication stack.
@@ -45,13 +45,15 @@ OBJECT_ACTIONS = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObject
                   "s3:PutObject", "s3:PutObjectTagging"]
 BLOCK_ALL = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
              "restrictPublicBuckets": True}
-#: (logical id prefix, metric, statistic, threshold, evaluation periods, description) per replication rule.
-ALARMS = (("Failed", "OperationsFailedReplication", "Sum", 0, 1, "S3 replication {src} -> {dst} has failed operations"),
-          ("Latency", "ReplicationLatency", "Maximum", 900, 3, "Replication to {region} is slower than 900 s"),
+#: (logical id prefix, metric, statistic, threshold, evaluation periods, what breaching means) per source bucket.
+ALARMS = (("Failed", "OperationsFailedReplication", "Sum", 0, 1, "more than 0 failed operations in 5 minutes"),
+          ("Latency", "ReplicationLatency", "Maximum", 900, 3, "latency above 900 s for 3 periods of 5 minutes"),
           ("PendingOperations", "OperationsPendingReplication", "Maximum", 10_000, 3,
-           "Replication backlog to {region} (operations)"),
+           "more than 10,000 operations pending for 3 periods of 5 minutes"),
           ("PendingBytes", "BytesPendingReplication", "Maximum", 10 * 1024**3, 3,
-           "Replication backlog to {region} (bytes)"))
+           "more than 10,737,418,240 bytes pending for 3 periods of 5 minutes"))
+#: A metric-math alarm references at most 10 metrics.
+MAX_METRICS = 10
 
 
 def _tls_only(resource: list | str, principal: object = None) -> dict:
@@ -156,8 +158,8 @@ def _sdk_call(stack: cdk.Stack, bucket: str, create: dict, delete: dict, role: i
     replication.node.add_dependency(provider_policy, role_policy)
 
 
-def _alarms(stack: cdk.Stack, bucket: str, names: dict[str, str], destinations: list[str],
-            account: str) -> sns.CfnTopic:
+def _alarms(stack: cdk.Stack, name: str, bucket: str, names: dict[str, str], destinations: list[str],
+            account: str, home: str) -> sns.CfnTopic:
     from_alarms = {"StringEquals": {"aws:SourceAccount": account},
                    "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{stack.region}:{account}:alarm:*"}}
     key = kms.CfnKey(stack, "AlarmsTopicKey", description="Encrypts MRAP replication alarm notifications (CloudWatch "
@@ -174,19 +176,32 @@ def _alarms(stack: cdk.Stack, bucket: str, names: dict[str, str], destinations: 
         {"Action": "sns:Publish", "Condition": from_alarms, "Effect": "Allow",
          "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Resource": topic.ref,
          "Sid": "AllowCloudWatchAlarmsToPublish"}))
-    for d in destinations:
-        dimensions = [{"name": "SourceBucket", "value": bucket}, {"name": "DestinationBucket", "value": names[d]},
-                      {"name": "RuleId", "value": f"to-{d}"}]
-        for prefix, metric, statistic, threshold, periods, description in ALARMS:
-            cw.CfnAlarm(stack, f"Alarms{prefix}{d.replace('-', '')}", namespace="AWS/S3", metric_name=metric,
-                        statistic=statistic, period=300, dimensions=dimensions, threshold=threshold,
+    groups = -(-len(destinations) // MAX_METRICS)
+    size = -(-len(destinations) // groups)
+    dashboard = f"mrap-{name}"
+    where = (f"the alarm's graph has one line per rule, labelled with its rule id (to-REGION); or dashboard {dashboard} "
+             f"({home}), row 'from {stack.region}', one line per destination: https://{home}.console.aws.amazon.com/"
+             f"cloudwatch/home?region={home}#dashboards/dashboard/{dashboard}")
+    for prefix, metric, statistic, threshold, periods, breach in ALARMS:
+        for index in range(groups):
+            group = destinations[index * size:(index + 1) * size]
+            queries = [{"id": f"m{i}", "label": f"to-{d}", "returnData": False, "metricStat": {
+                "metric": {"namespace": "AWS/S3", "metricName": metric, "dimensions": [
+                    {"name": "SourceBucket", "value": bucket}, {"name": "DestinationBucket", "value": names[d]},
+                    {"name": "RuleId", "value": f"to-{d}"}]},
+                "period": 300, "stat": statistic}} for i, d in enumerate(group)]
+            queries.append({"id": "highest", "expression": f"MAX([{','.join(q['id'] for q in queries)}])",
+                            "returnData": True, "label": f"highest {metric} of {len(group)} rules"})
+            cw.CfnAlarm(stack, f"Alarms{prefix}{index + 1 if index else ''}", metrics=queries, threshold=threshold,
                         evaluation_periods=periods, comparison_operator="GreaterThanThreshold",
                         treat_missing_data="ignore", alarm_actions=[topic.ref], ok_actions=[topic.ref],
-                        alarm_description=description.format(src=bucket, dst=names[d], region=d))
+                        alarm_description=f"S3 replication from {bucket}: {breach} on a rule to "
+                                          f"{', '.join(group)}. Which destination: {where}")
     return topic
 
 
-def _replication_stack(app: cdk.App, name: str, source: str, names: dict[str, str], account: str) -> cdk.Stack:
+def _replication_stack(app: cdk.App, name: str, source: str, names: dict[str, str], account: str,
+                       home: str) -> cdk.Stack:
     stack = cdk.Stack(app, f"{name}-replication-{source}", env=cdk.Environment(account=account, region=source),
                       description=f"MRAP {name}: replication from {source} (wave 2)")
     bucket = names[source]
@@ -205,7 +220,7 @@ def _replication_stack(app: cdk.App, name: str, source: str, names: dict[str, st
            "parameters": {"Bucket": bucket, "ReplicationConfiguration": {"Role": role.attr_arn, "Rules": rules}},
            "physicalResourceId": physical_id}
     _sdk_call(stack, bucket, put, delete, role, role_policy)
-    topic = _alarms(stack, bucket, names, destinations, account)
+    topic = _alarms(stack, name, bucket, names, destinations, account, home)
     cdk.CfnOutput(stack, "AlarmTopicArn", value=topic.ref)
     cdk.CfnOutput(stack, "ReplicationRoleArn", value=role.attr_arn)
     cdk.CfnOutput(stack, "ReplicationDestinations", value=",".join(destinations))
@@ -251,7 +266,8 @@ def build(app: cdk.App, name: str, regions: list[str], account: str, home: str =
     names = {r: f"{name}-{account}-{r}" for r in regions}
     buckets = [_bucket_stack(app, name, region, names[region], account) for region in regions]
     # One Region replicates nowhere: no replication stack.
-    second = [_replication_stack(app, name, source, names, account) for source in regions] if len(regions) > 1 else []
+    second = ([_replication_stack(app, name, source, names, account, home) for source in regions]
+              if len(regions) > 1 else [])
     second.append(_access_point_stack(app, name, names, account, home))
     for stack in second:
         for bucket_stack in buckets:

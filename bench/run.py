@@ -1,5 +1,6 @@
-"""`make bench`: synth cost vs Regions (project / hand-written L1 baseline), template sizes and limits, deploy
-waves, emulator deploy time vs Regions (``bench/emulator_deploy.py``), and the test suites' times. Writes BENCHMARKS.md (regenerated, never hand-edited); exits 1 when a
+"""`make bench`: synth cost vs Regions (project / hand-written L1 baseline), the idle monthly cost vs Regions,
+template sizes and limits, deploy waves, emulator deploy time vs Regions (``bench/emulator_deploy.py``), and the test
+suites' times. Writes BENCHMARKS.md (regenerated, never hand-edited); exits 1 when a
 CloudFormation limit is exceeded or a target is missed.
 
 Two measurements of synth, each run RUNS times per N with project and baseline interleaved (so both see the same
@@ -31,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import emulator_deploy, project_config  # noqa: E402
+from bench import COST_NS, LEAN, emulator_deploy, project_config  # noqa: E402
+from mrap_constructs.cost import PRICES_DATE, estimate_idle_cost  # noqa: E402
 from scripts.synth_summary import stack_rows  # noqa: E402
 
 PY = sys.executable
@@ -98,6 +100,45 @@ def limit_rows(rows: list[dict]) -> tuple[list[str], float, list[str]]:
     return lines, worst, failures
 
 
+def synth_config(config: dict, out: Path) -> Path:
+    """Synthesize the project's app for ``config`` into ``out`` in this process (no cdk-nag: it adds no resources)."""
+    import aws_cdk as cdk
+
+    from bench.synth_once import FLAGS
+    from stacks.app_builder import build_app
+    from stacks.config import parse_config
+
+    app = cdk.App(context=FLAGS, outdir=str(out))
+    build_app(app, parse_config(config), nag=False)
+    app.synth()
+    return out
+
+
+def cost_lines(ns: list[int], work: Path, synthesize: Callable[[dict, Path], Path] = synth_config) -> list[str]:
+    """The cost section: per N, the default config's idle monthly cost (and its alarm and replication-metric parts),
+    its alarms per source against the per-rule alarms of ``monitoring.alarms_per_rule``, and the lean config's."""
+    lines = ["## Idle monthly cost vs Regions (full mesh; `mrap_constructs.cost`)", "",
+             f"What the synthesized resources bill each month before any data is stored, at us-east-1 list prices of "
+             f"{PRICES_DATE} (no free tier). Default: the default config (alarms per source bucket). Per rule: "
+             "`monitoring.alarms_per_rule: true`, the same bill (CloudWatch bills each metric of a metric-math alarm) "
+             "in 8x the alarms at 17 Regions. Lean: `replication.metrics: false`, `monitoring.alarms: false`, "
+             "`monitoring.dashboard: false` (replication runs, nothing watches it). Usage-based items (RTC per GB, "
+             "CloudTrail data events, transfer) are not in these sums.", "",
+             "| Regions | rules | alarms (default) | alarms (per rule) | alarm metrics (USD) | replication metrics "
+             "(USD) | default (USD/month) | lean (USD/month) |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for n in ns:
+        base = project_config(n)
+        default = estimate_idle_cost(synthesize(base, work / f"cost-default-{n}"))
+        per_rule = estimate_idle_cost(synthesize({**base, "monitoring": {"alarms_per_rule": True}},
+                                                 work / f"cost-per-rule-{n}"))
+        lean = estimate_idle_cost(synthesize({**base, **LEAN}, work / f"cost-lean-{n}"))
+        parts = {line.item: line.monthly_usd for line in default.lines}
+        lines.append(f"| {n} | {n * (n - 1)} | {default.alarms:,} | {per_rule.alarms:,} | "
+                     f"{parts.get('CloudWatch alarm metrics', 0):,.2f} | {parts.get('S3 replication metrics', 0):,.2f} "
+                     f"| {default.monthly_usd:,.2f} | {lean.monthly_usd:,.2f} |")
+    return lines
+
+
 def suite_seconds(*args: str) -> float:
     started = time.perf_counter()
     subprocess.run([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT, check=True,
@@ -145,6 +186,8 @@ def main() -> int:
             tables[n] = stack_rows(work / f"project-{n}.out")
             print(f"N={n}: {lib_lines[-1]} cdk synth {cli_ratio:.2f}x", flush=True)
     lines += lib_lines + [""] + cli_lines
+    with tempfile.TemporaryDirectory() as tmp:
+        lines += [""] + cost_lines(COST_NS, Path(tmp))
 
     largest = max(tables)
     rows, worst, limit_failures = limit_rows(tables[largest])

@@ -10,6 +10,7 @@ from aws_cdk import (
     Annotations,
     Aws,
     RemovalPolicy,
+    Resource,
     Stack,
     Token,
 )
@@ -24,6 +25,7 @@ from constructs import Construct
 from mrap_constructs import _perms
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.naming import account_problem, bucket_name_problem, mrap_name_problem, partition_of
+from mrap_constructs.policy import MultiRegionAccessPointPolicy
 from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, is_opt_in, suggest_region
 
 #: An MRAP alias as AWS generates it (``mfzwi23gnjvgw.mrap``).
@@ -58,11 +60,13 @@ class IMultiRegionAccessPoint(Protocol):
     def add_to_resource_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult: ...
 
 
-class MultiRegionAccessPointBase(Construct):
-    """Implements ARNs, hostname and grants from ``alias`` and ``account`` only (owned or imported)."""
+class MultiRegionAccessPointBase(Resource):
+    """Implements ARNs, hostname and grants from ``alias`` and ``account`` only (owned or imported), like aws-s3's
+    ``BucketBase``. A ``cdk.Resource``: ``env.account`` is the owner (an imported MRAP of another account says so),
+    ``env.region`` the scope's stack Region (an MRAP itself is global)."""
 
     def __init__(self, scope: Construct, id: str, *, account: str | None = None) -> None:
-        super().__init__(scope, id)
+        super().__init__(scope, id, account=account)
         self.account: str = account or Stack.of(self).account
 
     @property
@@ -148,7 +152,8 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         removal_policy: what happens to the MRAP on stack delete. Default: ``RemovalPolicy.RETAIN``.
 
     Attributes:
-        name, alias, arn, hostname, regions, resource (the L1), policy (the L1 policy once a statement exists).
+        name, alias, arn, hostname, regions, resource (the L1), policy (the ``MultiRegionAccessPointPolicy`` once a
+        statement exists).
 
     Raises:
         ValueError: listing every invalid input (name, Region count/names, bucket names, accounts).
@@ -205,8 +210,7 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
             ),
         )
         self.resource.apply_removal_policy(removal_policy)
-        self.policy: s3.CfnMultiRegionAccessPointPolicy | None = None
-        self._policy_document: iam.PolicyDocument | None = None
+        self.policy: MultiRegionAccessPointPolicy | None = None
 
     @classmethod
     def from_alias(
@@ -285,6 +289,7 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
             problems.add("name", name, why)
         problems.raise_if_any()
         account = Stack.of(scope).account
+        every_mrap = f"arn:{partition_of(Stack.of(scope))}:s3::{account}:accesspoint/*"
         lookup = sdk_call_resource(
             scope, f"{id}AliasLookup", resource_type="Custom::MrapAliasLookup",
             on_update=cr.AwsSdkCall(
@@ -295,12 +300,12 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
                 output_paths=["AccessPoint.Alias"]),
             on_delete=None,
             statements=[iam.PolicyStatement(actions=["s3:GetMultiRegionAccessPoint"],
-                                            resources=[f"arn:aws:s3::{account}:accesspoint/*"])],
+                                            resources=[every_mrap])],
         )
         from mrap_constructs._nag import nag_rendering
 
         acknowledge(Stack.of(scope).node.find_child("SdkCallProvider").node.find_child("Policy"),
-                    f"AwsSolutions-IAM5[Resource::arn:aws:s3::{nag_rendering(account)}:accesspoint/*]",
+                    f"AwsSolutions-IAM5[Resource::{nag_rendering(every_mrap)}]",
                     "Reads the alias of the MRAP by name; the alias is what makes the exact ARN.")
         return cls.from_alias(scope, id, alias=lookup.get_response_field("AccessPoint.Alias"), name=name)
 
@@ -339,21 +344,18 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
     @property
     def policy_status_is_public(self) -> str | None:
         """``PolicyStatus.IsPublic`` of the MRAP policy (a token), or None before any statement is added."""
-        return self.policy.attr_policy_status_is_public if self.policy else None
+        return self.policy.resource.attr_policy_status_is_public if self.policy else None
 
     def add_to_resource_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult:
         """Add a statement to the MRAP policy (``AWS::S3::MultiRegionAccessPointPolicy``), creating it once.
 
         Resources in the statement should use ``arn`` / ``object_arn()`` (the alias form).
         """
-        if self._policy_document is None:
-            self._policy_document = iam.PolicyDocument()
-            self.policy = s3.CfnMultiRegionAccessPointPolicy(
-                # Ref of the MRAP is its name: the reference also orders the policy after the MRAP.
-                self, "Policy", mrap_name=self.resource.ref, policy=self._policy_document
-            )
-        self._policy_document.add_statements(statement)
-        return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self.policy)
+        if self.policy is None:
+            # Ref of the MRAP is its name: the reference also orders the policy after the MRAP.
+            self.policy = MultiRegionAccessPointPolicy(self, "Policy", mrap_name=self.resource.ref)
+        self.policy.add_statements(statement)
+        return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self.policy.resource)
 
     # --- policy helpers (the AWS documentation's examples, as methods) ---------------------------------------------
 

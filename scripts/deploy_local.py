@@ -55,7 +55,7 @@ def _deploy(config: MrapConfig, args: argparse.Namespace) -> int:
             deployment.deploy()
             print(f"\nverified: the pipeline stack deployed; stages not run ({time.monotonic() - started:.0f} s)")
             return 0
-        print("== deploy --all (wave 1: buckets; wave 2: replication, MRAP; wave 3: PrivateLink)", flush=True)
+        print(f"== deploy --all ({wave_line(config)})", flush=True)
         deployment.deploy()
         deployed = deployment.inspect(config.name)
         print("\n" + deployed.summary())
@@ -80,6 +80,18 @@ def _deploy(config: MrapConfig, args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 pass
         return 1 if problems else 0
+
+
+def wave_line(config) -> str:
+    """The deploy waves this config has, e.g. ``wave 1: buckets; wave 2: replication, MRAP`` (no PrivateLink wave
+    when none is configured)."""
+    waves = ["buckets" if len(config.existing_buckets) < len(config.regions) else "none (existing buckets)",
+             "replication, MRAP" if len(config.regions) > 1 else "MRAP"]
+    if config.privatelink:
+        waves.append("PrivateLink")
+        if config.privatelink.restrict_to_endpoints:
+            waves.append("the MRAP policy restricted to the endpoints")
+    return "; ".join(f"wave {i}: {what}" for i, what in enumerate(waves, start=1))
 
 
 def keep_commands(endpoint_url: str, account: str, name: str, credentials: dict[str, str] | None = None) -> list[str]:

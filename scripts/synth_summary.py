@@ -1,10 +1,15 @@
-"""Print what `cdk synth` produced: where the templates are, stacks by wave, Regions, resources, nag findings."""
+"""Print what `cdk synth` produced: where the templates are, stacks by wave, Regions, resources, nag findings, and
+the idle monthly cost (``mrap_constructs.cost``)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mrap_constructs.cost import estimate_idle_cost  # noqa: E402
 
 
 def stack_rows(out: Path) -> list[dict]:
@@ -47,6 +52,8 @@ def summarize(out: Path) -> str:
     waves = max((r["wave"] for r in rows), default=0)
     lines += ["", f"Stacks: {len(rows)} in {waves} deploy waves; Regions: {len(regions)} ({', '.join(regions)}); "
                   f"resources: {sum(r['resources'] for r in rows)}; cdk-nag findings: {nag_findings(out)}"]
+    lines += ["", "Idle monthly cost (estimate, before any data is stored or replicated):", "",
+              estimate_idle_cost(out).render()]
     return "\n".join(lines)
 
 

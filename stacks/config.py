@@ -15,8 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mrap_constructs.naming import account_problem, bucket_name_problem, bucket_prefix_problem, mrap_name_problem
-from mrap_constructs.regions import MAX_REGIONS, ROUTES_API_REGIONS, SUPPORTED_REGIONS, suggest_region
+from mrap_constructs.monitoring.alarms import AlarmThresholds
+from mrap_constructs.mrap_set import set_problems
+from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
+from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, failover_problems, suggest_region
 from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode
 
 CONTEXT_KEY = "mrap"
@@ -70,14 +72,18 @@ class ReplicationConfig(_Model):
         return self
 
 
-class ThresholdsConfig(_Model):
-    """``monitoring.thresholds``: when replication alarms fire (see ``AlarmThresholds``)."""
+#: The library's defaults are the config's: one statement of each threshold.
+_THRESHOLDS = AlarmThresholds()
 
-    failed_operations: float = Field(default=0, ge=0)
-    latency_seconds: float = Field(default=900, gt=0)
-    pending_operations: float = Field(default=10_000, ge=0)
-    pending_bytes: float = Field(default=10 * 1024**3, ge=0)
-    evaluation_periods: int = Field(default=3, ge=1, le=100)
+
+class ThresholdsConfig(_Model):
+    """``monitoring.thresholds``: when replication alarms fire (defaults: ``AlarmThresholds``)."""
+
+    failed_operations: float = Field(default=_THRESHOLDS.failed_operations, ge=0)
+    latency_seconds: float = Field(default=_THRESHOLDS.latency_seconds, gt=0)
+    pending_operations: float = Field(default=_THRESHOLDS.pending_operations, ge=0)
+    pending_bytes: float = Field(default=_THRESHOLDS.pending_bytes, ge=0)
+    evaluation_periods: int = Field(default=_THRESHOLDS.evaluation_periods, ge=1, le=100)
 
 
 class MonitoringConfig(_Model):
@@ -86,6 +92,9 @@ class MonitoringConfig(_Model):
 
     dashboard: bool = True
     alarms: bool = True
+    #: One alarm per replication rule and failure kind (4 N(N-1) alarms) instead of per source bucket (at most 8
+    #: per source). Same detection and the same CloudWatch bill (alarms are billed per metric); more alarms.
+    alarms_per_rule: bool = False
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     access_logs: bool = True
     cloudtrail: bool = False
@@ -165,15 +174,7 @@ class FailoverConfig(_Model):
     passive: list[str] | None = None
     routes_region: str | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> FailoverConfig:
-        both = sorted(set(self.active) & set(self.passive or []))
-        if both:
-            raise ValueError(f"{both} cannot be both active and passive")
-        if self.routes_region is not None and self.routes_region not in ROUTES_API_REGIONS:
-            raise ValueError(f"routes_region={self.routes_region!r}: the routes API is served only in "
-                             f"{list(ROUTES_API_REGIONS)}")
-        return self
+    # Checked against the MRAP's Regions by MrapConfig (regions.failover_problems, shared with the construct).
 
 
 class MrapConfig(_Model):
@@ -242,36 +243,14 @@ class MrapConfig(_Model):
         if source is not None and source not in self.regions:
             problems.append(f"replication.source_region={source!r}: must be one of regions {self.regions}")
         if self.failover is not None:
-            for field in ("active", "passive"):
-                outside = [r for r in getattr(self.failover, field) or [] if r not in self.regions]
-                if outside:
-                    problems.append(f"failover.{field}={outside}: must be among regions {self.regions}")
-            named = set(self.failover.active) | set(self.failover.passive or [])
-            if self.failover.passive is not None and set(self.regions) - named:
-                problems.append(f"failover.passive: name every Region as active or passive; missing "
-                                f"{sorted(set(self.regions) - named)} (or omit passive: the rest stand by)")
+            problems += [f"failover.{field}={value!r}: {rule}" for field, value, rule in failover_problems(
+                self.regions, self.failover.active, self.failover.passive, self.failover.routes_region)]
         if self.monitoring.alarms and not self.replication.metrics and self.replication.mode != "none":
             problems.append("monitoring.alarms=true needs replication.metrics=true (the alarms watch replication "
                             "metrics); turn metrics on or alarms off")
-        for key in ("bucket_accounts", "existing_buckets"):
-            for region in getattr(self, key):
-                if region not in self.regions:
-                    problems.append(f"{key}[{region!r}]: {region} is not one of regions {self.regions}")
-        for region, owner in self.bucket_accounts.items():
-            if why := account_problem(owner):
-                problems.append(f"bucket_accounts[{region!r}]={owner!r}: {why}")
-        if self.bucket_accounts and self.account is None:
-            problems.append("bucket_accounts: needs 'account' (the MRAP's account), which the other accounts' "
-                            "bucket policies name")
-        if self.bucket_accounts and self.encryption == "sse-kms":
-            problems.append("bucket_accounts with encryption='sse-kms' is not supported: the keys' policies would "
-                            "have to admit other accounts' replication roles; use sse-s3 across accounts")
-        for region in sorted(set(self.bucket_accounts) & set(self.existing_buckets)):
-            problems.append(f"existing_buckets[{region!r}] and bucket_accounts[{region!r}]: an existing bucket is "
-                            "used as it is; give one or the other")
-        for region, name in self.existing_buckets.items():
-            if why := bucket_name_problem(name):
-                problems.append(f"existing_buckets[{region!r}]={name!r}: {why}")
+        problems += [f"{field}={value!r}: {rule}" for field, value, rule in set_problems(
+            regions=self.regions, account=self.account, bucket_accounts=self.bucket_accounts,
+            existing_buckets=self.existing_buckets, encryption=self.encryption, kms=self.encryption == "sse-kms")]
         if self.replication.kms and self.encryption != "sse-kms":
             problems.append("replication.kms=true: needs encryption='sse-kms' (the buckets have no KMS keys)")
         if problems:

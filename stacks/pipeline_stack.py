@@ -24,7 +24,7 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from mrap_constructs._nag import acknowledge_all, acknowledge_generated_policies, compliance
-from stacks.app_builder import MrapDeployment, build_app
+from stacks.app_builder import MrapDeployment, add_deploy_rules, add_nag_packs, build_app, stack_name_prefix
 from stacks.config import MrapConfig
 
 
@@ -68,6 +68,21 @@ class PipelineStack(cdk.Stack):
             self.stages.append(stage)
         self.pipeline.build_pipeline()  # the generated roles, policies and support stacks exist from here on
         _acknowledge_generated(self.pipeline)
+
+
+def build_pipeline(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> cdk.Stack:
+    """The many-accounts path: a CDK Pipelines stack deploying the setup to every ``pipeline.accounts`` account.
+
+    Args:
+        nag: check the pipeline and every stage with the cdk-nag packs (see ``add_nag_packs``). Default: True.
+    """
+    assert config.pipeline is not None
+    stack = PipelineStack(app, f"{stack_name_prefix(config.name)}-pipeline", config=config,
+                          env=cdk.Environment(account=config.pipeline.account, region=config.pipeline.region))
+    add_deploy_rules(app)
+    if nag:
+        add_nag_packs(app)
+    return stack
 
 
 def _targets(accounts: Sequence[str]) -> list[str]:

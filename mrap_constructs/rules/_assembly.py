@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mrap_constructs._nag import flatten_reference
+from mrap_constructs._policy_facts import as_list, missing_service_actions, statements  # noqa: F401 - for the rules
 
 
 @dataclass
@@ -89,21 +90,6 @@ def flat(value: Any) -> str:
     return flatten_reference(value)
 
 
-def statements(document: Any) -> list[dict[str, Any]]:
-    """The statements of a policy document (a dict, or a JSON string)."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except json.JSONDecodeError:
-            return []
-    if not isinstance(document, dict):
-        return []
-    found = document.get("Statement", [])
-    return found if isinstance(found, list) else [found]
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def referenced_id(value: Any) -> str | None:
@@ -116,22 +102,6 @@ def referenced_id(value: Any) -> str | None:
             return target[0] if isinstance(target, list) else str(target).split(".")[0]
     return None
 
-
-def allows(statement_list: list[dict[str, Any]], service: str, action: str) -> bool:
-    """Whether some Allow statement names service principal ``service`` for ``action`` (wildcards honoured)."""
-    import fnmatch
-
-    for statement in statement_list:
-        if statement.get("Effect") != "Allow":
-            continue
-        principal = statement.get("Principal", {})
-        services = as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
-        if service not in services and principal != "*":
-            continue
-        if any(fnmatch.fnmatchcase(action, pattern) or pattern == "*" for pattern in
-               (str(a) for a in as_list(statement.get("Action", [])))):
-            return True
-    return False
 
 
 def replication_configurations(stack: StackArtifact) -> Iterator[tuple[str, str, dict[str, Any]]]:

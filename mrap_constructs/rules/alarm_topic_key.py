@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mrap_constructs.rules._assembly import Assembly, Finding, allows, flat, referenced_id, statements
+from mrap_constructs.rules._assembly import Assembly, Finding, flat, missing_service_actions, referenced_id
 
 NAME = "AlarmTopicKeyDeniesCloudWatch"
 SOURCE = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services"
@@ -39,8 +39,8 @@ def check(assembly: Assembly) -> Iterator[Finding]:
             key_resource = stack.resource(referenced_id(key) or "") or {}
             if key_resource.get("Type") != "AWS::KMS::Key":
                 continue  # a key of another stack or account: not visible here
-            policy = statements(key_resource.get("Properties", {}).get("KeyPolicy"))
-            missing = [a for a in ("kms:GenerateDataKey", "kms:Decrypt") if not allows(policy, SERVICE, a)]
+            policy = key_resource.get("Properties", {}).get("KeyPolicy")
+            missing = missing_service_actions(policy, SERVICE, ["kms:GenerateDataKey", "kms:Decrypt"])
             if missing:
                 yield Finding(NAME, stack.name, topic_id, "Properties.KmsMasterKeyId",
                               f"alarms publish to this topic, but its key {referenced_id(key)} does not allow "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mrap_constructs.rules._assembly import Assembly, Finding, allows, referenced_id, statements
+from mrap_constructs.rules._assembly import Assembly, Finding, missing_service_actions, referenced_id
 
 NAME = "TrailKeyDeniesCloudTrail"
 SOURCE = "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html"
@@ -25,8 +25,8 @@ def check(assembly: Assembly) -> Iterator[Finding]:
             key = stack.resource(key_id or "") or {}
             if key.get("Type") != "AWS::KMS::Key":
                 continue
-            policy = statements(key.get("Properties", {}).get("KeyPolicy"))
-            missing = [a for a in ("kms:GenerateDataKey", "kms:DescribeKey") if not allows(policy, SERVICE, a)]
+            policy = key.get("Properties", {}).get("KeyPolicy")
+            missing = missing_service_actions(policy, SERVICE, ["kms:GenerateDataKey", "kms:DescribeKey"])
             if missing:
                 yield Finding(NAME, stack.name, logical_id, "Properties.KMSKeyId",
                               f"the trail's key {key_id} does not allow {SERVICE} {', '.join(missing)}: CreateTrail "

@@ -109,3 +109,14 @@ def test_a_failed_deploy_prints_one_line_and_exits_1(monkeypatch, capsys, tmp_pa
     assert deploy_local.main() == 1
     err = capsys.readouterr().err
     assert err.startswith("error: mrap.account=") and "Traceback" not in err
+
+
+def test_the_deploy_line_names_only_the_waves_the_config_has():
+    from scripts.deploy_local import wave_line
+    from stacks.config import parse_config
+
+    base = {"name": "media", "regions": ["us-east-1", "eu-west-1"]}
+    assert wave_line(parse_config(base)) == "wave 1: buckets; wave 2: replication, MRAP"
+    assert wave_line(parse_config({**base, "privatelink": {"regions": ["us-east-1"], "restrict_to_endpoints": True}})) \
+        == ("wave 1: buckets; wave 2: replication, MRAP; wave 3: PrivateLink; "
+            "wave 4: the MRAP policy restricted to the endpoints")

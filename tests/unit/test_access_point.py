@@ -226,3 +226,14 @@ def test_account_root_principal_renders_what_account_principal_renders(region, a
     account = account or stack.account  # a token when the stack is environment-agnostic
     ours, cdks = account_root_principal(stack, account), iam.AccountPrincipal(account)
     assert stack.resolve(ours.policy_fragment.principal_json) == stack.resolve(cdks.policy_fragment.principal_json)
+
+
+def test_the_mrap_is_an_env_aware_resource():
+    """Like aws-s3's BucketBase: a cdk.Resource whose env names the owning account, also for an imported MRAP."""
+    from aws_cdk import Resource
+
+    stack = new_stack()
+    owned = MultiRegionAccessPoint(stack, "Mrap", name="media", buckets=BUCKETS)
+    theirs = MultiRegionAccessPoint.from_alias(stack, "Theirs", alias="mfzwi23gnjvgw.mrap", account="222222222222")
+    assert isinstance(owned, Resource) and isinstance(theirs, Resource)
+    assert owned.env.account == "111111111111" and theirs.env.account == "222222222222"

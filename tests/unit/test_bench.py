@@ -110,3 +110,39 @@ def test_comparison_sees_a_missing_property(baseline):
 def test_baseline_deploys_in_the_same_waves(baseline, synth):
     waves = Counter(r["wave"] for r in stack_rows(baseline(3)))
     assert waves == Counter(r["wave"] for r in stack_rows(synth(project_config(3)).out_dir)) == Counter({1: 3, 2: 4})
+
+
+def test_cost_table_prices_default_per_rule_and_lean_configs(tmp_path):
+    from bench import LEAN
+    from bench.run import cost_lines
+
+    seen: list[dict] = []
+
+    def synthesize(config: dict, out: Path) -> Path:
+        # stand-in assemblies: an alarm per Region (per rule: two), a dashboard unless turned off
+        seen.append(config)
+        monitoring = config.get("monitoring", {})
+        alarms = len(config["regions"]) * (2 if monitoring.get("alarms_per_rule") else 1)
+        resources = {f"A{i}": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}} for i in range(alarms)}
+        if monitoring.get("dashboard", True):
+            resources["D"] = {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}}
+        out.mkdir()
+        (out / "s.template.json").write_text(json.dumps({"Resources": resources}))
+        (out / "manifest.json").write_text(json.dumps({"artifacts": {"s": {
+            "type": "aws:cloudformation:stack", "properties": {"templateFile": "s.template.json"}}}}))
+        return out
+
+    lines = cost_lines([1, 3], tmp_path, synthesize)
+    assert lines[0].startswith("## Idle monthly cost vs Regions")
+    assert lines[-2:] == ["| 1 | 0 | 1 | 2 | 0.10 | 0.00 | 3.10 | 0.10 |",
+                          "| 3 | 6 | 3 | 6 | 0.30 | 0.00 | 3.30 | 0.30 |"]
+    assert seen[:3] == [project_config(1), {**project_config(1), "monitoring": {"alarms_per_rule": True}},
+                        {**project_config(1), **LEAN}]
+
+
+def test_lean_config_is_valid_and_watches_nothing():
+    from bench import LEAN
+    from stacks.config import parse_config
+
+    config = parse_config({**project_config(3), **LEAN})
+    assert not (config.replication.metrics or config.monitoring.alarms or config.monitoring.dashboard)

@@ -57,3 +57,6 @@ def test_cdk_cli_synth_with_a_one_region_config_file(tmp_path):
     summary = subprocess.run([sys.executable, "scripts/synth_summary.py", str(out)], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout
     assert "Stacks: 2 in 2 deploy waves" in summary and "cdk-nag findings: 0" in summary
+    # ... and the idle cost: one dashboard, nothing else billed by the month with one Region and SSE-S3.
+    assert "Idle monthly cost" in summary and "CloudWatch dashboards" in summary
+    assert [line.split()[-1] for line in summary.splitlines() if line.startswith("idle total")] == ["3.00"]

@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 
 from mrap_constructs import MultiRegionAccessPoint
+from mrap_constructs.lock import (
+    LOCK_VERSION,
+    LockResult,
+    ReplacementError,
+    enforce_lock,
+    lock_path_for,
+    replacement_changes,
+)
 from stacks.app_builder import orphaned_stack_commands
 from stacks.config import parse_config
-from stacks.lock import LOCK_VERSION, LockResult, ReplacementError, enforce_lock, lock_path_for, replacement_changes
 from tests.conftest import new_stack
 from tests.unit.test_cli_app import _run_app
 

@@ -1,8 +1,10 @@
-"""Monitoring: metric factories, one alarm set per rule, the dashboard, log buckets and the data-events trail."""
+"""Monitoring: metric factories, alarms per source (or per rule), the dashboard, log buckets, the data-events
+trail."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from aws_cdk import aws_sns as sns
@@ -50,29 +52,127 @@ def _alarms(template: dict) -> list[dict]:
     return [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
 
 
-@pytest.mark.parametrize(("scenario", "n"), [("mesh-2", 2), ("oneway-3", 3), ("mesh-17", 17)])
-def test_one_alarm_set_per_replication_rule(synth, scenario, n):
-    app = synth(SCENARIOS[scenario])
+#: What each failure kind must alarm on with the default thresholds: (metric, statistic, threshold, periods).
+KINDS = {("OperationsFailedReplication", "Sum", 0, 1), ("ReplicationLatency", "Maximum", 900, 3),
+         ("OperationsPendingReplication", "Maximum", 10_000, 3),
+         ("BytesPendingReplication", "Maximum", 10 * 1024**3, 3)}
+PER_RULE = {"name": "per-rule", "regions": regions(3), "account": ACCOUNT, "monitoring": {"alarms_per_rule": True}}
+
+
+def _watched(alarm: dict) -> list[tuple]:
+    """The rule metrics an alarm fires on when one of them alone exceeds its threshold, each as (metric, statistic,
+    threshold, periods, SourceBucket, DestinationBucket, RuleId): its own metric, or every metric of a returned
+    ``MAX([...])`` (the highest rule is over the threshold exactly when some rule is). Any other expression (SUM,
+    AVG, ...) could hide one rule's breach and counts as watching nothing."""
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["TreatMissingData"] == "ignore"
+    assert "DatapointsToAlarm" not in alarm and "Unit" not in alarm
+    kind = (alarm["Threshold"], alarm["EvaluationPeriods"])
+    if "Metrics" not in alarm:
+        dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        metrics = [(alarm["MetricName"], alarm["Statistic"], dims)]
+    else:
+        [returned] = [q for q in alarm["Metrics"] if q["ReturnData"]]
+        stats = {q["Id"]: q["MetricStat"] for q in alarm["Metrics"] if "MetricStat" in q}
+        assert len(stats) <= 10  # CloudWatch's hard limit on metrics per metric-math alarm
+        match = re.fullmatch(r"MAX\(\[(\w+(?:,\w+)*)\]\)", returned.get("Expression", ""))
+        if not match or not all(i in stats for i in match.group(1).split(",")):
+            return []
+        metrics = [(stats[i]["Metric"]["MetricName"], stats[i]["Stat"],
+                    {d["Name"]: d["Value"] for d in stats[i]["Metric"]["Dimensions"]})
+                   for i in match.group(1).split(",")]
+        assert {stats[i]["Period"] for i in stats} == {300}
+    return [(name, stat, *kind, dims["SourceBucket"], dims["DestinationBucket"], dims["RuleId"])
+            for name, stat, dims in metrics]
+
+
+@pytest.mark.parametrize("scenario", ["mesh-2", "oneway-3", "per-rule-3", "mesh-17"])
+def test_every_failure_kind_on_every_rule_reaches_an_alarm(synth, scenario):
+    from tests.unit.test_app import _rules
+
+    app = synth(PER_RULE if scenario == "per-rule-3" else SCENARIOS[scenario])
     name = app.deployment.config.name
-    total_rules = 0
-    for source in regions(n):
-        template = app.template_json(f"{name}-replication-{source}")
-        rules = {json.dumps(d) for a in _alarms(template) for d in a["Dimensions"] if d["Name"] == "RuleId"}
+    for source, stack in app.deployment.replication_stacks.items():
+        template = app.template_json(stack.stack_name)
         alarms = _alarms(template)
-        assert len(alarms) == 4 * len(rules)
-        total_rules += len(rules)
-        for alarm in alarms:
-            dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
-            assert dims["SourceBucket"] == f"{name}-{ACCOUNT}-{source}"
-            assert dims["DestinationBucket"] == f"{name}-{ACCOUNT}-{dims['RuleId'].removeprefix('to-')}"
-            assert alarm["AlarmActions"] and alarm["OKActions"]
-    expected = n * (n - 1) if app.deployment.config.replication.mode == "full-mesh" else n - 1
-    assert total_rules == expected
+        if not _rules(app, source):  # one-way: a Region that replicates nowhere has nothing to watch
+            assert alarms == []
+            continue
+        topic = next(k for k, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic")
+        # every alarm notifies the topic by Ref (what the AlarmTopicKeyDeniesCloudWatch rule reads)
+        assert all(a["AlarmActions"] == a["OKActions"] == [{"Ref": topic}] for a in alarms)
+        watched = {w for alarm in alarms for w in _watched(alarm)}
+        expected = {(metric, stat, threshold, periods, f"{name}-{ACCOUNT}-{source}",
+                     rule["Destination"]["Bucket"].removeprefix("arn:aws:s3:::"), rule["ID"])
+                    for rule in _rules(app, source) for metric, stat, threshold, periods in KINDS}
+        assert expected and expected <= watched, sorted(expected - watched)[:4]
+
+
+def test_a_sum_over_rules_would_not_count_as_detection():
+    # The checker above is not fooled: a SUM over rules can stay under a per-rule threshold another rule breaches.
+    alarm = {"ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "ignore", "Threshold": 5,
+             "EvaluationPeriods": 1, "Metrics": [
+                 {"Id": "m0", "ReturnData": False, "MetricStat": {"Period": 300, "Stat": "Sum", "Metric": {
+                     "MetricName": "OperationsFailedReplication", "Dimensions": []}}},
+                 {"Id": "e", "ReturnData": True, "Expression": "SUM([m0])"}]}
+    assert _watched(alarm) == []
+
+
+@pytest.mark.parametrize(("scenario", "n", "per_source"), [("mesh-2", 2, 4), ("oneway-3", 3, 4),
+                                                          ("mesh-17", 17, 8)])
+def test_alarms_grow_with_sources_not_rules(synth, scenario, n, per_source):
+    app = synth(SCENARIOS[scenario])
+    counts = {source: len(_alarms(app.template_json(stack.stack_name)))
+              for source, stack in app.deployment.replication_stacks.items()}
+    sources = [s for s, stack in app.deployment.replication_stacks.items() if stack.alarms is not None]
+    assert all(counts[s] == per_source for s in sources)
+    if n == 17:
+        assert sum(counts.values()) == 136 <= 8 * 17  # was 4 * 17 * 16 = 1,088 per rule
+
+
+def test_per_rule_alarms_stay_available(synth):
+    app = synth(PER_RULE)
+    total = sum(len(_alarms(app.template_json(s.stack_name))) for s in app.deployment.replication_stacks.values())
+    assert total == 4 * 3 * 2
+    alarms = app.deployment.replication_stacks["us-east-1"].alarms
+    assert sorted(alarms.alarms) == ["to-ap-southeast-2", "to-eu-west-1"]
+    assert all(len(set(map(id, a))) == 4 for a in alarms.alarms.values()) and len(alarms.all_alarms) == 8
+
+
+def test_per_source_alarm_names_the_rules_and_where_to_find_the_destination(synth):
+    app = synth(SCENARIOS["mesh-17"])
+    template = app.template_json("mesh-all-replication-us-east-1")
+    latency = [a for a in _alarms(template) if "latency" in a["AlarmDescription"]]
+    assert len(latency) == 2  # 16 destinations: two alarms of 8 metrics, within the 10-metric limit
+    for alarm in latency:
+        description = alarm["AlarmDescription"]
+        assert len(description) <= 1024  # CloudFormation's AlarmDescription maximum
+        assert description.startswith(f"S3 replication from mesh-all-{ACCOUNT}-us-east-1: latency above 900 s for 3 "
+                                      "periods of 5 minutes on a rule to ")
+        assert "dashboard mrap-mesh-all (us-west-2), row 'from us-east-1'" in description
+        assert ("https://us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2#dashboards/dashboard/"
+                "mrap-mesh-all") in description
+        labels = [q["Label"] for q in alarm["Metrics"] if not q["ReturnData"]]
+        named = re.search(r" on a rule to (.+?)\. Which destination", description).group(1).split(", ")
+        assert [f"to-{region}" for region in named] == labels
+    groups = [[q["Label"] for q in a["Metrics"] if not q["ReturnData"]] for a in latency]
+    assert [len(g) for g in groups] == [8, 8] and not set(groups[0]) & set(groups[1])
+
+
+def test_rules_are_grouped_in_as_few_near_equal_groups_as_the_limit_allows():
+    from mrap_constructs.monitoring.alarms import MAX_METRICS_PER_ALARM, chunked
+
+    assert MAX_METRICS_PER_ALARM == 10
+    assert [len(g) for g in chunked(list(range(16)))] == [8, 8]
+    assert [len(g) for g in chunked(list(range(10)))] == [10]
+    assert [len(g) for g in chunked(list(range(11)))] == [6, 5]
+    assert [len(g) for g in chunked(list(range(1)))] == [1]
+    assert chunked([]) == []
+    assert sum(chunked(list(range(16))), []) == list(range(16))
 
 
 def test_alarm_thresholds_and_topic_defaults():
     stack = new_stack()
-    alarms = ReplicationAlarms(stack, "Alarms", source_bucket_name="src",
+    alarms = ReplicationAlarms(stack, "Alarms", source_bucket_name="src", per_rule=True,
                                destinations=[ReplicationDestination(region="eu-west-1", bucket_name="dst")],
                                thresholds=AlarmThresholds(latency_seconds=600), alarm_email="ops@example.com")
     template = Template.from_stack(stack)
@@ -89,6 +189,31 @@ def test_alarm_thresholds_and_topic_defaults():
         assert not {"DatapointsToAlarm", "Unit"} & set(alarm["Properties"])
     template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})
     assert len(alarms.alarms["to-eu-west-1"]) == 4
+
+
+def test_per_source_alarms_use_the_thresholds_and_share_alarms_between_rules():
+    stack = new_stack()
+    alarms = ReplicationAlarms(stack, "Alarms", source_bucket_name="src", destinations=[
+        ReplicationDestination(region=r, bucket_name=f"dst-{r}") for r in ("eu-west-1", "ap-south-1")],
+        thresholds=AlarmThresholds(latency_seconds=600, failed_operations=2, evaluation_periods=4))
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 4)
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "Threshold": 600, "EvaluationPeriods": 4, "TreatMissingData": "ignore",
+        "Metrics": Match.array_with([{"Id": "highest", "Expression": "MAX([m0,m1])", "ReturnData": True,
+                                      "Label": "highest ReplicationLatency of 2 rules"}])})
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"Threshold": 2, "EvaluationPeriods": 1,
+                                                                "AlarmDescription": Match.string_like_regexp(
+        r"^S3 replication from src: more than 2 failed operations in 5 minutes on a rule to ap-south-1, eu-west-1\. "
+        r"Which destination: the alarm's graph has one line per rule")})
+    assert alarms.alarms["to-eu-west-1"] == alarms.alarms["to-ap-south-1"] == alarms.all_alarms
+    assert len(alarms.all_alarms) == 4
+
+
+def test_fails_dashboard_region_without_a_dashboard_name():
+    with pytest.raises(ValueError, match=r"dashboard_region='us-west-2': give dashboard_name too"):
+        ReplicationAlarms(new_stack(), "A", source_bucket_name="src", dashboard_region="us-west-2",
+                          destinations=[ReplicationDestination(region="eu-west-1", bucket_name="dst")])
 
 
 def test_alarm_topic_key_admits_cloudwatch_and_topic_policy_lets_it_publish():
@@ -251,3 +376,22 @@ def test_metric_spec_graph_entry_states_a_non_default_period():
                                period_seconds=60).latency
     assert spec.graph_entry() == ["AWS/S3", "ReplicationLatency", "SourceBucket", "s", "DestinationBucket", "d",
                                   "RuleId", "to-x", {"region": "eu-west-1", "stat": "Maximum", "period": 60}]
+
+
+def test_17_regions_dashboard_has_one_row_per_source_and_templates_stay_under_half_the_limits(synth):
+    # One SEARCH expression per source and graph (it finds every rule of that source), not a line per rule: the
+    # body grows with Regions. Every template stays below half of CloudFormation's quotas (1 MB body, 500
+    # resources, 200 outputs), the bench's target.
+    from bench.run import LIMITS
+
+    app = synth(SCENARIOS["mesh-17"])
+    template = app.template_json("mesh-all-access-point")
+    [dashboard] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert body.count("SEARCH(") == 17 * 3 and "to-eu-west-1" not in body  # no metric of a single rule
+    assert len(app.deployment.access_point_stack.dashboard.body["widgets"]) == 1 + 17 * 3
+    for name in app.stack_names:
+        stack = app.template_json(name)
+        assert len(json.dumps(stack)) < LIMITS["template_bytes"] / 2, name
+        assert len(stack["Resources"]) < LIMITS["resources"] / 2, name
+        assert len(stack.get("Outputs", {})) < LIMITS["outputs"] / 2, name

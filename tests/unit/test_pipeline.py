@@ -12,8 +12,8 @@ from aws_cdk.assertions import Template
 
 from mrap_constructs._nag import wildcard_findings
 from stacks import pipeline_stack
-from stacks.app_builder import build_pipeline
 from stacks.config import ConfigError, parse_config
+from stacks.pipeline_stack import build_pipeline
 from tests.conftest import FEATURE_FLAGS
 
 PIPELINE = {"name": "fleet", "regions": ["us-east-1"],

@@ -254,12 +254,14 @@ def test_cross_account_replication_hands_replicas_to_the_owner(synth):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"bucket_accounts": {"sa-east-1": "222222222222"}}, r"bucket_accounts\['sa-east-1'\]: sa-east-1 is not one"),
+        ({"bucket_accounts": {"sa-east-1": "222222222222"}},
+         r"bucket_accounts\['sa-east-1'\]='222222222222': names sa-east-1, which is not one of regions"),
         ({"bucket_accounts": {"eu-west-1": "22"}}, r"bucket_accounts\['eu-west-1'\]='22': must be a 12-digit"),
-        ({"account": None}, r"bucket_accounts: needs 'account'"),
-        ({"encryption": "sse-kms"}, r"with encryption='sse-kms' is not supported"),
+        ({"account": None}, r"account=None: bucket_accounts needs the MRAP's account"),
+        ({"encryption": "sse-kms"}, r"encryption='sse-kms': not supported with bucket_accounts"),
         ({"existing_buckets": {"eu-west-1": "legacy"}}, r"an existing bucket is used as it is; give one or the other"),
-        ({"existing_buckets": {"ap-southeast-2": "Bad_Name"}}, r"'Bad_Name': not a valid S3 bucket name"),
+        ({"existing_buckets": {"ap-southeast-2": "Bad_Name"}},
+         r"existing_buckets\['ap-southeast-2'\]='Bad_Name': must be 3-63 lowercase letters"),
         ({"privatelink": {"regions": ["us-east-1"], "vpc_cidr": "10.0.0.0/8"}}, r"use a /16 to /22 network"),
         ({"privatelink": {"regions": ["us-east-1"], "vpc_cidr": "fd00::/56"}}, r"must be an IPv4 CIDR"),
         ({"privatelink": {"regions": ["mars-1"]}}, r"are not AWS Regions with MRAP support"),

@@ -1,4 +1,4 @@
-"""The README's promises: the construct example runs, and CI runs the README's test command."""
+"""The README's promises: the code examples of README.md and docs/ run, and CI runs the README's test command."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import aws_cdk as cdk
 from tests.conftest import FEATURE_FLAGS, ROOT
 
 README = (ROOT / "README.md").read_text()
+#: Where executed examples may live: the README and the reference in docs/.
+DOCS = "\n".join([README, *((path.read_text()) for path in sorted((ROOT / "docs").glob("*.md")))])
 
 
 def _example(name: str) -> str:
-    blocks = re.findall(r"```python\n(# example: " + re.escape(name) + r".*?)```", README, flags=re.S)
-    assert len(blocks) == 1, f"README must hold exactly one '# example: {name}' block"
+    blocks = re.findall(r"```python\n(# example: " + re.escape(name) + r".*?)```", DOCS, flags=re.S)
+    assert len(blocks) == 1, f"README.md and docs/ must hold exactly one '# example: {name}' block"
     return blocks[0]
 
 
@@ -49,6 +51,13 @@ def test_existing_vpc_example_synthesizes(monkeypatch, tmp_path):
     assert endpoint["Properties"]["ServiceName"] == "com.amazonaws.s3-global.accesspoint"
 
 
+def test_mrap_set_example_synthesizes_every_wave(monkeypatch, tmp_path):
+    assembly = _run_example("mrap-set", monkeypatch, tmp_path).synth()
+    assert sorted(s.stack_name for s in assembly.stacks) == [
+        "media-access-point", "media-bucket-eu-west-1", "media-bucket-us-east-1",
+        "media-replication-eu-west-1", "media-replication-us-east-1"]
+
+
 def test_assert_rules_example_matches_the_structured_rules(monkeypatch, tmp_path):
     _run_example("assert-rules", monkeypatch, tmp_path)  # its assertions raise when the rules are not structured
 
@@ -56,3 +65,10 @@ def test_assert_rules_example_matches_the_structured_rules(monkeypatch, tmp_path
 def test_ci_runs_the_readme_test_command():
     assert "make test           # " in README
     assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
+
+
+def test_documentation_links_resolve():
+    """Every relative link of README.md and docs/ points at a file of the repository."""
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text()):
+            assert (path.parent / target).exists(), f"{path.name}: {target}"

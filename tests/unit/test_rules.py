@@ -83,6 +83,11 @@ def _bad_app(out: Path, asset_dir: Path) -> cdk.App:
         cw.CfnAlarm(alarms, name, namespace="AWS/S3", metric_name="OperationsFailedReplication", statistic="Sum",
                     period=300, evaluation_periods=1, threshold=0, comparison_operator="GreaterThanThreshold",
                     alarm_actions=[topic.topic_arn])
+    # ... and per-source metric-math alarms (``Metrics``, no ``MetricName``) to their own managed-key topic.
+    math_topic = sns.Topic(alarms, "MathManaged",
+                           master_key=kms.Alias.from_alias_name(alarms, "MathSnsKey", "alias/aws/sns"))
+    ReplicationAlarms(alarms, "PerSource", source_bucket_name="src", topic=math_topic,
+                      destinations=[ReplicationDestination(region="eu-west-1", bucket_name="dst")])
     # TrailKeyDeniesCloudTrail: aws-cdk-lib's Trail with a key of the default policy.
     trail = cdk.Stack(app, "trail", env=_env("us-west-2"))
     cloudtrail.Trail(trail, "Trail", encryption_key=kms.Key(trail, "Key", enable_key_rotation=True))
@@ -137,7 +142,9 @@ def test_replication_schema(bad_findings):
 
 def test_alarm_topics_under_keys_cloudwatch_cannot_use(bad_findings):
     findings = bad_findings["AlarmTopicKeyDeniesCloudWatch"]
-    assert len(findings) == 2
+    assert len(findings) == 3
+    # the metric-math alarms' topic too: they name it by Ref in AlarmActions like single-metric alarms
+    assert any(f.logical_id.startswith("MathManaged") for f in findings)
     messages = " ".join(f.message for f in findings)
     assert "under the AWS managed key alias/aws/sns" in messages
     assert "does not allow cloudwatch.amazonaws.com kms:GenerateDataKey, kms:Decrypt" in messages

@@ -49,3 +49,17 @@ def test_replication_goes_to_the_other_region(synthesized):
     template = Template.from_stack(synthesized["replication-us-east-1"])
     text = json.dumps(template.to_json())
     assert f"arn:aws:s3:::media-{ACCOUNT}-eu-west-1" in text
+
+
+def test_the_whole_set_from_one_construct(tmp_path):
+    from mrap_constructs import MrapSet
+
+    app = cdk.App(outdir=str(tmp_path))
+    fleet = MrapSet(app, "Fleet", name="fleet", regions=["us-east-1", "eu-west-1"], account=ACCOUNT,
+                    failover_active=["us-east-1"])
+    cdk.Validations.of(app).add_plugins(AwsDeployRules())
+    assembly = app.synth()
+    assert [len(wave) for wave in fleet.waves] == [2, 3]
+    assert {s.id for s in assembly.stacks} == {s.stack_name for s in fleet.stacks}
+    Template.from_stack(fleet.access_point_stack).has_resource_properties(
+        "Custom::MrapRoutes", {"Dials": {"us-east-1": "100", "eu-west-1": "0"}})

@@ -5,10 +5,10 @@ Policy grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_polic
 
 from __future__ import annotations
 
-import fnmatch
-import json
 import re
 from typing import Any
+
+from mrap_constructs._policy_facts import admits_service, as_list, load_document, statements  # noqa: F401 - re-exported
 
 #: An IAM role or user ARN (a principal AWS resolves to a unique id when the policy is saved).
 IAM_ENTITY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):(?P<kind>role|user)/(?P<path_name>.+)$")
@@ -51,28 +51,7 @@ def iam_entity_exists(arn: str) -> bool:
     return any(entity.arn == arn for entity in entities)
 
 
-def load_document(document: str | bytes | dict | None) -> dict[str, Any] | None:
-    """A policy document as a dict (CloudFormation passes dicts, the APIs strings), or None if it is not JSON."""
-    if document is None or isinstance(document, dict):
-        return document
-    try:
-        loaded = json.loads(document.decode() if isinstance(document, bytes) else document)
-    except ValueError:
-        return None
-    return loaded if isinstance(loaded, dict) else None
 
-
-def statements(document: dict[str, Any] | None) -> list[dict[str, Any]]:
-    if not document:
-        return []
-    found = document.get("Statement", [])
-    return [s for s in (found if isinstance(found, list) else [found]) if isinstance(s, dict)]
-
-
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def aws_principals(statement: dict[str, Any]) -> list[str]:
@@ -89,21 +68,3 @@ def unknown_principals(document: dict[str, Any] | None) -> list[str]:
     return [p for st in statements(document) for p in aws_principals(st) if not iam_entity_exists(p)]
 
 
-def admits_service(document: dict[str, Any] | None, service: str, actions: list[str]) -> bool:
-    """Whether Allow statements naming ``service`` (or everyone) cover every one of ``actions`` (wildcards in the
-    policy's ``Action`` apply; conditions are assumed to hold, as AWS cannot know them before the call)."""
-    covered: set[str] = set()
-    for st in statements(document):
-        if st.get("Effect") != "Allow" or not _names_service(st.get("Principal"), service):
-            continue
-        patterns = [str(a).lower() for a in as_list(st.get("Action"))]
-        covered.update(a for a in actions if any(fnmatch.fnmatchcase(a.lower(), p) for p in patterns))
-    return covered == set(actions)
-
-
-def _names_service(principal: Any, service: str) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    return service in as_list(principal.get("Service")) or "*" in as_list(principal.get("AWS"))

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import CfnOutput, Environment, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
@@ -22,6 +21,7 @@ from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs.access_point import data_access_deny
 from mrap_constructs.endpoint import ENDPOINT_TAG
 from mrap_constructs.naming import account_root_principal
+from mrap_constructs.policy import MultiRegionAccessPointPolicy
 
 
 class RestrictedPolicyStack(Stack):
@@ -64,6 +64,6 @@ class RestrictedPolicyStack(Stack):
             data_access_deny("OnlyThroughVpcEndpoints", access_point,
                              {"StringNotEquals": {"aws:SourceVpce": endpoint_ids}}),
         ])
-        self.policy = s3.CfnMultiRegionAccessPointPolicy(self, "Policy", mrap_name=mrap_name, policy=document)
+        self.policy = MultiRegionAccessPointPolicy(self, "Policy", mrap_name=mrap_name, document=document)
         CfnOutput(self, "AllowedEndpoints", value=",".join(sorted(endpoint_regions)))
 

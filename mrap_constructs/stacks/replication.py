@@ -28,6 +28,9 @@ class ReplicationStack(Stack):
         existing_bucket: bool = False,
         alarms: AlarmThresholds | None = None,
         alarm_email: str | None = None,
+        alarms_per_rule: bool = False,
+        dashboard_name: str | None = None,
+        dashboard_region: str | None = None,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
@@ -45,7 +48,9 @@ class ReplicationStack(Stack):
         self.alarms: ReplicationAlarms | None = None
         if alarms is not None and destinations:
             self.alarms = ReplicationAlarms(self, "Alarms", source_bucket_name=source_bucket_name,
-                                            destinations=destinations, thresholds=alarms, alarm_email=alarm_email)
+                                            destinations=destinations, thresholds=alarms, alarm_email=alarm_email,
+                                            per_rule=alarms_per_rule, dashboard_name=dashboard_name,
+                                            dashboard_region=dashboard_region)
             CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         if self.replication.role is not None:
             CfnOutput(self, "ReplicationRoleArn", value=self.replication.role.role_arn)

@@ -34,6 +34,7 @@ class AccessPointStack(Stack):
         failover_passive: Sequence[str] | None = None,
         routes_region: str | None = None,
         dashboard_replication: Mapping[str, tuple[str, Sequence[ReplicationDestination]]] | None = None,
+        dashboard_name: str | None = None,
         request_metric_buckets: Mapping[str, str] | None = None,
         cloudtrail_buckets: Mapping[str, str] | None = None,
         policy: bool = True,
@@ -44,7 +45,7 @@ class AccessPointStack(Stack):
             self, "AccessPoint", name=mrap_name, buckets=bucket_names, bucket_accounts=bucket_accounts,
             removal_policy=removal_policy
         )
-        if policy:  # else the restricted policy of wave 4 (stacks/policy_stack.py) is the MRAP's policy
+        if policy:  # else the restricted policy of wave 4 (mrap_constructs/stacks/policy.py) is the MRAP's policy
             self.access_point.add_to_resource_policy(iam.PolicyStatement(
                 sid="AllowOwningAccountPrincipals",
                 principals=[account_root_principal(self, self.account)],
@@ -63,7 +64,7 @@ class AccessPointStack(Stack):
             self.dashboard = MrapDashboard(
                 self, "Dashboard", access_point=self.access_point, replication=dashboard_replication,
                 routes=self.routes.dials if self.routes else None, request_metric_buckets=request_metric_buckets,
-                dashboard_name=f"mrap-{mrap_name}",
+                dashboard_name=dashboard_name or f"mrap-{mrap_name}",
             )
         self.trail: DataEventsTrail | None = None
         if cloudtrail_buckets is not None:

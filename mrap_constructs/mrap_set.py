@@ -1,0 +1,404 @@
+"""The whole multi-Region set from one construct: buckets, replication, the MRAP and, optionally, routes, PrivateLink
+and monitoring, as stacks in the right deploy waves.
+
+Wave 1: one ``RegionalBucketStack`` per Region (buckets, access logs, keys) — independent of each other; none for an
+existing bucket. Wave 2: one ``ReplicationStack`` per Region and the ``AccessPointStack`` — each depends on every
+bucket stack, none on each other (S3 rejects a replication rule whose destination does not exist yet, so rules are
+applied after every bucket exists: a full mesh is no dependency cycle). Wave 3, only with PrivateLink: a
+``PrivateLinkStack`` per listed Region, after the MRAP (its endpoint policy names the alias). Wave 4, only with
+``restrict_to_endpoints``: the MRAP policy naming the endpoint ids. No cross-Region references: names are
+deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Aws, Environment, RemovalPolicy, Stack
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from mrap_constructs._validation import Problems
+from mrap_constructs.access_point import MultiRegionAccessPoint, fingerprint
+from mrap_constructs.lock import LockResult
+from mrap_constructs.monitoring.alarms import AlarmThresholds
+from mrap_constructs.naming import (
+    account_problem,
+    bucket_name,
+    bucket_name_problem,
+    bucket_prefix_problem,
+    region_partition,
+)
+from mrap_constructs.regions import CONTROL_PLANE_REGION, SUPPORTED_REGIONS, suggest_region
+from mrap_constructs.replication import ReplicationDestination, ReplicationMode, ReplicationOptions, replication_plan
+from mrap_constructs.stacks import (
+    AccessPointStack,
+    PrivateLinkStack,
+    RegionalBucketStack,
+    ReplicationStack,
+    RestrictedPolicyStack,
+    warn_existing_bucket,
+)
+
+#: The VPC range of a PrivateLink stack when none is given.
+DEFAULT_VPC_CIDR = "10.20.0.0/16"
+
+
+def stack_name_prefix(name: str) -> str:
+    """Stack names are ``{prefix}-bucket-{region}`` etc.; the prefix is the MRAP name, or ``mrap-{name}`` when the
+    name starts with a digit (CloudFormation stack names must start with a letter)."""
+    return name if name[0].isalpha() else f"mrap-{name}"
+
+
+def has_replication_stacks(regions: Sequence[str]) -> bool:
+    """Whether a set over ``regions`` gets replication stacks: one per Region with two or more Regions, none with one
+    (a one-Region MRAP replicates nowhere, and its Regions cannot change without replacing it)."""
+    return len(regions) > 1
+
+
+def orphaned_stack_commands(name: str, regions: Sequence[str], lock: LockResult) -> list[str]:
+    """Commands that delete the stacks that left the set but stay deployed (the CDK CLI never deletes a stack that
+    left the app), replication stacks first (deleting one removes its bucket's replication configuration):
+
+    * per Region the lock's replacement dropped, its replication stack, then its bucket stack (the bucket is retained
+      unless the removal policy is destroy);
+    * with one Region left, that Region's replication stack if it had one: the lock recorded more Regions, or was
+      written by a release that gave one Region a replication stack (lock version 1).
+    """
+    prefix = stack_name_prefix(name)
+    had_replication = len(lock.previous_regions) > 1 or lock.read_version == 1
+    kept: list[tuple[str, str]] = []
+    if had_replication and not has_replication_stacks(regions):
+        kept = [("replication", region) for region in regions if region in lock.previous_regions]
+    removed = [(kind, region) for region in lock.removed_regions for kind in ("replication", "bucket")]
+    return [f"aws cloudformation delete-stack --region {region} --stack-name {prefix}-{kind}-{region}"
+            for kind, region in kept + removed]
+
+
+def set_problems(*, regions: Sequence[str], account: str | None, bucket_accounts: Mapping[str, str],
+                 existing_buckets: Mapping[str, str], encryption: object, kms: bool) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` for every inconsistency between the Regions, accounts and existing buckets of a set:
+    the one statement of these rules, for ``MrapSet`` and the app config alike. ``encryption`` is shown as given."""
+    found: list[tuple[str, object, str]] = []
+    for key, mapping in (("bucket_accounts", bucket_accounts), ("existing_buckets", existing_buckets)):
+        for region, value in mapping.items():
+            if region not in regions:
+                found.append((f"{key}[{region!r}]", value,
+                              f"names {region}, which is not one of regions {list(regions)}"))
+    for region, owner in bucket_accounts.items():
+        if why := account_problem(owner):
+            found.append((f"bucket_accounts[{region!r}]", owner, why))
+    if bucket_accounts and account is None:
+        found.append(("account", account, "bucket_accounts needs the MRAP's account, which the other accounts' bucket "
+                                          "policies name"))
+    if bucket_accounts and kms:
+        found.append(("encryption", encryption, "not supported with bucket_accounts: the keys' policies would have to "
+                                                "admit other accounts' replication roles; use SSE-S3 across accounts"))
+    for region in sorted(set(bucket_accounts) & set(existing_buckets)):
+        found.append((f"existing_buckets[{region!r}]", existing_buckets[region],
+                      "also in bucket_accounts: an existing bucket is used as it is; give one or the other"))
+    for region, existing in existing_buckets.items():
+        if why := bucket_name_problem(existing):
+            found.append((f"existing_buckets[{region!r}]", existing, why))
+    return found
+
+
+class MrapSet(Construct):
+    """Everything an MRAP needs across Regions, as stacks in deploy waves: ``cdk deploy --all`` works on a fresh
+    account in one command.
+
+    The stacks are added to ``scope`` (an App or a Stage), not under this construct, so their artifact ids are their
+    stack names — what ``cdk deploy NAME`` selects and what ``mrap.lock.json``'s replacement commands name.
+
+    Default settings: versioned, private, TLS-only buckets named ``{bucket_prefix}-{account}-{region}`` with SSE-S3,
+    access logs and ``RETAIN``; a full mesh with delete-marker replication, replica-modification sync and metrics;
+    replication alarms per source bucket to a topic under a customer managed key; a dashboard in the home Region; an
+    MRAP policy admitting the MRAP account's principals; everything checked by cdk-nag only if you register it.
+
+    Args:
+        scope: an App or a Stage.
+        id: construct id.
+        name: the MRAP name (3-50 lowercase letters, digits, hyphens); also names the stacks.
+        regions: the MRAP's Regions, one bucket each (1-17).
+        account: the MRAP's account. Default: the deploying account (``AWS::AccountId``). Required with
+            ``bucket_accounts``.
+        home_region: where the MRAP, its policy and the dashboard stacks live. Default: us-west-2 (the control plane).
+        bucket_prefix: prefix of the bucket names. Default: ``name``.
+        encryption: ``S3_MANAGED`` or ``KMS`` (a rotating key per Region, alias ``alias/{bucket_prefix}-mrap``).
+            Default: ``S3_MANAGED``.
+        removal_policy: for buckets, keys and the MRAP. Default: ``RETAIN``.
+        replication_mode: ``full-mesh``, ``one-way`` or ``none``. Default: full mesh.
+        replication_source_region: the source of ``one-way``. Default: the first Region.
+        replication_options: rule settings. Default: ``ReplicationOptions()``.
+        replication_kms: replicate SSE-KMS objects (re-encrypted with each destination's key). Default: whether
+            ``encryption`` is ``KMS``.
+        bucket_accounts: ``{region: account}`` for buckets owned by other accounts. Default: none.
+        existing_buckets: ``{region: bucket name}`` to use instead of creating a bucket. Default: none.
+        failover_active: Regions receiving traffic (routing dials 100); the rest stand by. Default: no routes resource
+            (every Region active).
+        failover_passive: Regions standing by. Default: every Region not in ``failover_active``.
+        routes_region: where to call the routes API. Default: one of the Regions that serves it.
+        alarms: replication alarm thresholds, or None for no alarms. Default: ``AlarmThresholds()`` (needs
+            ``replication_options.metrics``; without metrics no alarms are created).
+        alarm_email: subscribe this address to each alarm topic. Default: none.
+        alarms_per_rule: one alarm per rule and kind instead of per source bucket. Default: False.
+        dashboard: a CloudWatch dashboard in the home Region. Default: True.
+        access_logs: S3 server access logs to a log bucket per Region. Default: True.
+        request_metrics: CloudWatch request metrics per bucket. Default: False.
+        cloudtrail: a data-events trail on the buckets. Default: False.
+        privatelink_regions: Regions that get a VPC and an interface endpoint (wave 3). Default: none.
+        privatelink_vpc_cidr: their VPC range. Default: ``10.20.0.0/16``.
+        privatelink_availability_zones: ``{region: [az, az]}`` (avoids a lookup). Default: looked up.
+        restrict_to_endpoints: the MRAP policy denies data access not through the endpoints (wave 4). Default: False.
+
+    Attributes:
+        access_point (the ``MultiRegionAccessPoint``), bucket_names, bucket_stacks, replication_stacks,
+        access_point_stack, endpoint_stacks, policy_stack (or None), waves, stacks.
+
+    Raises:
+        ValueError: listing every invalid input (name, Regions, accounts, bucket names, failover, PrivateLink).
+
+    Example:
+        app = cdk.App()
+        media = MrapSet(app, "Media", name="media", regions=["us-east-1", "eu-west-1"], account="111122223333",
+                        failover_active=["us-east-1"])
+        media.access_point.grant_read(reader_role)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        regions: Sequence[str],
+        account: str | None = None,
+        home_region: str = CONTROL_PLANE_REGION,
+        bucket_prefix: str | None = None,
+        encryption: s3.BucketEncryption = s3.BucketEncryption.S3_MANAGED,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        replication_mode: ReplicationMode | str = ReplicationMode.FULL_MESH,
+        replication_source_region: str | None = None,
+        replication_options: ReplicationOptions = ReplicationOptions(),
+        replication_kms: bool | None = None,
+        bucket_accounts: Mapping[str, str] | None = None,
+        existing_buckets: Mapping[str, str] | None = None,
+        failover_active: Sequence[str] | None = None,
+        failover_passive: Sequence[str] | None = None,
+        routes_region: str | None = None,
+        alarms: AlarmThresholds | None = AlarmThresholds(),
+        alarm_email: str | None = None,
+        alarms_per_rule: bool = False,
+        dashboard: bool = True,
+        access_logs: bool = True,
+        request_metrics: bool = False,
+        cloudtrail: bool = False,
+        privatelink_regions: Sequence[str] = (),
+        privatelink_vpc_cidr: str = DEFAULT_VPC_CIDR,
+        privatelink_availability_zones: Mapping[str, Sequence[str]] | None = None,
+        restrict_to_endpoints: bool = False,
+    ) -> None:
+        super().__init__(scope, id)
+        self.name = name
+        self.regions: list[str] = list(regions)
+        self.home_region = home_region
+        self.bucket_prefix = bucket_prefix or name
+        self.bucket_accounts: dict[str, str] = dict(bucket_accounts or {})
+        self.existing_buckets: dict[str, str] = dict(existing_buckets or {})
+        self._validate(id, account, encryption, privatelink_regions, restrict_to_endpoints)
+        self.account = account
+        self.stack_prefix = stack_name_prefix(name)
+        self.removal_policy = removal_policy
+        self.kms = encryption == s3.BucketEncryption.KMS
+        self.replication_kms = self.kms if replication_kms is None else replication_kms
+        self.owners: dict[str, str | None] = {r: self.bucket_accounts.get(r, account) for r in self.regions}
+        self.bucket_names: dict[str, str] = {
+            r: self.existing_buckets.get(r) or bucket_name(self.bucket_prefix, r, self.owners[r]) for r in self.regions}
+        self.plan = replication_plan(self.regions, replication_mode, replication_source_region)
+        self.dashboard_name = f"mrap-{name}"
+
+        self.bucket_stacks: dict[str, RegionalBucketStack] = {}
+        self.replication_stacks: dict[str, ReplicationStack] = {}
+        self.endpoint_stacks: dict[str, PrivateLinkStack] = {}
+        self.policy_stack: RestrictedPolicyStack | None = None
+
+        self._bucket_wave(scope, access_logs=access_logs, request_metrics=request_metrics)
+        replication = self._replication_wave(
+            scope, options=replication_options, alarms=alarms if replication_options.metrics else None,
+            alarm_email=alarm_email, alarms_per_rule=alarms_per_rule, dashboard=dashboard)
+        self.access_point_stack: AccessPointStack = self._access_point_wave(
+            scope, failover_active=failover_active, failover_passive=failover_passive, routes_region=routes_region,
+            dashboard_replication=replication if dashboard else None, request_metrics=request_metrics,
+            cloudtrail=cloudtrail, policy=not restrict_to_endpoints)
+        if privatelink_regions:
+            self._privatelink_waves(scope, regions=list(privatelink_regions), vpc_cidr=privatelink_vpc_cidr,
+                                    availability_zones=dict(privatelink_availability_zones or {}),
+                                    restrict=restrict_to_endpoints)
+
+    # --- the waves -----------------------------------------------------------------------------------------------
+
+    def _bucket_wave(self, scope: Construct, *, access_logs: bool, request_metrics: bool) -> None:
+        role_names = self.replication_role_names
+        for region in self.regions:
+            if region in self.existing_buckets:
+                continue  # the user's bucket: nothing to create (the replication stack warns what it must have)
+            owner = self.owners[region]
+            sources_elsewhere = [src for src, dsts in self.plan.items()
+                                 if region in dsts and self.owners[src] != owner]
+            self.bucket_stacks[region] = RegionalBucketStack(
+                scope, f"{self.stack_prefix}-bucket-{region}", env=Environment(account=owner, region=region),
+                access_point_account=self.account if owner != self.account else None,
+                replication_source_roles=[f"arn:{region_partition(src)}:iam::{self.owners[src]}:role/{role_names[src]}"
+                                          for src in sources_elsewhere],
+                bucket_name=self.bucket_names[region],
+                kms_alias=self.kms_alias_name if self.kms else None,
+                access_logs=access_logs, request_metrics=request_metrics, removal_policy=self.removal_policy,
+                description=f"MRAP {self.name}: bucket in {region} (wave 1)",
+            )
+
+    def _replication_wave(self, scope: Construct, *, options: ReplicationOptions, alarms: AlarmThresholds | None,
+                          alarm_email: str | None, alarms_per_rule: bool,
+                          dashboard: bool) -> dict[str, tuple[str, list[ReplicationDestination]]]:
+        cross_account = bool(self.bucket_accounts)
+        role_names = self.replication_role_names
+        replication: dict[str, tuple[str, list[ReplicationDestination]]] = {}
+        # With two or more Regions every Region gets a replication stack, even with nothing to replicate: its custom
+        # resource then removes the bucket's configuration, so switching mode (full-mesh -> one-way -> none)
+        # converges. A one-Region MRAP gets none (a replacement prints the commands that delete the ones it leaves).
+        for source in self.regions:
+            destinations = [
+                ReplicationDestination(
+                    region=dst, bucket_name=self.bucket_names[dst],
+                    account=self.owners[dst] if cross_account else None,
+                    replica_kms_key_arn=self._kms_alias_arn(dst) if self.replication_kms else None,
+                )
+                for dst in self.plan.get(source, [])
+            ]
+            replication[source] = (self.bucket_names[source], destinations)
+            if not has_replication_stacks(self.regions):
+                continue
+            stack = ReplicationStack(
+                scope, f"{self.stack_prefix}-replication-{source}",
+                env=Environment(account=self.owners[source], region=source),
+                source_bucket_name=self.bucket_names[source], role_name=role_names.get(source),
+                existing_bucket=source in self.existing_buckets, destinations=destinations, options=options,
+                source_kms_key_arn=self._kms_alias_arn(source) if self.replication_kms else None,
+                alarms=alarms, alarm_email=alarm_email, alarms_per_rule=alarms_per_rule,
+                dashboard_name=self.dashboard_name if dashboard else None,
+                dashboard_region=self.home_region if dashboard else None,
+                description=f"MRAP {self.name}: replication from {source} (wave 2)",
+            )
+            self._after_buckets(stack)
+            self.replication_stacks[source] = stack
+        return replication
+
+    def _access_point_wave(self, scope: Construct, *, failover_active: Sequence[str] | None,
+                           failover_passive: Sequence[str] | None, routes_region: str | None,
+                           dashboard_replication: Mapping[str, tuple[str, Sequence[ReplicationDestination]]] | None,
+                           request_metrics: bool, cloudtrail: bool, policy: bool) -> AccessPointStack:
+        stack = AccessPointStack(
+            scope, f"{self.stack_prefix}-access-point", env=Environment(account=self.account, region=self.home_region),
+            mrap_name=self.name, bucket_names=self.bucket_names,
+            bucket_accounts={r: a for r, a in self.bucket_accounts.items() if a != self.account},
+            removal_policy=self.removal_policy, failover_active=failover_active, failover_passive=failover_passive,
+            routes_region=routes_region, dashboard_replication=dashboard_replication,
+            dashboard_name=self.dashboard_name,
+            request_metric_buckets=self.bucket_names if request_metrics else None,
+            cloudtrail_buckets=self.bucket_names if cloudtrail else None, policy=policy,
+            description=f"MRAP {self.name}: the Multi-Region Access Point and its policy (wave 2)",
+        )
+        self._after_buckets(stack)
+        if not has_replication_stacks(self.regions):  # the replication stacks' warning, where there are none
+            for existing in self.existing_buckets.values():
+                warn_existing_bucket(stack, existing, replication_replaced=False)
+        return stack
+
+    def _privatelink_waves(self, scope: Construct, *, regions: list[str], vpc_cidr: str,
+                           availability_zones: dict[str, Sequence[str]], restrict: bool) -> None:
+        # Wave 3: the endpoint policy names the MRAP by its alias, which exists once wave 2 is done. The lookups of the
+        # alias and of the endpoint ids run again whenever what they read may have been replaced.
+        mrap_key = self.access_point.replacement_fingerprint
+        for region in regions:
+            stack = PrivateLinkStack(
+                scope, f"{self.stack_prefix}-privatelink-{region}",
+                env=Environment(account=self.account, region=region), mrap_name=self.name,
+                bucket_names=[self.bucket_names[r] for r in self.regions], vpc_cidr=vpc_cidr,
+                availability_zones=availability_zones.get(region), mrap_refresh_key=mrap_key,
+                description=f"MRAP {self.name}: VPC and PrivateLink endpoint in {region} (wave 3)",
+            )
+            stack.add_stack_dependency(self.access_point_stack, "the endpoint policy names the MRAP's alias")
+            self.endpoint_stacks[region] = stack
+        if not restrict:
+            return
+        # Wave 4: the policy names the endpoint ids, which exist once wave 3 is done.
+        self.policy_stack = RestrictedPolicyStack(
+            scope, f"{self.stack_prefix}-access-point-policy",
+            env=Environment(account=self.account, region=self.home_region), mrap_name=self.name,
+            endpoint_regions=regions, mrap_refresh_key=mrap_key,
+            endpoint_refresh_keys={r: fingerprint([vpc_cidr, availability_zones.get(r)]) for r in regions},
+            description=f"MRAP {self.name}: the MRAP policy, only through the PrivateLink endpoints (wave 4)",
+        )
+        for stack in self.endpoint_stacks.values():
+            self.policy_stack.add_stack_dependency(stack, "the policy names the endpoint ids")
+
+    # --- derived facts --------------------------------------------------------------------------------------------
+
+    @property
+    def access_point(self) -> MultiRegionAccessPoint:
+        """The MRAP construct (in the access-point stack)."""
+        return self.access_point_stack.access_point
+
+    @property
+    def kms_alias_name(self) -> str:
+        """The alias of each Region's bucket key: ``alias/{bucket_prefix}-mrap``."""
+        return f"alias/{self.bucket_prefix}-mrap"
+
+    @property
+    def replication_role_names(self) -> dict[str, str]:
+        """Fixed replication role names (``{bucket_prefix}-replication-{region}``) when buckets span accounts: the
+        other accounts' bucket policies name them. Empty otherwise (generated names)."""
+        if not self.bucket_accounts:
+            return {}
+        return {region: f"{self.bucket_prefix}-replication-{region}" for region in self.regions}
+
+    @property
+    def waves(self) -> list[list[Stack]]:
+        """Stacks grouped by deploy wave (a stack depends only on stacks of earlier waves)."""
+        waves: list[list[Stack]] = [list(self.bucket_stacks.values()),
+                                    [*self.replication_stacks.values(), self.access_point_stack]]
+        if self.endpoint_stacks:
+            waves.append(list(self.endpoint_stacks.values()))
+        if self.policy_stack:
+            waves.append([self.policy_stack])
+        return waves
+
+    @property
+    def stacks(self) -> list[Stack]:
+        """Every stack, wave by wave."""
+        return [s for wave in self.waves for s in wave]
+
+    def _after_buckets(self, stack: Stack) -> None:
+        for bucket_stack in self.bucket_stacks.values():
+            stack.add_stack_dependency(bucket_stack, "buckets exist before replication rules and the MRAP name them")
+
+    def _kms_alias_arn(self, region: str) -> str:
+        return f"arn:{region_partition(region)}:kms:{region}:{self.account or Aws.ACCOUNT_ID}:{self.kms_alias_name}"
+
+    def _validate(self, id: str, account: str | None, encryption: s3.BucketEncryption,
+                  privatelink_regions: Sequence[str], restrict_to_endpoints: bool) -> None:
+        problems = Problems("MrapSet", id)
+        if account is not None and (why := account_problem(account)):
+            problems.add("account", account, why)
+        if why := bucket_prefix_problem(self.bucket_prefix, self.regions):
+            problems.add("bucket_prefix", self.bucket_prefix, why)
+        for field, value, rule in set_problems(regions=self.regions, account=account,
+                                               bucket_accounts=self.bucket_accounts,
+                                               existing_buckets=self.existing_buckets, encryption=encryption.value,
+                                               kms=encryption == s3.BucketEncryption.KMS):
+            problems.add(field, value, rule)
+        unknown = [r for r in privatelink_regions if r not in SUPPORTED_REGIONS]
+        if unknown:
+            problems.add("privatelink_regions", unknown, f"not Regions with MRAP support{suggest_region(unknown[0])}")
+        if restrict_to_endpoints and not privatelink_regions:
+            problems.add("restrict_to_endpoints", True, "needs privatelink_regions (the endpoints to restrict to)")
+        problems.raise_if_any()
