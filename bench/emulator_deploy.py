@@ -56,14 +56,16 @@ def section(results: dict[int, dict[str, float]]) -> list[str]:
     base = results[min(results)]
     lines = [TITLE, "",
              f"`cdk bootstrap` and `cdk deploy --all --concurrency {CONCURRENCY}` on the local emulator, one run per N "
-             "(each N in its own account); ratios against N=" + str(min(results)) + ". Regions in the order of "
+             "(each N in its own account); deploy is `cdk deploy` of the synthesized assembly; ratios against N="
+             + str(min(results)) + ". Regions in the order of "
              f"`bench/__init__.py` ({', '.join(ORDER[:3])}, ...).", "",
-             "| Regions | stacks | bootstrap s | deploy s | deploy ratio | deploy s per stack |",
-             "|---:|---:|---:|---:|---:|---:|"]
+             "| Regions | stacks | synth s | bootstrap s | deploy s | deploy ratio | total s | total ratio |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, t in sorted(results.items()):
         stacks = 1 + (2 * n if n > 1 else 1)  # access point + a bucket stack per Region (+ replication with n > 1)
-        lines.append(f"| {n} | {stacks} | {t['bootstrap']:.1f} | {t['deploy']:.1f} | "
-                     f"{t['deploy'] / base['deploy']:.2f}x | {t['deploy'] / stacks:.2f} |")
+        total, base_total = sum(t.values()), sum(base.values())
+        lines.append(f"| {n} | {stacks} | {t['synth']:.1f} | {t['bootstrap']:.1f} | {t['deploy']:.1f} | "
+                     f"{t['deploy'] / base['deploy']:.2f}x | {total:.1f} | {total / base_total:.2f}x |")
     return lines
 
 
