@@ -74,7 +74,7 @@ def splice(markdown: str, lines: list[str], before: str = "## Test suites") -> s
     block = "\n".join(lines) + "\n"
     existing = re.compile(re.escape(TITLE) + r"\n.*?(?=\n## |\Z)", re.S)
     if existing.search(markdown):
-        return existing.sub(block.rstrip("\n"), markdown)
+        return existing.sub(lambda _: block, markdown)
     if before in markdown:
         return markdown.replace(before, block + "\n" + before, 1)
     return markdown.rstrip("\n") + "\n\n" + block
