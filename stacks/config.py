@@ -10,6 +10,7 @@ import ipaddress
 import json
 import os
 import re
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -399,6 +400,9 @@ def _known_keys(parent: tuple) -> list[str]:
     for part in parent:
         if isinstance(part, str) and part in model.model_fields:
             annotation = model.model_fields[part].annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                model = annotation
+            # ``X | None`` blocks (failover, privatelink, cloudfront...) suggest X's keys too.
+            for candidate in (annotation, *typing.get_args(annotation)):
+                if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                    model = candidate
+                    break
     return list(model.model_fields)
