@@ -372,7 +372,8 @@ def _describe(error: dict, raw: dict) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         known = _known_keys(error["loc"][:-1])
-        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        # 0.7, not difflib's 0.6: at 0.6 'colour' would suggest 'cloudfront'; real typos score 0.75 and up.
+        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1, cutoff=0.7)
         hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(sorted(known))})"
         return f"{location}: unknown key{hint}"
     if kind == "missing":
