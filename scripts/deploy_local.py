@@ -83,14 +83,15 @@ def _deploy(config: MrapConfig, args: argparse.Namespace) -> int:
 
 
 def wave_line(config) -> str:
-    """The deploy waves this config has, e.g. ``wave 1: buckets; wave 2: replication, MRAP`` (no PrivateLink wave
-    when none is configured)."""
+    """The deploy waves this config has, e.g. ``wave 1: buckets; wave 2: replication, MRAP`` (no wave 3 without
+    PrivateLink or CloudFront)."""
     waves = ["buckets" if len(config.existing_buckets) < len(config.regions) else "none (existing buckets)",
              "replication, MRAP" if len(config.regions) > 1 else "MRAP"]
-    if config.privatelink:
-        waves.append("PrivateLink")
-        if config.privatelink.restrict_to_endpoints:
-            waves.append("the MRAP policy restricted to the endpoints")
+    third = [*(["PrivateLink"] if config.privatelink else []), *(["CloudFront"] if config.cloudfront_enabled else [])]
+    if third:
+        waves.append(" and ".join(third) + (" (the MRAP policy)" if config.cloudfront_enabled else ""))
+    if config.privatelink and config.privatelink.restrict_to_endpoints:
+        waves.append("the MRAP policy restricted to the endpoints")
     return "; ".join(f"wave {i}: {what}" for i, what in enumerate(waves, start=1))
 
 

@@ -68,7 +68,19 @@ def set_props(config: MrapConfig) -> dict[str, Any]:
         "privatelink_vpc_cidr": privatelink.vpc_cidr if privatelink else _mrap_set.DEFAULT_VPC_CIDR,
         "privatelink_availability_zones": dict(privatelink.availability_zones) if privatelink else None,
         "restrict_to_endpoints": bool(privatelink and privatelink.restrict_to_endpoints),
+        **cloudfront_props(config),
     }
+
+
+def cloudfront_props(config: MrapConfig) -> dict[str, Any]:
+    """The ``cloudfront_*`` props of ``MrapSet`` for ``config.cloudfront`` (none when absent or disabled)."""
+    if not config.cloudfront_enabled:
+        return {}
+    cdn = config.cloudfront
+    return {"cloudfront": True, "cloudfront_price_class": cdn.price_class,
+            "cloudfront_default_root_object": cdn.default_root_object,
+            "cloudfront_domain_names": list(cdn.domain_names), "cloudfront_certificate_arn": cdn.certificate_arn,
+            "cloudfront_logging": cdn.logging, "cloudfront_web_acl_id": cdn.web_acl_id}
 
 
 class MrapDeployment(MrapSet):
