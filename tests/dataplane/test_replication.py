@@ -141,7 +141,7 @@ def test_sse_kms_only_with_sse_kms_encrypted_objects(engine):
     replica_key = boto3.client("kms", region_name="eu-west-1").create_key()["KeyMetadata"]["Arn"]
     replicate("src-bucket", "us-east-1", make_role(),
               rule("dst-bucket", id="kms", sse_kms=True, kms_key=replica_key),
-              rule("dst2-bucket", id="plain"))
+              rule("dst2-bucket", id="plain", priority=2))
     s3().put_object(Bucket="src-bucket", Key="secret", Body=b"1", ServerSideEncryption="aws:kms",
                     SSEKMSKeyId=source_key)
     assert engine.wait_idle(5)

@@ -10,7 +10,6 @@ publishes a data point on every change, so a test sees it at once.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 NAMESPACE = "AWS/S3"
@@ -24,7 +23,7 @@ def publish(account_id: str, region: str, source_bucket: str, destination_bucket
     dimensions = [{"Name": "SourceBucket", "Value": source_bucket},
                   {"Name": "DestinationBucket", "Value": destination_bucket},
                   {"Name": "RuleId", "Value": rule_id}]
-    now = datetime.datetime.now(datetime.UTC)
-    data: list[dict[str, Any]] = [{"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions,
-                                   "Timestamp": now} for name, (value, unit) in values.items()]
+    # No Timestamp: moto stamps the datum with its own (naive UTC) clock, which its queries compare against.
+    data: list[dict[str, Any]] = [{"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions}
+                                  for name, (value, unit) in values.items()]
     cloudwatch_backends[account_id][region].put_metric_data(NAMESPACE, data)
