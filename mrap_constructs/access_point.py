@@ -289,6 +289,7 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
             problems.add("name", name, why)
         problems.raise_if_any()
         account = Stack.of(scope).account
+        every_mrap = f"arn:{partition_of(Stack.of(scope))}:s3::{account}:accesspoint/*"
         lookup = sdk_call_resource(
             scope, f"{id}AliasLookup", resource_type="Custom::MrapAliasLookup",
             on_update=cr.AwsSdkCall(
@@ -299,12 +300,12 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
                 output_paths=["AccessPoint.Alias"]),
             on_delete=None,
             statements=[iam.PolicyStatement(actions=["s3:GetMultiRegionAccessPoint"],
-                                            resources=[f"arn:aws:s3::{account}:accesspoint/*"])],
+                                            resources=[every_mrap])],
         )
         from mrap_constructs._nag import nag_rendering
 
         acknowledge(Stack.of(scope).node.find_child("SdkCallProvider").node.find_child("Policy"),
-                    f"AwsSolutions-IAM5[Resource::arn:aws:s3::{nag_rendering(account)}:accesspoint/*]",
+                    f"AwsSolutions-IAM5[Resource::{nag_rendering(every_mrap)}]",
                     "Reads the alias of the MRAP by name; the alias is what makes the exact ARN.")
         return cls.from_alias(scope, id, alias=lookup.get_response_field("AccessPoint.Alias"), name=name)
 

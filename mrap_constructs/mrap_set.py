@@ -22,7 +22,13 @@ from mrap_constructs._validation import Problems
 from mrap_constructs.access_point import MultiRegionAccessPoint, fingerprint
 from mrap_constructs.lock import LockResult
 from mrap_constructs.monitoring.alarms import AlarmThresholds
-from mrap_constructs.naming import account_problem, bucket_name, bucket_name_problem, bucket_prefix_problem
+from mrap_constructs.naming import (
+    account_problem,
+    bucket_name,
+    bucket_name_problem,
+    bucket_prefix_problem,
+    region_partition,
+)
 from mrap_constructs.regions import CONTROL_PLANE_REGION, SUPPORTED_REGIONS, suggest_region
 from mrap_constructs.replication import ReplicationDestination, ReplicationMode, ReplicationOptions, replication_plan
 from mrap_constructs.stacks import (
@@ -242,7 +248,7 @@ class MrapSet(Construct):
             self.bucket_stacks[region] = RegionalBucketStack(
                 scope, f"{self.stack_prefix}-bucket-{region}", env=Environment(account=owner, region=region),
                 access_point_account=self.account if owner != self.account else None,
-                replication_source_roles=[f"arn:aws:iam::{self.owners[src]}:role/{role_names[src]}"
+                replication_source_roles=[f"arn:{region_partition(src)}:iam::{self.owners[src]}:role/{role_names[src]}"
                                           for src in sources_elsewhere],
                 bucket_name=self.bucket_names[region],
                 kms_alias=self.kms_alias_name if self.kms else None,
@@ -376,7 +382,7 @@ class MrapSet(Construct):
             stack.add_stack_dependency(bucket_stack, "buckets exist before replication rules and the MRAP name them")
 
     def _kms_alias_arn(self, region: str) -> str:
-        return f"arn:aws:kms:{region}:{self.account or Aws.ACCOUNT_ID}:{self.kms_alias_name}"
+        return f"arn:{region_partition(region)}:kms:{region}:{self.account or Aws.ACCOUNT_ID}:{self.kms_alias_name}"
 
     def _validate(self, id: str, account: str | None, encryption: s3.BucketEncryption,
                   privatelink_regions: Sequence[str], restrict_to_endpoints: bool) -> None:

@@ -28,16 +28,20 @@ _ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 ACCOUNT_ID_LENGTH = 12
 
 
-def partition_of(stack: Stack) -> str:
-    """The ARN partition of ``stack``: ``aws`` for the MRAP Regions, ``aws-cn``/``aws-us-gov`` for those Regions,
-    else the ``AWS::Partition`` token (resolved at deploy time, so always right). Same as ``stack.partition``
-    for these Regions, without a jsii round trip into the CDK's Region database."""
-    region = stack.region
+def region_partition(region: str) -> str:
+    """The ARN partition of ``region``: ``aws`` for the MRAP Regions, ``aws-cn``/``aws-us-gov`` for those Regions,
+    else the ``AWS::Partition`` token (resolved at deploy time, so always right)."""
     if region in SUPPORTED_REGIONS:
         return "aws"
     if not is_unresolved(region) and region.startswith(("cn-", "us-gov-")):
         return "aws-cn" if region.startswith("cn-") else "aws-us-gov"
     return Aws.PARTITION
+
+
+def partition_of(stack: Stack) -> str:
+    """The ARN partition of ``stack`` (``region_partition`` of its Region). Same as ``stack.partition`` for these
+    Regions, without a jsii round trip into the CDK's Region database."""
+    return region_partition(stack.region)
 
 
 def s3_bucket_arn(stack: Stack, bucket: str) -> str:

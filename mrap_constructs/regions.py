@@ -5,7 +5,7 @@ Pure data and predicates; no CDK imports, so the app config and the constructs c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 #: Regions where an MRAP can place a bucket without any account setting.
 MRAP_REGIONS: frozenset[str] = frozenset(
@@ -75,6 +75,32 @@ def failover_dials(regions: Iterable[str], active: Iterable[str]) -> dict[str, i
     """Dials that make exactly ``active`` receive traffic: 100 for them, 0 for every other Region."""
     active = set(active)
     return {region: ACTIVE if region in active else PASSIVE for region in sorted(regions)}
+
+
+def failover_problems(regions: Sequence[str], active: Sequence[str], passive: Sequence[str] | None,
+                      routes_region: str | None) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` for every problem with a set of routing dials: the one statement of these rules, for
+    ``MultiRegionAccessPointRoutes`` and the app config's ``failover`` alike."""
+    found: list[tuple[str, object, str]] = []
+    if not active:
+        found.append(("active", list(active), "name at least one Region that receives traffic"))
+    for field, names in (("active", list(active)), ("passive", list(passive or []))):
+        outside = [r for r in names if r not in regions]
+        if outside:
+            found.append((field, outside, f"every Region must be one of the MRAP's Regions {list(regions)}"))
+        if len(set(names)) != len(names):
+            found.append((field, names, "list each Region once"))
+    if passive is not None:
+        both = sorted(set(active) & set(passive))
+        if both:
+            found.append(("passive", both, "a Region cannot be both active and passive"))
+        unnamed = sorted(set(regions) - set(active) - set(passive))
+        if unnamed:
+            found.append(("passive", list(passive), f"name every Region as active or passive; missing {unnamed} "
+                                                    "(or omit passive: the rest stand by)"))
+    if routes_region is not None and routes_region not in ROUTES_API_REGIONS:
+        found.append(("routes_region", routes_region, f"the routes API is served only in {list(ROUTES_API_REGIONS)}"))
+    return found
 
 
 def is_opt_in(region: str) -> bool:

@@ -39,7 +39,7 @@ from mrap_constructs import _perms
 from mrap_constructs._nag import acknowledge_all, nag_rendering, wildcard_findings
 from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs._validation import Problems, is_unresolved
-from mrap_constructs.naming import s3_bucket_arn
+from mrap_constructs.naming import region_partition, s3_bucket_arn
 from mrap_constructs.regions import suggest_region
 
 #: S3's limit of rules in one replication configuration.
@@ -68,6 +68,12 @@ class ReplicationMode(enum.StrEnum):
     ONE_WAY = "one-way"
     #: No replication (the application writes every Region itself, or buckets hold different data).
     NONE = "none"
+
+
+def rule_id(destination_region: str) -> str:
+    """The id of the rule that replicates to ``destination_region``: ``to-{region}`` (stable across updates; the
+    replication metrics' ``RuleId`` dimension, which the alarms and the dashboard read)."""
+    return f"to-{destination_region}"
 
 
 def replication_plan(
@@ -170,7 +176,7 @@ class ReplicationDestination:
 
     @property
     def bucket_arn(self) -> str:
-        return f"arn:aws:s3:::{self.bucket_name}"
+        return f"arn:{region_partition(self.region)}:s3:::{self.bucket_name}"
 
 
 def replication_rules(
@@ -210,7 +216,7 @@ def replication_rules(
         if sse_kms:
             selection["SseKmsEncryptedObjects"] = {"Status": "Enabled"}
         rule: dict = {
-            "ID": f"to-{dest.region}",
+            "ID": rule_id(dest.region),
             "Priority": priority,
             "Status": "Enabled",
             "Filter": _filter(options),

@@ -37,7 +37,7 @@ from constructs import Construct
 from mrap_constructs._nag import acknowledge, acknowledge_compliance
 from mrap_constructs._validation import Problems
 from mrap_constructs.access_point import MultiRegionAccessPoint
-from mrap_constructs.regions import ROUTES_API_REGIONS, failover_dials, routes_region_for
+from mrap_constructs.regions import failover_dials, failover_problems, routes_region_for
 
 __all__ = ["MultiRegionAccessPointRoutes", "failover_dials"]
 
@@ -48,6 +48,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 HANDLER_FILES = ("__init__.py", "regions.py", "ops/__init__.py", "ops/client.py", "handlers/__init__.py",
                  "handlers/routes.py")
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
+#: The longest wait for the dials: Lambda's 900 s less the 120 s the function keeps to report to CloudFormation.
+MAX_TIMEOUT_SECONDS = 780
 
 
 @functools.cache
@@ -75,7 +77,8 @@ class MultiRegionAccessPointRoutes(Construct):
             ``passive`` together must name every Region once.
         routes_region: where to call the routes API (us-east-1, us-west-2, ap-southeast-2, ap-northeast-1,
             eu-west-1). Default: one of the MRAP's Regions that serves it, else us-west-2.
-        timeout: how long to wait for AWS to apply the dials (it can take ~2 minutes). Default: 10 minutes.
+        timeout: how long to wait for AWS to apply the dials (it can take ~2 minutes), conflict retries included;
+            60 s to 13 minutes. Default: 10 minutes.
 
     Attributes:
         dials (``{region: 0|100}``), handler (the Lambda function), resource (the custom resource).
@@ -101,7 +104,7 @@ class MultiRegionAccessPointRoutes(Construct):
     ) -> None:
         super().__init__(scope, id)
         regions = list(access_point.regions)
-        self._validate(id, regions, list(active), None if passive is None else list(passive), routes_region)
+        self._validate(id, regions, list(active), None if passive is None else list(passive), routes_region, timeout)
         self.dials: dict[str, int] = failover_dials(regions, active)
         self.routes_region = routes_region or routes_region_for(regions)
         stack = Stack.of(self)
@@ -155,25 +158,16 @@ class MultiRegionAccessPointRoutes(Construct):
 
     @staticmethod
     def _validate(id: str, regions: list[str], active: list[str], passive: list[str] | None,
-                  routes_region: str | None) -> None:
+                  routes_region: str | None, timeout: Duration) -> None:
         problems = Problems("MultiRegionAccessPointRoutes", id)
-        if not active:
-            problems.add("active", active, "name at least one Region that receives traffic")
-        for field, names in (("active", active), ("passive", passive or [])):
-            outside = [r for r in names if r not in regions]
-            if outside:
-                problems.add(field, outside, f"every Region must be one of the MRAP's Regions {regions}")
-            if len(set(names)) != len(names):
-                problems.add(field, names, "list each Region once")
-        if passive is not None:
-            both = sorted(set(active) & set(passive))
-            if both:
-                problems.add("passive", both, "a Region cannot be both active and passive")
-            unnamed = sorted(set(regions) - set(active) - set(passive))
-            if unnamed:
-                problems.add("passive", passive, f"name every Region as active or passive; missing {unnamed}")
-        if routes_region is not None and routes_region not in ROUTES_API_REGIONS:
-            problems.add("routes_region", routes_region, f"the routes API is served only in {list(ROUTES_API_REGIONS)}")
+        for field, value, rule in failover_problems(regions, active, passive, routes_region):
+            problems.add(field, value, rule)
+        seconds = timeout.to_seconds()
+        if not 60 <= seconds <= MAX_TIMEOUT_SECONDS:
+            # The handler runs in a Lambda function, which stops after 900 s; the budget leaves it time to report.
+            # https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
+            problems.add("timeout", f"{seconds:.0f} s", f"give 60 s to {MAX_TIMEOUT_SECONDS} s: the handler runs in "
+                         "a Lambda function, which AWS stops after 900 s")
         problems.raise_if_any()
 
     def _acknowledge(self, provider: cr.Provider) -> None:

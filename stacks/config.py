@@ -15,9 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mrap_constructs.monitoring.alarms import AlarmThresholds
 from mrap_constructs.mrap_set import set_problems
 from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
-from mrap_constructs.regions import MAX_REGIONS, ROUTES_API_REGIONS, SUPPORTED_REGIONS, suggest_region
+from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, failover_problems, suggest_region
 from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode
 
 CONTEXT_KEY = "mrap"
@@ -71,14 +72,18 @@ class ReplicationConfig(_Model):
         return self
 
 
-class ThresholdsConfig(_Model):
-    """``monitoring.thresholds``: when replication alarms fire (see ``AlarmThresholds``)."""
+#: The library's defaults are the config's: one statement of each threshold.
+_THRESHOLDS = AlarmThresholds()
 
-    failed_operations: float = Field(default=0, ge=0)
-    latency_seconds: float = Field(default=900, gt=0)
-    pending_operations: float = Field(default=10_000, ge=0)
-    pending_bytes: float = Field(default=10 * 1024**3, ge=0)
-    evaluation_periods: int = Field(default=3, ge=1, le=100)
+
+class ThresholdsConfig(_Model):
+    """``monitoring.thresholds``: when replication alarms fire (defaults: ``AlarmThresholds``)."""
+
+    failed_operations: float = Field(default=_THRESHOLDS.failed_operations, ge=0)
+    latency_seconds: float = Field(default=_THRESHOLDS.latency_seconds, gt=0)
+    pending_operations: float = Field(default=_THRESHOLDS.pending_operations, ge=0)
+    pending_bytes: float = Field(default=_THRESHOLDS.pending_bytes, ge=0)
+    evaluation_periods: int = Field(default=_THRESHOLDS.evaluation_periods, ge=1, le=100)
 
 
 class MonitoringConfig(_Model):
@@ -169,15 +174,7 @@ class FailoverConfig(_Model):
     passive: list[str] | None = None
     routes_region: str | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> FailoverConfig:
-        both = sorted(set(self.active) & set(self.passive or []))
-        if both:
-            raise ValueError(f"{both} cannot be both active and passive")
-        if self.routes_region is not None and self.routes_region not in ROUTES_API_REGIONS:
-            raise ValueError(f"routes_region={self.routes_region!r}: the routes API is served only in "
-                             f"{list(ROUTES_API_REGIONS)}")
-        return self
+    # Checked against the MRAP's Regions by MrapConfig (regions.failover_problems, shared with the construct).
 
 
 class MrapConfig(_Model):
@@ -246,14 +243,8 @@ class MrapConfig(_Model):
         if source is not None and source not in self.regions:
             problems.append(f"replication.source_region={source!r}: must be one of regions {self.regions}")
         if self.failover is not None:
-            for field in ("active", "passive"):
-                outside = [r for r in getattr(self.failover, field) or [] if r not in self.regions]
-                if outside:
-                    problems.append(f"failover.{field}={outside}: must be among regions {self.regions}")
-            named = set(self.failover.active) | set(self.failover.passive or [])
-            if self.failover.passive is not None and set(self.regions) - named:
-                problems.append(f"failover.passive: name every Region as active or passive; missing "
-                                f"{sorted(set(self.regions) - named)} (or omit passive: the rest stand by)")
+            problems += [f"failover.{field}={value!r}: {rule}" for field, value, rule in failover_problems(
+                self.regions, self.failover.active, self.failover.passive, self.failover.routes_region)]
         if self.monitoring.alarms and not self.replication.metrics and self.replication.mode != "none":
             problems.append("monitoring.alarms=true needs replication.metrics=true (the alarms watch replication "
                             "metrics); turn metrics on or alarms off")

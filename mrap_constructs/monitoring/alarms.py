@@ -33,6 +33,7 @@ from mrap_constructs._validation import Problems
 from mrap_constructs.monitoring.metrics import MetricSpec, ReplicationMetrics, replication_metrics
 from mrap_constructs.naming import partition_of
 from mrap_constructs.replication import RTC_MINUTES, ReplicationDestination
+from mrap_constructs.replication import rule_id as rule_id_of
 
 #: S3's guidance for alarms on replication metrics, which are published only while there is replication activity:
 #: "set the Missing data treatment field to Treat missing data as ignore (maintain the alarm state)".
@@ -223,8 +224,8 @@ class ReplicationAlarms(Construct):
         self._dashboard = (dashboard_name, dashboard_region or region) if dashboard_name else None
         self.alarms: dict[str, list[cw.CfnAlarm]] = {}
         self.all_alarms: list[cw.CfnAlarm] = []
-        rules = [(f"to-{dest.region}", dest, replication_metrics(
-            source_bucket=source_bucket_name, destination_bucket=dest.bucket_name, rule_id=f"to-{dest.region}",
+        rules = [(rule_id_of(dest.region), dest, replication_metrics(
+            source_bucket=source_bucket_name, destination_bucket=dest.bucket_name, rule_id=rule_id_of(dest.region),
             source_region=region)) for dest in sorted(destinations, key=lambda d: d.region)]
         kinds = _kinds(thresholds)
         if per_rule:

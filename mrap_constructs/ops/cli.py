@@ -19,7 +19,7 @@ import boto3
 from botocore.exceptions import BotoCoreError
 
 from mrap_constructs.ops.client import MrapClient, MrapError, MrapInfo, Route, failover_dials
-from mrap_constructs.ops.smoke import smoke
+from mrap_constructs.ops.smoke import require_global_endpoint, smoke
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +144,7 @@ def _failover(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, i
 
 
 def _smoke(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int]:
+    require_global_endpoint(client)  # before any call: say what is missing, not what failed
     info = client.describe(args.name)
     result = smoke(client, info, timeout=args.timeout)
     lines = [f"PUT/GET through {info.alias}: {'ok' if result.read_back else 'MISMATCH'}", "replication lag:"]

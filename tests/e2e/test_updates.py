@@ -15,7 +15,7 @@ import pytest
 
 from mrap_constructs.testing import cfn_models
 from mrap_constructs.testing.emulator import LocalAws
-from mrap_constructs.testing.local_deploy import LocalDeployment
+from mrap_constructs.testing.local_deploy import DeployError, LocalDeployment
 from tests.conftest import DEFAULT_CONFIG, ROOT
 
 pytestmark = pytest.mark.e2e
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.e2e
 NAME = "e2e-day2"
 REGIONS = sorted(DEFAULT_CONFIG["regions"])
 BASE = {**DEFAULT_CONFIG, "name": NAME, "bucket_prefix": NAME}
-#: ReplicationAlarms: failures, latency, pending operations, pending bytes per rule.
-ALARMS_PER_RULE = 4
+#: One metric-math alarm per failure kind per source bucket (up to 10 rules each).
+ALARMS_PER_SOURCE = 4
 
 
 class App:
@@ -76,7 +76,7 @@ ONE_WAY = {r: (sorted(o for o in REGIONS if o != r) if r == "us-east-1" else [])
 
 def test_config_changes_apply_as_updates_and_keep_data(app):
     assert {r: sorted(d) for r, d in app.rules().items()} == FULL_MESH
-    assert app.alarms() == 6 * ALARMS_PER_RULE
+    assert app.alarms() == 3 * ALARMS_PER_SOURCE  # three sources in a full mesh
     bucket = f"{NAME}-{app.aws.account}-eu-west-1"
     app.aws.client("s3", "eu-west-1").put_object(Bucket=bucket, Key="before-updates.txt", Body=b"day 1")
     stacks_before = _stack_ids(app)
@@ -85,7 +85,7 @@ def test_config_changes_apply_as_updates_and_keep_data(app):
     one_way = {**BASE, "replication": {**BASE["replication"], "mode": "one-way", "source_region": "us-east-1"}}
     app.deploy(one_way)
     assert {r: sorted(d) for r, d in app.rules().items()} == ONE_WAY
-    assert app.alarms() == 2 * ALARMS_PER_RULE
+    assert app.alarms() == 1 * ALARMS_PER_SOURCE  # one source one-way
     assert ("Custom::S3BucketReplication", "Update") in _requests()
 
     # 2. add failover: the routes custom resource is created and sets the dials.
@@ -102,7 +102,7 @@ def test_config_changes_apply_as_updates_and_keep_data(app):
         assert all(rule["Destination"]["ReplicationTime"]["Status"] == "Enabled" for rule in app.replication(region))
     assert app.dials() == {r: 100 for r in REGIONS}
     assert ("Custom::MrapRoutes", "Delete") in _requests()
-    assert app.alarms() == 6 * ALARMS_PER_RULE
+    assert app.alarms() == 3 * ALARMS_PER_SOURCE  # three sources in a full mesh
 
     # 4. alarms off: every alarm is deleted with the update, replication untouched.
     app.deploy({**rtc, "monitoring": {"alarms": False}})
@@ -123,14 +123,14 @@ def test_failed_update_rolls_back_and_the_next_deploy_converges(app, monkeypatch
     # eu-west-1's replication custom resource fails (wave 2); the custom resources run in this process.
     run_sdk_call = cfn_models.run_sdk_call
 
-    def failing(call_json, region):
+    def failing(call_json, region, account=None):
         call = json.loads(call_json) if isinstance(call_json, str) else call_json
         if call and call["action"] == "DeleteBucketReplication" and call["parameters"]["Bucket"] == bucket:
             raise RuntimeError("injected fault")
-        return run_sdk_call(call_json, region)
+        return run_sdk_call(call_json, region, account)
 
     monkeypatch.setattr(cfn_models, "run_sdk_call", failing)
-    with pytest.raises(RuntimeError, match="failed"):
+    with pytest.raises(DeployError, match=f"^{NAME}-replication-eu-west-1: .*injected fault"):
         app.deploy(one_way)
     assert app.stack_status(f"{NAME}-replication-eu-west-1", "eu-west-1") == "UPDATE_ROLLBACK_COMPLETE"
     rules = app.rules()
