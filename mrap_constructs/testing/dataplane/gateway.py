@@ -99,6 +99,20 @@ class DataPlane:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pool: Any = None
 
+    def secret_for(self, access_key_id: str) -> str | None:
+        """The secret S3 would check a signature with: ``secrets``, else temporary credentials moto's STS issued
+        (the multi-account emulator acts in other accounts through ``sts:AssumeRole``)."""
+        if access_key_id in self.secrets:
+            return self.secrets[access_key_id]
+        from moto.sts.models import sts_backends
+
+        for account in list(sts_backends.keys()):
+            for backend in sts_backends[account].values():
+                role = backend.get_assumed_role_from_access_key(access_key_id)
+                if role is not None:
+                    return role.secret_access_key
+        return None
+
     def mrap(self, alias: str) -> tuple[str, str, dict[str, str]] | None:
         """(account, ARN, {region: bucket}) of the MRAP with ``alias``."""
         from moto.s3control.models import s3control_backends
@@ -129,7 +143,11 @@ class DataPlane:
             return error_response("NoSuchAccessPoint", f"The specified accesspoint does not exist: {alias}", 404)
         _, arn, buckets = found
         try:
-            sigv4a.verify(method, path, query, headers, self.secrets)
+            key_id = re.search(r"Credential=([^/,\s]+)/", headers.get("Authorization") or
+                               headers.get("authorization") or "")
+            secret = self.secret_for(key_id.group(1)) if key_id else None
+            known = {key_id.group(1): secret} if key_id and secret else {}
+            sigv4a.verify(method, path, query, headers, known)
         except sigv4a.SignatureError as err:
             return error_response(err.code, err.message, err.status, path)
         region_from = client_region or self.client_region
@@ -169,7 +187,8 @@ class DataPlane:
         key_id = access_key.group(1) if access_key else "testing"
         url = f"{self.endpoint_url}/{bucket}{path}" + (f"?{query}" if query else "")
         request = AWSRequest(method=method, url=url, data=body, headers=lower)
-        S3SigV4Auth(Credentials(key_id, self.secrets.get(key_id, "testing")), "s3", region).add_auth(request)
+        token = next((v for k, v in headers.items() if k.lower() == "x-amz-security-token"), None)
+        S3SigV4Auth(Credentials(key_id, self.secret_for(key_id) or "testing", token), "s3", region).add_auth(request)
         if self._pool is None:
             self._pool = urllib3.PoolManager(maxsize=8)
         upstream = self._pool.request(method, url, body=body or None, headers=dict(request.headers.items()),
