@@ -74,11 +74,17 @@ def _deploy(config: MrapConfig, args: argparse.Namespace) -> int:
                   + "\n".join(f"  {line}" for line in keep_commands(aws.endpoint_url, account, config.name,
                                                                       aws.credentials(account)))
                   + "\nCtrl-C stops it.", flush=True)
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
+            from mrap_constructs.testing.dataplane import LocalDataPlane
+
+            with LocalDataPlane(aws, client_region=config.regions[0]) as dataplane:
+                print("\nThe MRAP data plane (SigV4A, dial routing, live replication) is up. A program written for AWS "
+                      "reaches it unchanged with these lines in its environment (HTTPS_PROXY's user name is the client "
+                      "Region):\n" + "\n".join(dataplane.export_lines()), flush=True)
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    pass
         return 1 if problems else 0
 
 
