@@ -48,7 +48,8 @@ BATCH_OPERATIONS_PRINCIPAL = "batchoperations.s3.amazonaws.com"
 DEFAULT_BACKFILL_KEY = "initial"
 #: Object versions the generated manifest lists: never attempted, or failed.
 REPLICATION_STATUSES = ("NONE", "FAILED")
-#: Prefix of the job's Description, by which ``mrap backfill status`` finds the jobs of an MRAP (ListJobs).
+#: Prefix of the job's Description, by which ``mrap backfill status`` finds the jobs of an MRAP (ListJobs); the same
+#: as ``mrap_constructs.ops.client.BACKFILL_DESCRIPTION_PREFIX`` (the app imports no boto3 code).
 DESCRIPTION_PREFIX = "mrap-backfill"
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 

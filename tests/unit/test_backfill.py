@@ -155,3 +155,95 @@ def test_fails_on_bad_inputs_listing_each():
     with pytest.raises(ValueError, match=r"(?s)backfill_key='no spaces'.*report_scope='Some'.*priority=-1"):
         BatchReplicationBackfill(stack, "Backfill", source_bucket=source, mrap_name="media",
                                  backfill_key="no spaces", report_scope="Some", priority=-1)
+
+
+# --- app wiring: config key, waves, passive empty Regions ---------------------------------------------------------
+
+ADOPT = {"name": "adopt", "account": ACCOUNT, "regions": ["us-east-1", "eu-west-1", "ap-southeast-2"],
+         "existing_buckets": {"us-east-1": "legacy-media"}}
+
+
+@pytest.fixture(scope="module")
+def adopted(synth):
+    return synth(ADOPT)
+
+
+def test_existing_bucket_gets_a_backfill_stack_after_its_replication_and_the_mrap(adopted):
+    deployment = adopted.deployment
+    assert list(deployment.backfill_stacks) == ["us-east-1"]
+    stack = deployment.backfill_stacks["us-east-1"]
+    assert stack.stack_name == "adopt-backfill-us-east-1" and adopted.region_of(stack.stack_name) == "us-east-1"
+    assert {d.stack_name for d in stack.dependencies} == {"adopt-replication-us-east-1", "adopt-access-point"}
+    assert stack in deployment.waves[2], "wave 3, after replication (wave 2)"
+    call = _create_call(adopted.template(stack.stack_name))
+    assert call["parameters"]["ManifestGenerator"]["S3JobManifestGenerator"]["SourceBucket"].endswith(
+        ":s3:::legacy-media")
+
+
+def test_empty_regions_start_passive_and_the_goal_is_all_active(adopted):
+    template = adopted.template("adopt-access-point")
+    template.has_resource_properties("Custom::MrapRoutes", {
+        "Dials": {"ap-southeast-2": "100", "eu-west-1": "100", "us-east-1": "100"},
+        "InitialPassive": ["ap-southeast-2", "eu-west-1"], "RequireInSync": "true"})
+    routes = adopted.deployment.access_point_stack.routes
+    assert routes.initial == {"ap-southeast-2": 0, "eu-west-1": 0, "us-east-1": 100}
+
+
+def test_backfill_off_keeps_every_region_active_and_starts_no_job(synth):
+    app = synth({**ADOPT, "backfill": False})
+    assert app.deployment.backfill_stacks == {}
+    assert app.deployment.access_point_stack.routes is None
+
+
+def test_no_existing_bucket_no_backfill(default_app):
+    assert default_app.deployment.backfill_stacks == {}
+    assert all("backfill" not in name for name in default_app.stack_names)
+
+
+def test_config_opt_out_of_the_in_sync_check(synth):
+    app = synth({**ADOPT, "failover": {"active": ["us-east-1"], "require_in_sync": False}})
+    app.template("adopt-access-point").has_resource_properties("Custom::MrapRoutes", {
+        "Dials": {"ap-southeast-2": "0", "eu-west-1": "0", "us-east-1": "100"}, "RequireInSync": "false"})
+
+
+def test_fails_backfill_true_without_a_bucket_holding_data():
+    from stacks.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=r"mrap.backfill: .*backfill=True: needs a bucket holding data|"
+                                          r"backfill=True: needs a bucket holding data"):
+        parse_config({"name": "media", "regions": ["us-east-1", "eu-west-1"], "backfill": True})
+
+
+def test_fails_backfill_true_when_the_data_replicates_nowhere():
+    from stacks.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=r"backfill=True: the buckets holding data \(eu-west-1\) replicate nowhere"):
+        parse_config({"name": "media", "regions": ["us-east-1", "eu-west-1"], "backfill": True,
+                      "existing_buckets": {"eu-west-1": "legacy"},
+                      "replication": {"mode": "one-way", "source_region": "us-east-1"}})
+
+
+def test_fails_mrap_set_backfill_true_without_data():
+    import aws_cdk as cdk
+
+    from mrap_constructs import MrapSet
+
+    with pytest.raises(ValueError, match=r"backfill=True: needs a bucket holding data"):
+        MrapSet(cdk.App(), "Set", name="media", regions=["us-east-1", "eu-west-1"], backfill=True)
+
+
+def test_initial_dials_keep_a_region_active():
+    from mrap_constructs.regions import initial_dials
+
+    assert initial_dials({"a": 100, "b": 100}, ["b"]) == {"a": 100, "b": 0}
+    # The goal names only an empty Region active: the Regions holding data serve until it is filled.
+    assert initial_dials({"a": 0, "b": 100}, ["b"]) == {"a": 100, "b": 0}
+
+
+def test_the_cli_finds_jobs_by_the_description_the_construct_writes():
+    from mrap_constructs.backfill import DESCRIPTION_PREFIX
+    from mrap_constructs.ops.client import BACKFILL_DESCRIPTION_PREFIX
+
+    assert DESCRIPTION_PREFIX == BACKFILL_DESCRIPTION_PREFIX
+    assert job_description("media", "us-east-1", "initial").split() == [DESCRIPTION_PREFIX, "media", "us-east-1",
+                                                                         "initial"]
