@@ -97,6 +97,9 @@ class LocalAws:
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=30)
         cfn_models.ROUTES.clear()
         cfn_models.CUSTOM_RESOURCE_LOG.clear()
+        from mrap_constructs.testing import batch_operations
+
+        batch_operations.reset()
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
         """A boto3 client on the emulator (s3control clients get the account host prefix stripped)."""
