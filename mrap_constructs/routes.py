@@ -54,6 +54,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 HANDLER_FILES = ("__init__.py", "regions.py", "ops/__init__.py", "ops/client.py", "handlers/__init__.py",
                  "handlers/routes.py")
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
+#: The longest wait for the dials: Lambda's 900 s less the 120 s the function keeps to report to CloudFormation.
+MAX_TIMEOUT_SECONDS = 780
 
 
 @functools.cache
@@ -81,7 +83,8 @@ class MultiRegionAccessPointRoutes(Construct):
             ``passive`` together must name every Region once.
         routes_region: where to call the routes API (us-east-1, us-west-2, ap-southeast-2, ap-northeast-1,
             eu-west-1). Default: one of the MRAP's Regions that serves it, else us-west-2.
-        timeout: how long to wait for AWS to apply the dials (it can take ~2 minutes). Default: 10 minutes.
+        timeout: how long to wait for AWS to apply the dials (it can take ~2 minutes), conflict retries included;
+            60 s to 13 minutes. Default: 10 minutes.
         initial_passive: Regions whose buckets start empty (a backfill fills them): passive at creation, whatever
             their goal dial, until activated (``mrap activate``). Default: none.
         require_in_sync: an update that activates a Region fails unless the Region's replication backlog
@@ -115,7 +118,7 @@ class MultiRegionAccessPointRoutes(Construct):
     ) -> None:
         super().__init__(scope, id)
         regions = list(access_point.regions)
-        self._validate(id, regions, list(active), None if passive is None else list(passive), routes_region,
+        self._validate(id, regions, list(active), None if passive is None else list(passive), routes_region, timeout,
                        list(initial_passive))
         self.dials: dict[str, int] = failover_dials(regions, active)
         self.initial: dict[str, int] = initial_dials(self.dials, initial_passive)
@@ -178,13 +181,19 @@ class MultiRegionAccessPointRoutes(Construct):
 
     @staticmethod
     def _validate(id: str, regions: list[str], active: list[str], passive: list[str] | None,
-                  routes_region: str | None, initial_passive: list[str]) -> None:
+                  routes_region: str | None, timeout: Duration, initial_passive: list[str]) -> None:
         problems = Problems("MultiRegionAccessPointRoutes", id)
         for field, value, rule in failover_problems(regions, active, passive, routes_region):
             problems.add(field, value, rule)
         outside = [r for r in initial_passive if r not in regions]
         if outside:
             problems.add("initial_passive", outside, f"every Region must be one of the MRAP's Regions {regions}")
+        seconds = timeout.to_seconds()
+        if not 60 <= seconds <= MAX_TIMEOUT_SECONDS:
+            # The handler runs in a Lambda function, which stops after 900 s; the budget leaves it time to report.
+            # https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
+            problems.add("timeout", f"{seconds:.0f} s", f"give 60 s to {MAX_TIMEOUT_SECONDS} s: the handler runs in "
+                         "a Lambda function, which AWS stops after 900 s")
         problems.raise_if_any()
 
     def _acknowledge(self, provider: cr.Provider) -> None:

@@ -1,7 +1,9 @@
 """`make deploy-local`: the main job without an AWS account — deploy the app to a local emulator and show it.
 
-Starts the emulator (moto on 127.0.0.1), bootstraps every Region the app uses, runs `cdk deploy --all`, reads the
-result back with boto3, prints a summary, and stops the emulator (or keeps it running with --keep).
+Starts the emulator (moto on 127.0.0.1), bootstraps every account/Region pair the app uses (each account with its own
+credentials; accounts other than the deploying one trust it), runs `cdk deploy --all`, reads the result back with
+boto3, prints a summary, and stops the emulator (or keeps it running with --keep). A failure ends with one line,
+`error: STACK: CAUSE`, and exit code 1.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 from mrap_constructs.testing import cfn_models  # noqa: E402
 from mrap_constructs.testing.emulator import LocalAws  # noqa: E402
-from mrap_constructs.testing.local_deploy import LocalDeployment  # noqa: E402
-from stacks.config import load_config  # noqa: E402
+from mrap_constructs.testing.local_deploy import DeployError, LocalDeployment  # noqa: E402
+from stacks.config import ConfigError, MrapConfig, load_config  # noqa: E402
 
 
 def main() -> int:
@@ -27,14 +29,32 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the emulator running until Ctrl-C")
     args = parser.parse_args()
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    config = load_config({"mrap": context.get("mrap"), "config": args.config})
+    try:
+        config = load_config({"mrap": context.get("mrap"), "config": args.config})
+    except ConfigError as err:
+        print("\n".join(f"error: {line}" for line in err.problems), file=sys.stderr)
+        return 1
+    try:
+        return _deploy(config, args)
+    except DeployError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def _deploy(config: MrapConfig, args: argparse.Namespace) -> int:
     started = time.monotonic()
     with LocalAws() as aws:
-        print(f"emulator: {aws.endpoint_url} (account {aws.account})", flush=True)
-        regions = [*config.regions, config.home_region, *(config.privatelink.regions if config.privatelink else [])]
-        deployment = LocalDeployment(aws, project=ROOT, config=args.config, regions=regions)
+        account = config.pipeline.account if config.pipeline else config.account or aws.account
+        print(f"emulator: {aws.endpoint_url} (deploying account {account})", flush=True)
+        deployment = LocalDeployment(aws, project=ROOT, config=args.config, account=account)
+        deployment.synth()
         print("== bootstrap", ", ".join(deployment.environments()), flush=True)
         deployment.bootstrap()
+        if config.pipeline:
+            print("== deploy --all (the pipeline stack; its stages deploy from the pipeline, not here)", flush=True)
+            deployment.deploy()
+            print(f"\nverified: the pipeline stack deployed; stages not run ({time.monotonic() - started:.0f} s)")
+            return 0
         print(f"== deploy --all ({wave_line(config)})", flush=True)
         deployment.deploy()
         deployed = deployment.inspect(config.name)
@@ -42,12 +62,17 @@ def main() -> int:
         problems = [f"{r}: versioning {v}" for r, v in deployed.versioning.items() if v != "Enabled"]
         if sorted(deployed.buckets) != sorted(config.regions):
             problems.append(f"MRAP Regions {sorted(deployed.buckets)} != config {sorted(config.regions)}")
+        owners = {r: config.bucket_accounts.get(r, account) for r in config.regions}
+        problems += [f"{r}: bucket in account {deployed.bucket_accounts.get(r)}, config says {owner}"
+                     for r, owner in owners.items() if r not in config.existing_buckets
+                     and deployed.bucket_accounts.get(r) != owner]
         print(f"\nverified: {'OK' if not problems else '; '.join(problems)} "
               f"({time.monotonic() - started:.0f} s)")
         print("not emulated (created nothing, so not verified here): " + ", ".join(sorted(cfn_models.SKIPPED_TYPES)))
         if args.keep:
             print("\nThe emulator keeps running. Point the AWS CLI, boto3 or `mrap` at it:\n"
-                  + "\n".join(f"  {line}" for line in keep_commands(aws.endpoint_url, aws.account, config.name))
+                  + "\n".join(f"  {line}" for line in keep_commands(aws.endpoint_url, account, config.name,
+                                                                      aws.credentials(account)))
                   + "\nCtrl-C stops it.", flush=True)
             try:
                 while True:
@@ -69,15 +94,19 @@ def wave_line(config) -> str:
     return "; ".join(f"wave {i}: {what}" for i, what in enumerate(waves, start=1))
 
 
-def keep_commands(endpoint_url: str, account: str, name: str) -> list[str]:
+def keep_commands(endpoint_url: str, account: str, name: str, credentials: dict[str, str] | None = None) -> list[str]:
     """Shell lines that work as printed against the running emulator (``tests/ops/test_deploy_local_script.py``).
 
     s3control endpoints put the account in front of the host (``123456789012.127.0.0.1``, which does not resolve,
     and no setting turns that off: it comes from the endpoint rules, not host-prefix injection), so the AWS CLI line
-    sends its requests through ``HTTP_PROXY``, which the emulator answers too. ``mrap`` strips the prefix itself."""
+    sends its requests through ``HTTP_PROXY``, which the emulator answers too. ``mrap`` strips the prefix itself.
+
+    ``credentials`` (``LocalAws.credentials(account)``) act in ``account``. Default: ``testing``, the default
+    account."""
+    keys = credentials or {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     return [
-        f"export AWS_ENDPOINT_URL={endpoint_url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
-        "AWS_DEFAULT_REGION=us-east-1",
+        f"export AWS_ENDPOINT_URL={endpoint_url} " + " ".join(f"{k}={v}" for k, v in keys.items())
+        + " AWS_DEFAULT_REGION=us-east-1",
         f"HTTP_PROXY={endpoint_url} aws s3control get-multi-region-access-point --account-id {account} "
         f"--name {name} --region us-west-2",
         f".venv/bin/python -m mrap_constructs.ops.cli status {name}",

@@ -21,7 +21,7 @@ import boto3
 from botocore.exceptions import BotoCoreError
 
 from mrap_constructs.ops.client import ACTIVE, MrapClient, MrapError, MrapInfo, Route, failover_dials
-from mrap_constructs.ops.smoke import smoke
+from mrap_constructs.ops.smoke import require_global_endpoint, smoke
 from mrap_constructs.regions import SUPPORTED_REGIONS, suggest_region
 
 
@@ -211,6 +211,7 @@ def _activate(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, i
 
 
 def _smoke(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int]:
+    require_global_endpoint(client)  # before any call: say what is missing, not what failed
     info = client.describe(args.name)
     result = smoke(client, info, timeout=args.timeout)
     lines = [f"PUT/GET through {info.alias}: {'ok' if result.read_back else 'MISMATCH'}", "replication lag:"]

@@ -5,11 +5,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from mrap_constructs.ops.client import MrapClient, MrapError, MrapInfo
 
 #: Keys the smoke test writes start with this prefix (exclude it from replication alarms if you like).
 SMOKE_PREFIX = "mrap-smoke/"
+#: Hosts of a local emulator (``make deploy-local``), which serves no MRAP data plane.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def require_global_endpoint(client: MrapClient) -> None:
+    """Raise ``MrapError`` if ``client`` talks to a local emulator: the smoke test reads and writes through the MRAP
+    itself, which only AWS serves (SigV4A-signed requests to ``{alias}.accesspoint.s3-global.amazonaws.com``)."""
+    host = urlsplit(client.endpoint_url or "").hostname
+    if host in LOCAL_HOSTS:
+        raise MrapError("NeedsGlobalEndpoint",
+                        f"smoke needs the real global endpoint (SigV4A through *.accesspoint.s3-global.amazonaws.com); "
+                        f"the emulator at {client.endpoint_url} has no MRAP data plane (use `mrap status` there)")
 
 
 @dataclass
@@ -41,7 +54,11 @@ def smoke(client: MrapClient, info: MrapInfo, *, timeout: float = 900, interval:
         interval: polling interval. Default: 5 s.
         via: the ``Bucket`` parameter of the data-plane calls. Default: the MRAP ARN (SigV4A; needs ``awscrt``).
         data_region: Region of the data-plane client (any; the MRAP routes the request). Default: us-east-1.
+
+    Raises:
+        MrapError: ``NeedsGlobalEndpoint`` when ``client`` points at a local emulator (127.0.0.1/localhost).
     """
+    require_global_endpoint(client)
     key = f"{SMOKE_PREFIX}{uuid.uuid4().hex}.txt"
     body = f"mrap smoke test {key}".encode()
     target = via or info.arn

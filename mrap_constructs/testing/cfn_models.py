@@ -209,6 +209,166 @@ class AlarmModel(_Model):
         cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
 
 
+def _flag(value: Any, default: bool = False) -> bool:
+    """A CloudFormation boolean (templates carry ``true`` or ``"true"``)."""
+    if value is None:
+        return default
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
+class TrailModel(_Model):
+    """``AWS::CloudTrail::Trail``: a trail in moto's CloudTrail (moto 5.2.5 has no model and skips the type), created
+    through ``CloudTrailBackend.create_trail`` so the strict key-policy rule applies (``strict/cloudtrail_kms.py``).
+    Ref = name; attributes Arn, SnsTopicArn. ``TrailName`` is create-only (a new name replaces the trail); the rest
+    updates in place (``UpdateTrail``, ``PutEventSelectors``, ``StartLogging``/``StopLogging``), as CloudFormation
+    does. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudtrail-trail.html"""
+
+    def __init__(self, account_id: str, region_name: str, name: str) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.name = name
+
+    @staticmethod
+    def _backend(account_id: str, region_name: str) -> Any:
+        from moto.cloudtrail.models import cloudtrail_backends
+
+        return cloudtrail_backends[account_id][region_name]
+
+    @staticmethod
+    def _settings(props: dict) -> dict[str, Any]:
+        return {"s3_key_prefix": props.get("S3KeyPrefix"), "sns_topic_name": props.get("SnsTopicName"),
+                "cw_log_group_arn": props.get("CloudWatchLogsLogGroupArn"),
+                "cw_role_arn": props.get("CloudWatchLogsRoleArn"), "kms_key_id": props.get("KMSKeyId")}
+
+    @classmethod
+    def _configure(cls, backend: Any, name: str, props: dict) -> None:
+        if props.get("EventSelectors") or props.get("AdvancedEventSelectors"):
+            backend.put_event_selectors(name, props.get("EventSelectors") or [],
+                                        props.get("AdvancedEventSelectors") or [])
+        if _flag(props.get("IsLogging")):
+            backend.start_logging(name)
+        else:
+            backend.stop_logging(name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict, account_id: str,
+                                        region_name: str, **kwargs: Any) -> TrailModel:
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("TrailName") or resource_name
+        backend = cls._backend(account_id, region_name)
+        settings = cls._settings(props)
+        backend.create_trail(
+            name, props["S3BucketName"], settings["s3_key_prefix"], settings["sns_topic_name"],
+            _flag(props.get("IncludeGlobalServiceEvents"), True), _flag(props.get("IsMultiRegionTrail")),
+            _flag(props.get("EnableLogFileValidation")), _flag(props.get("IsOrganizationTrail")),
+            settings["cw_log_group_arn"], settings["cw_role_arn"], settings["kms_key_id"], props.get("Tags", []))
+        cls._configure(backend, name, props)
+        return cls(account_id, region_name, name)
+
+    @staticmethod
+    def update_from_cloudformation_json(original_resource: TrailModel, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str, region_name: str) -> TrailModel:
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("TrailName") or original_resource.name
+        if name != original_resource.name:  # create-only: replacement (the new trail first, then the old one goes)
+            replacement = TrailModel.create_from_cloudformation_json(name, cloudformation_json, account_id,
+                                                                      region_name)
+            original_resource.delete(account_id, region_name)
+            return replacement
+        backend = TrailModel._backend(account_id, region_name)
+        settings = TrailModel._settings(props)
+        backend.update_trail(
+            name=name, s3_bucket_name=props["S3BucketName"],
+            include_global_service_events=_flag(props.get("IncludeGlobalServiceEvents"), True),
+            is_multi_region_trail=_flag(props.get("IsMultiRegionTrail")),
+            enable_log_file_validation=_flag(props.get("EnableLogFileValidation")),
+            is_organization_trail=_flag(props.get("IsOrganizationTrail")), **settings)
+        TrailModel._configure(backend, name, props)
+        return TrailModel(account_id, region_name, name)
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Arn", "SnsTopicArn")
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        trail = self._backend(self.account_id, self.region_name).get_trail(self.name)
+        return trail.arn if attribute_name == "Arn" else trail.topic_arn
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        self._backend(account_id, region_name).delete_trail(self.name)
+
+
+class TopicPolicyModel(_Model):
+    """``AWS::SNS::TopicPolicy``: sets each topic's ``Policy`` attribute through ``SNSBackend.set_topic_attribute``
+    (moto 5.2.5 has no model and skips the type), so the strict principal rule applies
+    (``strict/policy_principals.py``). On delete, and for a topic an update drops, the topic gets its default
+    policy back, as CloudFormation does. Ref = a generated id.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topicpolicy.html"""
+
+    def __init__(self, account_id: str, region_name: str, physical_id: str, topics: list[str]) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.physical_id = physical_id
+        self.topics = topics
+
+    @staticmethod
+    def _backend(topic_arn: str) -> Any:
+        from moto.sns.models import sns_backends
+
+        _, _, _, region, account, _ = topic_arn.split(":", 5)
+        return sns_backends[account][region]
+
+    @classmethod
+    def _apply(cls, props: dict) -> list[str]:
+        document = props["PolicyDocument"]
+        policy = document if isinstance(document, str) else json.dumps(document)
+        topics = [str(t) for t in props.get("Topics", [])]
+        for topic in topics:
+            cls._backend(topic).set_topic_attribute(topic, "policy", policy)
+        return topics
+
+    @classmethod
+    def _reset(cls, topics: list[str]) -> None:
+        for topic in topics:
+            backend = cls._backend(topic)
+            found = backend.topics.get(topic)
+            if found is not None:  # a topic deleted in the same stack operation has no policy to reset
+                found._policy_json = found._create_default_topic_policy(backend.region_name, found.account_id,
+                                                                      found.name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict, account_id: str,
+                                        region_name: str, **kwargs: Any) -> TopicPolicyModel:
+        topics = cls._apply(cloudformation_json["Properties"])
+        return cls(account_id, region_name, resource_name, topics)
+
+    @staticmethod
+    def update_from_cloudformation_json(original_resource: TopicPolicyModel, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str,
+                                        region_name: str) -> TopicPolicyModel:
+        topics = TopicPolicyModel._apply(cloudformation_json["Properties"])
+        TopicPolicyModel._reset([t for t in original_resource.topics if t not in topics])
+        return TopicPolicyModel(account_id, region_name, original_resource.physical_id, topics)
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.physical_id
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return self.physical_resource_id
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        self._reset(self.topics)
+
+
 def _update_by_recreate(model: type) -> Callable[..., Any]:
     def update(original_resource: Any, new_resource_name: str, cloudformation_json: dict, account_id: str,
                region_name: str) -> Any:
@@ -226,16 +386,27 @@ MODELS: dict[str, type] = {
     "AWS::S3::MultiRegionAccessPointPolicy": MultiRegionAccessPointPolicyModel,
     "AWS::S3::BucketPolicy": BucketPolicyModel,
     "AWS::CloudWatch::Alarm": AlarmModel,
+    "AWS::CloudTrail::Trail": TrailModel,
+    "AWS::SNS::TopicPolicy": TopicPolicyModel,
 }
 
 
 # --- custom resources --------------------------------------------------------------------------------------------
 
 
-def emulator_client(endpoint_url: str, service: str, region: str) -> Any:
-    """A boto3 client on the emulator at ``endpoint_url`` (s3control clients get the account host prefix stripped)."""
+#: The header moto's server reads the account of a request from (when ``MOTO_ACCOUNT_ID`` is unset); see moto's
+#: ``BaseResponse.get_current_account``. In-process clients use it; the CDK CLI uses per-account credentials instead
+#: (``LocalAws.credentials``).
+ACCOUNT_HEADER = "x-moto-account-id"
+
+
+def emulator_client(endpoint_url: str, service: str, region: str, account: str | None = None) -> Any:
+    """A boto3 client on the emulator at ``endpoint_url``, acting in ``account`` (default: moto's default account);
+    s3control clients get the account host prefix stripped."""
     client = boto3.client(service, region_name=region, endpoint_url=endpoint_url,
                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    if account is not None:
+        client.meta.events.register("before-sign", _with_account_header(account))
     if service == "s3control":
         from mrap_constructs.ops.client import strip_account_host_prefix
 
@@ -243,17 +414,25 @@ def emulator_client(endpoint_url: str, service: str, region: str) -> Any:
     return client
 
 
-def _client(service: str, region: str) -> Any:
-    return emulator_client(ENDPOINT["url"], service, region)
+def _with_account_header(account: str) -> Callable[..., None]:
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers[ACCOUNT_HEADER] = account
+
+    return add_header
 
 
-def run_sdk_call(call_json: str | dict | None, region: str) -> dict[str, Any]:
-    """Run an ``AwsCustomResource`` call (``{"service", "action", "parameters", "outputPaths"...}``) with boto3."""
+def _client(service: str, region: str, account: str | None = None) -> Any:
+    return emulator_client(ENDPOINT["url"], service, region, account)
+
+
+def run_sdk_call(call_json: str | dict | None, region: str, account: str | None = None) -> dict[str, Any]:
+    """Run an ``AwsCustomResource`` call (``{"service", "action", "parameters", "outputPaths"...}``) with boto3, in
+    ``account`` (the custom resource's stack's account, as its Lambda role would)."""
     if not call_json:
         return {}
     call = json.loads(call_json) if isinstance(call_json, str) else call_json
     service = {"S3Control": "s3control", "CloudWatchLogs": "logs"}.get(call["service"], call["service"].lower())
-    client = _client(service, call.get("region") or region)
+    client = _client(service, call.get("region") or region, account)
     response = getattr(client, xform_name(call["action"]))(**call.get("parameters", {}))
     data: dict[str, Any] = {}
     for path in call.get("outputPaths", []):
@@ -269,6 +448,7 @@ def _routes_client(account_id: str) -> Any:
     from mrap_constructs.ops.client import MrapClient
 
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    session.events.register("before-sign", _with_account_header(account_id))
     return MrapClient(account_id, session=session, endpoint_url=ENDPOINT["url"], sleep=lambda _: None)
 
 
@@ -283,7 +463,7 @@ def handle_custom_resource(resource_type: str, request_type: str, properties: di
         # aws-cdk-lib's handler makes the call of the request type only (``ResourceProperties[RequestType]``): an
         # Update with no update call makes none and keeps the physical id (aws-custom-resource-handler/index.js).
         call_json = properties.get(request_type)
-        data = run_sdk_call(call_json, region_name)
+        data = run_sdk_call(call_json, region_name, account_id)
         call = json.loads(call_json) if isinstance(call_json, str) else (call_json or {})
         physical = (call.get("physicalResourceId") or {}).get("id") or physical_id or logical_id
         return physical, data
@@ -298,14 +478,14 @@ def handle_custom_resource(resource_type: str, request_type: str, properties: di
     if resource_type == "Custom::S3AutoDeleteObjects":
         # aws-cdk-lib's handler empties the bucket on delete (removal_policy destroy); create/update do nothing.
         if request_type == "Delete":
-            _empty_bucket(properties["BucketName"], region_name)
+            _empty_bucket(properties["BucketName"], region_name, account_id)
         return physical_id or logical_id, {}
     logger.warning("custom resource %s (%s) has no emulated handler; answered SUCCESS", resource_type, logical_id)
     return physical_id or logical_id, {}
 
 
-def _empty_bucket(bucket: str, region: str) -> None:
-    s3 = _client("s3", region)
+def _empty_bucket(bucket: str, region: str, account: str) -> None:
+    s3 = _client("s3", region, account)
     try:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
             for item in page.get("Versions", []) + page.get("DeleteMarkers", []):

@@ -19,8 +19,12 @@ from typing import Any
 
 from mrap_constructs.testing import cfn_models, moto_patches
 
-#: moto's default account.
+#: moto's default account: what the ``testing`` credentials act in.
 DEFAULT_ACCOUNT = "123456789012"
+#: The role assumed (from the default account) to act in another account, as AWS Organizations names it. moto 5.2.5
+#: does not check that it exists: ``STSBackend.assume_role`` issues the credentials in the account of the role ARN,
+#: and every later request signed with them lands in that account (``moto.iam.models.get_account_id_from``).
+ACCOUNT_ACCESS_ROLE = "OrganizationAccountAccessRole"
 
 
 def _free_port() -> int:
@@ -44,17 +48,35 @@ class LocalAws:
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self.account = DEFAULT_ACCOUNT
         self._server: Any = None
+        self._credentials: dict[str, dict[str, str]] = {}
 
     @property
     def env(self) -> dict[str, str]:
-        """``os.environ`` plus what points AWS tooling at the emulator, with throwaway credentials."""
+        """``os.environ`` plus what points AWS tooling at the emulator, with throwaway credentials (default account)."""
+        return self.env_for(self.account)
+
+    def credentials(self, account: str) -> dict[str, str]:
+        """Environment variables with credentials that act in ``account``: ``testing`` for the default account,
+        else temporary ones from ``sts:AssumeRole`` of ``arn:aws:iam::ACCOUNT:role/OrganizationAccountAccessRole``
+        (cached until ``reset``, which forgets them)."""
+        if account == DEFAULT_ACCOUNT:
+            return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        if account not in self._credentials:
+            issued = self.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ACCOUNT_ACCESS_ROLE}",
+                                                    RoleSessionName="mrap-local")["Credentials"]
+            self._credentials[account] = {"AWS_ACCESS_KEY_ID": issued["AccessKeyId"],
+                                          "AWS_SECRET_ACCESS_KEY": issued["SecretAccessKey"],
+                                          "AWS_SESSION_TOKEN": issued["SessionToken"]}
+        return self._credentials[account]
+
+    def env_for(self, account: str) -> dict[str, str]:
+        """``env`` with credentials acting in ``account`` (what ``cdk bootstrap`` of that account runs with)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_DEFAULT_"))}
         env.update({
             "AWS_ENDPOINT_URL": self.endpoint_url,
             # CloudFormation reads the template from S3 by URL; moto parses the bucket from the host otherwise.
             "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{self.port}",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
+            **self.credentials(account),
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_REGION": "us-east-1",
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -95,15 +117,17 @@ class LocalAws:
         import requests
 
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=30)
+        self._credentials.clear()
         cfn_models.ROUTES.clear()
         cfn_models.CUSTOM_RESOURCE_LOG.clear()
         from mrap_constructs.testing import batch_operations
 
         batch_operations.reset()
 
-    def client(self, service: str, region: str = "us-east-1") -> Any:
-        """A boto3 client on the emulator (s3control clients get the account host prefix stripped)."""
-        return cfn_models.emulator_client(self.endpoint_url, service, region)
+    def client(self, service: str, region: str = "us-east-1", account: str | None = None) -> Any:
+        """A boto3 client on the emulator acting in ``account`` (default: the default account); s3control clients
+        get the account host prefix stripped."""
+        return cfn_models.emulator_client(self.endpoint_url, service, region, account)
 
     def __enter__(self) -> LocalAws:
         return self.start()

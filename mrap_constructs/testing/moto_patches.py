@@ -19,6 +19,7 @@ def apply() -> None:
     _mrap_bucket_regions()
     _cloudformation_models()
     _bucket_versioning_from_template()
+    _key_policy_from_template()
     _bucket_policy_conditions()
     _managed_policy_delete()
     _replication_round_trip()
@@ -28,6 +29,7 @@ def apply() -> None:
     _update_previous_parameter_values()
     _update_removed_resources()
     _update_rolls_back()
+    _create_rolls_back()
     _mrap_routes_api()
     _batch_operations_jobs()
 
@@ -108,6 +110,24 @@ def _bucket_versioning_from_template() -> None:
     _APPLIED.add("bucket_versioning")
 
 
+def _key_policy_from_template() -> None:
+    """moto 5.2.5's ``AWS::KMS::Key`` stores ``KeyPolicy`` as the template's object, where the API stores a JSON
+    string: ``GetKeyPolicy`` and ``DescribeKey`` of a key created by a stack then fail (HTTP 500, ``TypeError: the
+    JSON object must be str``). KMS returns the policy document as a string; the patch stores it as one."""
+    if "key_policy" in _APPLIED:
+        return
+    import json
+
+    from moto.kms.models import Key
+
+    def policy_as_string(key: Any, properties: dict, account_id: str) -> None:
+        if isinstance(key.policy, dict):
+            key.policy = json.dumps(key.policy)
+
+    _after_cloudformation_create(Key, "kms_key_create_from_cloudformation_json", policy_as_string)
+    _APPLIED.add("key_policy")
+
+
 def _after_cloudformation_create(model: Any, original_key: str, complete: Any) -> None:
     """Wrap ``model.create_from_cloudformation_json`` so ``complete(resource, properties, account_id)`` finishes
     what moto's create leaves out; the original is kept in ``ORIGINALS[original_key]``."""
@@ -126,7 +146,9 @@ def _after_cloudformation_create(model: Any, original_key: str, complete: Any) -
 def _mrap_bucket_regions() -> None:
     """moto 5.2.5 reports every MRAP bucket's Region as us-east-1: ``create_multi_region_access_point`` searches
     the per-Region S3 backends but skips the ``aws`` partition key where moto actually keeps buckets. Real S3 reports
-    each bucket's own Region; the patch reads it from the bucket."""
+    each bucket's own Region, and its owner as ``BucketAccountId`` (``RegionReport`` in
+    ``botocore/data/s3control/2018-08-20/service-2.json``), which moto leaves out; the patch reads both from the
+    bucket, in whichever account it is."""
     if "mrap_bucket_regions" in _APPLIED:
         return
     from moto.s3.models import s3_backends
@@ -142,6 +164,7 @@ def _mrap_bucket_regions() -> None:
             bucket = _find_bucket(s3_backends, item["Bucket"])
             if bucket is not None:
                 item["Region"] = bucket.region_name
+                item["BucketAccountId"] = bucket.account_id
         return operation
 
     S3ControlBackend.create_multi_region_access_point = create_multi_region_access_point
@@ -343,7 +366,7 @@ def _update_rolls_back() -> None:
         try:
             original(self, template, role_arn, parameters, tags)
         except Exception as err:  # any resource failure: CloudFormation reports it and rolls back
-            reason = f"{type(err).__name__}: {err}"
+            reason = failure_reason(err)
             self._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
             try:
                 original(self, previous[0], previous[2], previous[1], previous[3])
@@ -357,6 +380,57 @@ def _update_rolls_back() -> None:
 
     Stack.update = update
     _APPLIED.add("update_rolls_back")
+
+
+def failure_reason(err: Exception) -> str:
+    """``CODE: message`` of a resource failure, as CloudFormation's ``StackStatusReason`` reads (moto's errors carry
+    ``error_type``/``message``; ``str()`` of one is its whole XML body)."""
+    code = getattr(err, "error_type", None) or getattr(err, "code", None) or type(err).__name__
+    message = getattr(err, "message", None) or str(err)
+    return f"{code}: {message}"
+
+
+class _NoOutputs(dict):
+    """The outputs of a stack whose creation failed: none, and no exports."""
+
+    exports: list[Any] = []
+
+
+def _create_rolls_back() -> None:
+    """moto 5.2.5's ``CreateStack`` creates the resources in the request; when one fails, the request answers HTTP
+    500 with moto's error (not a CloudFormation error shape), so the CDK CLI reports ``@aws-sdk XML parse error`` and
+    never the cause. CloudFormation answers the request, then fails the stack: the created resources are deleted
+    (except ``DeletionPolicy: Retain``) and the stack ends in ``ROLLBACK_COMPLETE`` with the failure as
+    ``StackStatusReason``. The patch does the same (synchronously)."""
+    if "create_rolls_back" in _APPLIED:
+        return
+    from moto.cloudformation.models import Stack
+
+    original = Stack.create_resources
+    ORIGINALS["stack_create_resources"] = original
+
+    def create_resources(self: Any) -> None:
+        try:
+            original(self)
+        except Exception as err:  # any resource failure: CloudFormation reports it and rolls back
+            reason = failure_reason(err)
+            # A failed stack has no outputs: moto resolves them lazily, creating the resources they name again.
+            self.output_map = _NoOutputs()
+            self.status = "ROLLBACK_IN_PROGRESS"
+            self._add_stack_event("CREATE_FAILED", resource_status_reason=reason)
+            self._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+            try:
+                self.resource_map.delete()
+            except Exception as rollback_err:
+                self.status = "ROLLBACK_FAILED"
+                self.stack_status_reason = f"{reason}; rollback failed: {failure_reason(rollback_err)}"
+            else:
+                self.status = "ROLLBACK_COMPLETE"
+                self.stack_status_reason = reason
+            self._add_stack_event(self.status, resource_status_reason=self.stack_status_reason)
+
+    Stack.create_resources = create_resources
+    _APPLIED.add("create_rolls_back")
 
 
 #: Where the routes API lives (``GetMultiRegionAccessPointRoutes`` GET, ``SubmitMultiRegionAccessPointRoutes``

@@ -15,7 +15,7 @@ import pytest
 
 from mrap_constructs.testing import cfn_models
 from mrap_constructs.testing.emulator import LocalAws
-from mrap_constructs.testing.local_deploy import LocalDeployment
+from mrap_constructs.testing.local_deploy import DeployError, LocalDeployment
 from tests.conftest import DEFAULT_CONFIG, ROOT
 
 pytestmark = pytest.mark.e2e
@@ -123,14 +123,14 @@ def test_failed_update_rolls_back_and_the_next_deploy_converges(app, monkeypatch
     # eu-west-1's replication custom resource fails (wave 2); the custom resources run in this process.
     run_sdk_call = cfn_models.run_sdk_call
 
-    def failing(call_json, region):
+    def failing(call_json, region, account=None):
         call = json.loads(call_json) if isinstance(call_json, str) else call_json
         if call and call["action"] == "DeleteBucketReplication" and call["parameters"]["Bucket"] == bucket:
             raise RuntimeError("injected fault")
-        return run_sdk_call(call_json, region)
+        return run_sdk_call(call_json, region, account)
 
     monkeypatch.setattr(cfn_models, "run_sdk_call", failing)
-    with pytest.raises(RuntimeError, match="failed"):
+    with pytest.raises(DeployError, match=f"^{NAME}-replication-eu-west-1: .*injected fault"):
         app.deploy(one_way)
     assert app.stack_status(f"{NAME}-replication-eu-west-1", "eu-west-1") == "UPDATE_ROLLBACK_COMPLETE"
     rules = app.rules()

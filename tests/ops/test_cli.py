@@ -160,3 +160,15 @@ def test_smoke_cli_reports_a_region_that_never_received_the_object(client, mrap,
     code, out, _ = run(client, "smoke", "media", "--timeout", "20")
     assert code == 1
     assert "eu-west-1       not arrived" in out and "us-east-1       0.0 s" in out and "cleaned up: yes" in out
+
+
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:4566", "http://localhost:5000"])
+def test_fails_smoke_against_the_emulator_in_one_line(endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    out, err = io.StringIO(), io.StringIO()
+    # --account: no STS call either; nothing is sent before the refusal (no server listens on these ports).
+    code = cli.main(["--account", ACCOUNT, "smoke", "media"], out=out, err=err)
+    assert code == 1 and out.getvalue() == ""
+    assert err.getvalue().count("\n") == 1
+    assert err.getvalue().startswith("error: NeedsGlobalEndpoint: smoke needs the real global endpoint (SigV4A through "
+                                     "*.accesspoint.s3-global.amazonaws.com)")

@@ -66,6 +66,51 @@ def test_the_proxy_route_with_boto3(kept):
     assert control.meta.endpoint_url == kept.endpoint_url
 
 
+#: What the CDK CLI (2.x, as pinned in package.json) prints when a stack fails on the emulator.
+CLI_FAILURE = """\
+missing-replication-eu-west-1: deploying... [4/4]
+❌  missing-replication-eu-west-1 failed to deploy
+‣ DeploymentError: The stack named missing-replication-eu-west-1 failed creation, it may need to be manually deleted \
+from the AWS console: ROLLBACK_COMPLETE (NoSuchBucket: An error occurred (NoSuchBucket) when calling the \
+PutBucketReplication operation: The specified bucket does not exist)
+"""
+
+
+def test_deploy_error_names_the_stack_and_the_cause():
+    from mrap_constructs.testing.local_deploy import DeployError
+
+    error = DeployError.from_output("deploy", CLI_FAILURE, 1)
+    assert error.stack == "missing-replication-eu-west-1"
+    assert str(error) == ("missing-replication-eu-west-1: NoSuchBucket: An error occurred (NoSuchBucket) when calling "
+                          "the PutBucketReplication operation: The specified bucket does not exist (ROLLBACK_COMPLETE)")
+    bootstrap = DeployError.from_output(
+        "bootstrap", " ❌  Environment aws://210987654321/eu-west-1 failed bootstrapping: Error: no credentials", 1)
+    assert str(bootstrap) == "aws://210987654321/eu-west-1: no credentials"
+    assert str(DeployError.from_output("synth", "x\nerror: mrap.name: required key is missing\n", 1)) == \
+        "cdk synth: error: mrap.name: required key is missing"
+
+
+def test_a_failed_deploy_prints_one_line_and_exits_1(monkeypatch, capsys, tmp_path):
+    from mrap_constructs.testing.local_deploy import DeployError
+    from scripts import deploy_local
+
+    def fail(config, args):
+        raise DeployError.from_output("deploy", CLI_FAILURE, 1)
+
+    monkeypatch.setattr(deploy_local, "_deploy", fail)
+    monkeypatch.setattr("sys.argv", ["deploy_local.py"])
+    assert deploy_local.main() == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: missing-replication-eu-west-1: NoSuchBucket: ") and err.count("\n") == 1
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "bad-config", "regions": ["us-east-1"], "account": "12"}')
+    monkeypatch.setattr("sys.argv", ["deploy_local.py", "--config", str(bad)])
+    assert deploy_local.main() == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: mrap.account=") and "Traceback" not in err
+
+
 def test_the_deploy_line_names_only_the_waves_the_config_has():
     from scripts.deploy_local import wave_line
     from stacks.config import parse_config

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from moto import mock_aws
 
 from mrap_constructs.testing import moto_patches
 from tests.ops.conftest import ACCOUNT, BUCKETS, SESSION
@@ -28,10 +29,10 @@ def test_patched_mrap_reports_each_bucket_region(mrap):
 
 
 def test_moto_still_skips_mrap_resources_in_cloudformation():
-    """If this fails, moto models MRAPs in CloudFormation: drop cfn_models' MRAP/policy models."""
+    """If this fails, moto models one of these types in CloudFormation: drop that model from cfn_models.MODELS."""
     original = moto_patches.ORIGINALS["resource_class_from_type"]
     for kind in ("AWS::S3::MultiRegionAccessPoint", "AWS::S3::MultiRegionAccessPointPolicy", "AWS::S3::BucketPolicy",
-                 "AWS::CloudWatch::Alarm"):
+                 "AWS::CloudWatch::Alarm", "AWS::CloudTrail::Trail", "AWS::SNS::TopicPolicy"):
         assert original(kind) is None, kind
 
 
@@ -348,3 +349,74 @@ def test_patched_routes_api_keeps_dials_per_mrap(mrap):
     with pytest.raises(routes.exceptions.ClientError, match="NoSuchMultiRegionAccessPoint"):
         routes.get_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=f"arn:aws:s3::{ACCOUNT}:accesspoint/x.mrap")
     cfn_models.ROUTES.clear()
+
+
+def _failing_create(monkeypatch) -> dict:
+    """A template with a topic and a custom resource whose handler fails."""
+    from mrap_constructs.testing import cfn_models
+
+    def handle(*args, **kwargs):
+        raise RuntimeError("handler failed")
+
+    monkeypatch.setattr(cfn_models, "handle_custom_resource", handle)
+    return {"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic"},
+        "Kept": {"Type": "AWS::SNS::Topic", "DeletionPolicy": "Retain", "Properties": {"TopicName": "kept"}},
+        "Thing": {"Type": "Custom::Thing", "DependsOn": ["Topic", "Kept"],
+                  "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:1:function:f"}}}}
+
+
+def test_moto_still_fails_the_create_request_on_a_resource_failure(aws, monkeypatch):
+    """If this fails, moto fails stacks instead of requests on a resource failure: drop _create_rolls_back."""
+    import json
+
+    from moto.cloudformation.models import Stack
+
+    template = _failing_create(monkeypatch)
+    monkeypatch.setattr(Stack, "create_resources", moto_patches.ORIGINALS["stack_create_resources"])
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    with pytest.raises(Exception):  # noqa: B017 - moto answers HTTP 500; the exact botocore error varies
+        cloudformation.create_stack(StackName="fails", TemplateBody=json.dumps(template))
+
+
+def test_patched_failed_create_rolls_back_keeping_retained_resources(aws, monkeypatch):
+    import json
+
+    template = _failing_create(monkeypatch)
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    cloudformation.create_stack(StackName="fails", TemplateBody=json.dumps(template))
+    stack = cloudformation.describe_stacks(StackName="fails")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert stack["StackStatusReason"] == "RuntimeError: handler failed"
+    events = cloudformation.describe_stack_events(StackName="fails")["StackEvents"]
+    assert {"CREATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"} <= {e["ResourceStatus"] for e in events}
+    topics = [t["TopicArn"].rsplit(":", 1)[-1] for t in SESSION.client("sns", region_name="us-east-1").list_topics()[
+        "Topics"]]
+    assert topics == ["kept"], "the created topic is deleted, the retained one stays"
+
+
+_KEY_TEMPLATE = {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {
+    "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                            "Action": "kms:*", "Resource": "*"}]}}}}}
+
+
+def test_moto_still_stores_a_template_key_policy_as_an_object():
+    """If this fails, moto stores a stack's key policy as JSON: drop _key_policy_from_template."""
+    from moto.kms.models import Key
+
+    original = moto_patches.ORIGINALS["kms_key_create_from_cloudformation_json"]
+    with mock_aws():
+        key = original(Key, "Key", _KEY_TEMPLATE["Resources"]["Key"], ACCOUNT, "us-east-1")
+    assert isinstance(key.policy, dict)
+
+
+def test_patched_template_key_policy_reads_back(aws):
+    import json
+
+    cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
+    cloudformation.create_stack(StackName="key", TemplateBody=json.dumps(_KEY_TEMPLATE))
+    kms = SESSION.client("kms", region_name="us-east-1")
+    key_id = kms.list_keys()["Keys"][0]["KeyId"]
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"] == key_id
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    assert policy == _KEY_TEMPLATE["Resources"]["Key"]["Properties"]["KeyPolicy"]

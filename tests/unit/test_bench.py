@@ -146,3 +146,14 @@ def test_lean_config_is_valid_and_watches_nothing():
 
     config = parse_config({**project_config(3), **LEAN})
     assert not (config.replication.metrics or config.monitoring.alarms or config.monitoring.dashboard)
+
+
+def test_emulator_deploy_section_replaces_itself_or_goes_before_the_suites():
+    from bench.emulator_deploy import TITLE, section, splice
+
+    lines = section({1: {"synth": 10.0, "bootstrap": 4.0, "deploy": 2.0},
+                     17: {"synth": 20.0, "bootstrap": 6.0, "deploy": 10.0}})
+    assert lines[0] == TITLE and lines[-1] == "| 17 | 35 | 20.0 | 6.0 | 10.0 | 5.00x | 36.0 | 2.25x |"
+    once = splice("# B\n\n## Test suites\n\nx\n", lines)
+    assert once.index(TITLE) < once.index("## Test suites")
+    assert splice(once, lines) == once, "replaced, not added twice"

@@ -94,6 +94,9 @@ def test_explicit_passive_and_routes_region():
         ({"active": ["us-east-1"], "passive": ["eu-west-1"]}, r"name every Region as active or passive; missing"),
         ({"active": ["us-east-1", "us-east-1"]}, r"list each Region once"),
         ({"active": ["us-east-1"], "routes_region": "ap-south-1"}, r"routes API is served only in"),
+        # https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html: 900 s at most
+        ({"active": ["us-east-1"], "timeout": __import__("aws_cdk").Duration.minutes(20)},
+         r"timeout='1200 s': give 60 s to 780 s: the handler runs in a Lambda function"),
     ],
 )
 def test_fails_on_invalid_dials(kwargs, message):

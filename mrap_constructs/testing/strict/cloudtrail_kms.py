@@ -11,8 +11,8 @@ AWS sources:
 - botocore/data/cloudtrail/2013-11-01/service-2.json shapes ``InsufficientEncryptionPolicyException``,
   ``KmsKeyNotFoundException`` (errors of ``CreateTrail`` and ``UpdateTrail``)
 
-moto 5.2.5 stores any ``KmsKeyId`` string, existing key or not. (moto has no ``AWS::CloudTrail::Trail`` model, so a
-trail in a CloudFormation template is skipped; this rule meets direct API calls.)
+moto 5.2.5 stores any ``KmsKeyId`` string, existing key or not. moto has no ``AWS::CloudTrail::Trail`` model;
+``cfn_models.TrailModel`` creates template trails through ``create_trail``, so deploys meet this rule too.
 """
 
 from __future__ import annotations
