@@ -15,6 +15,7 @@ _EXPORTS = {
     "MultiRegionAccessPoint": "access_point",
     "MultiRegionAccessPointBase": "access_point",
     "MrapBucket": "bucket",
+    "MrapDistribution": "cloudfront",
     "MultiRegionAccessPointPolicy": "policy",
     "AccessLogBucket": "log_bucket",
     "DataEventsTrail": "monitoring.trail",

@@ -10,6 +10,18 @@ applied after every bucket exists: a full mesh is no dependency cycle). Wave 3, 
 with the rules in place) and after the MRAP (whose routes resource has made the empty Regions passive). Wave 4, only
 with ``restrict_to_endpoints``: the MRAP policy naming the endpoint ids. No cross-Region references: names are
 deterministic.
+
+With CloudFront, wave 3 also holds a ``CloudFrontStack`` (us-east-1, the MRAP's account). The ordering problem: the
+distribution's origin needs the MRAP alias (known after wave 2), and the MRAP policy must name the distribution's ARN
+(``AWS:SourceArn``), whose id CloudFront generates (not deterministic, so it cannot be written in wave 2). So the MRAP
+policy moves out of the access-point stack into the CloudFront stack, as it moves into wave 4 with
+``restrict_to_endpoints``: that stack reads the alias at deploy time (``MultiRegionAccessPoint.from_name`` with the
+MRAP's replacement fingerprint as refresh key), creates the distribution, and writes the whole MRAP policy (the owning
+account's principals, and CloudFront for this distribution only), which references the distribution in the same stack,
+so CloudFormation writes it after the distribution exists. Between the two waves same-account principals keep access
+through their IAM policies (same-account requests need no MRAP policy). SSE-KMS keys (wave 1) admit CloudFront for the
+account's distributions (``mrap_constructs.cloudfront.admit_cloudfront``): no key policy can name a distribution that
+does not exist yet, and the MRAP policy is what admits only this one.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ from constructs import Construct
 from mrap_constructs._validation import Problems
 from mrap_constructs.access_point import MultiRegionAccessPoint, fingerprint
 from mrap_constructs.backfill import DEFAULT_BACKFILL_KEY
+from mrap_constructs.cloudfront import cloudfront_problems
 from mrap_constructs.lock import LockResult
 from mrap_constructs.monitoring.alarms import AlarmThresholds
 from mrap_constructs.naming import (
@@ -37,12 +50,14 @@ from mrap_constructs.replication import ReplicationDestination, ReplicationMode,
 from mrap_constructs.stacks import (
     AccessPointStack,
     BackfillStack,
+    CloudFrontStack,
     PrivateLinkStack,
     RegionalBucketStack,
     ReplicationStack,
     RestrictedPolicyStack,
     warn_existing_bucket,
 )
+from mrap_constructs.stacks.cloudfront import CLOUDFRONT_STACK_REGION
 
 #: The VPC range of a PrivateLink stack when none is given.
 DEFAULT_VPC_CIDR = "10.20.0.0/16"
@@ -178,6 +193,15 @@ class MrapSet(Construct):
         privatelink_vpc_cidr: their VPC range. Default: ``10.20.0.0/16``.
         privatelink_availability_zones: ``{region: [az, az]}`` (avoids a lookup). Default: looked up.
         restrict_to_endpoints: the MRAP policy denies data access not through the endpoints (wave 4). Default: False.
+        cloudfront: a CloudFront distribution in front of the MRAP (wave 3, us-east-1; see ``MrapDistribution``),
+            which then holds the MRAP policy. Default: False. Not with ``restrict_to_endpoints`` nor opt-in Regions.
+        cloudfront_price_class: ``PriceClass_100``, ``PriceClass_200`` or ``PriceClass_All``.
+            Default: ``PriceClass_All``.
+        cloudfront_default_root_object: the object served for ``/``. Default: none.
+        cloudfront_domain_names: alternate domain names. Default: none.
+        cloudfront_certificate_arn: ACM certificate (us-east-1) for the domain names. Default: none.
+        cloudfront_logging: standard access logs to a new bucket. Default: True.
+        cloudfront_web_acl_id: an AWS WAF web ACL for the distribution. Default: none.
         backfill: copy what the buckets holding data (``existing_buckets``) held before replication with an S3 Batch
             Replication job per such bucket (wave 3), and start the other Regions passive until ``mrap activate``.
             Default: on when an existing bucket replicates somewhere.
@@ -188,7 +212,7 @@ class MrapSet(Construct):
     Attributes:
         access_point (the ``MultiRegionAccessPoint``), bucket_names, bucket_stacks, replication_stacks,
         access_point_stack, endpoint_stacks, backfill_stacks, backfill_regions, empty_regions, policy_stack (or
-        None), waves, stacks.
+        None), cloudfront_stack (or None), waves, stacks.
 
     Raises:
         ValueError: listing every invalid input (name, Regions, accounts, bucket names, failover, PrivateLink).
@@ -235,6 +259,13 @@ class MrapSet(Construct):
         backfill: bool | None = None,
         backfill_key: str = DEFAULT_BACKFILL_KEY,
         failover_require_in_sync: bool = True,
+        cloudfront: bool = False,
+        cloudfront_price_class: str = "PriceClass_All",
+        cloudfront_default_root_object: str | None = None,
+        cloudfront_domain_names: Sequence[str] = (),
+        cloudfront_certificate_arn: str | None = None,
+        cloudfront_logging: bool = True,
+        cloudfront_web_acl_id: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.name = name
@@ -245,6 +276,16 @@ class MrapSet(Construct):
         self.existing_buckets: dict[str, str] = dict(existing_buckets or {})
         self.plan = replication_plan(self.regions, replication_mode, replication_source_region)
         self._validate(id, account, encryption, privatelink_regions, restrict_to_endpoints, backfill)
+        if cloudfront:
+            problems = Problems("MrapSet", id)
+            for field, value, rule in cloudfront_problems(
+                    regions=self.regions, domain_names=list(cloudfront_domain_names),
+                    certificate_arn=cloudfront_certificate_arn, price_class=cloudfront_price_class,
+                    restrict_to_endpoints=restrict_to_endpoints):
+                problems.add(field if field in ("regions", "restrict_to_endpoints") else f"cloudfront_{field}",
+                             value, rule)
+            problems.raise_if_any()
+        self.cloudfront = cloudfront
         self.account = account
         self.stack_prefix = stack_name_prefix(name)
         self.removal_policy = removal_policy
@@ -265,6 +306,7 @@ class MrapSet(Construct):
         self.endpoint_stacks: dict[str, PrivateLinkStack] = {}
         self.backfill_stacks: dict[str, BackfillStack] = {}
         self.policy_stack: RestrictedPolicyStack | None = None
+        self.cloudfront_stack: CloudFrontStack | None = None
 
         self._bucket_wave(scope, access_logs=access_logs, request_metrics=request_metrics)
         replication = self._replication_wave(
@@ -273,12 +315,19 @@ class MrapSet(Construct):
         self.access_point_stack: AccessPointStack = self._access_point_wave(
             scope, failover_active=failover_active, failover_passive=failover_passive, routes_region=routes_region,
             dashboard_replication=replication if dashboard else None, request_metrics=request_metrics,
-            cloudtrail=cloudtrail, policy=not restrict_to_endpoints, require_in_sync=failover_require_in_sync)
+            cloudtrail=cloudtrail, policy=not (restrict_to_endpoints or cloudfront),
+            require_in_sync=failover_require_in_sync)
         self._backfill_wave(scope, key=backfill_key)
         if privatelink_regions:
             self._privatelink_waves(scope, regions=list(privatelink_regions), vpc_cidr=privatelink_vpc_cidr,
                                     availability_zones=dict(privatelink_availability_zones or {}),
                                     restrict=restrict_to_endpoints)
+        if cloudfront:
+            self._cloudfront_wave(scope, price_class=cloudfront_price_class,
+                                  default_root_object=cloudfront_default_root_object,
+                                  domain_names=list(cloudfront_domain_names),
+                                  certificate_arn=cloudfront_certificate_arn, logging=cloudfront_logging,
+                                  web_acl_id=cloudfront_web_acl_id)
 
     # --- the waves -----------------------------------------------------------------------------------------------
 
@@ -298,6 +347,7 @@ class MrapSet(Construct):
                 bucket_name=self.bucket_names[region],
                 kms_alias=self.kms_alias_name if self.kms else None,
                 access_logs=access_logs, request_metrics=request_metrics, removal_policy=self.removal_policy,
+                cloudfront_account=(self.account or Aws.ACCOUNT_ID) if self.cloudfront and self.kms else None,
                 description=f"MRAP {self.name}: bucket in {region} (wave 1)",
             )
 
@@ -402,6 +452,22 @@ class MrapSet(Construct):
         for stack in self.endpoint_stacks.values():
             self.policy_stack.add_stack_dependency(stack, "the policy names the endpoint ids")
 
+    def _cloudfront_wave(self, scope: Construct, *, price_class: str, default_root_object: str | None,
+                         domain_names: list[str], certificate_arn: str | None, logging: bool,
+                         web_acl_id: str | None) -> None:
+        # Wave 3: the origin is the MRAP's alias (exists once wave 2 is done); the stack also writes the MRAP policy,
+        # which names the distribution (see the module docstring).
+        self.cloudfront_stack = CloudFrontStack(
+            scope, f"{self.stack_prefix}-cloudfront",
+            env=Environment(account=self.account, region=CLOUDFRONT_STACK_REGION), mrap_name=self.name,
+            regions=self.regions, mrap_refresh_key=self.access_point.replacement_fingerprint,
+            price_class=price_class, default_root_object=default_root_object, domain_names=domain_names,
+            certificate_arn=certificate_arn, logging=logging, web_acl_id=web_acl_id,
+            removal_policy=self.removal_policy, existing_buckets=list(self.existing_buckets.values()),
+            description=f"MRAP {self.name}: CloudFront distribution and the MRAP policy admitting it (wave 3)",
+        )
+        self.cloudfront_stack.add_stack_dependency(self.access_point_stack, "the origin is the MRAP's alias")
+
     # --- derived facts --------------------------------------------------------------------------------------------
 
     @property
@@ -427,8 +493,9 @@ class MrapSet(Construct):
         """Stacks grouped by deploy wave (a stack depends only on stacks of earlier waves)."""
         waves: list[list[Stack]] = [list(self.bucket_stacks.values()),
                                     [*self.replication_stacks.values(), self.access_point_stack]]
-        if self.endpoint_stacks or self.backfill_stacks:
-            waves.append([*self.endpoint_stacks.values(), *self.backfill_stacks.values()])
+        if self.endpoint_stacks or self.cloudfront_stack or self.backfill_stacks:
+            waves.append([*self.endpoint_stacks.values(), *filter(None, [self.cloudfront_stack]),
+                          *self.backfill_stacks.values()])
         if self.policy_stack:
             waves.append([self.policy_stack])
         return waves

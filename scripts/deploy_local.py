@@ -74,23 +74,30 @@ def _deploy(config: MrapConfig, args: argparse.Namespace) -> int:
                   + "\n".join(f"  {line}" for line in keep_commands(aws.endpoint_url, account, config.name,
                                                                       aws.credentials(account)))
                   + "\nCtrl-C stops it.", flush=True)
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
+            from mrap_constructs.testing.dataplane import LocalDataPlane
+
+            with LocalDataPlane(aws, client_region=config.regions[0]) as dataplane:
+                print("\nThe MRAP data plane (SigV4A, dial routing, live replication) is up. A program written for AWS "
+                      "reaches it unchanged with these lines in its environment (HTTPS_PROXY's user name is the client "
+                      "Region):\n" + "\n".join(dataplane.export_lines()), flush=True)
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    pass
         return 1 if problems else 0
 
 
 def wave_line(config) -> str:
-    """The deploy waves this config has, e.g. ``wave 1: buckets; wave 2: replication, MRAP`` (no PrivateLink wave
-    when none is configured)."""
+    """The deploy waves this config has, e.g. ``wave 1: buckets; wave 2: replication, MRAP`` (no wave 3 without
+    PrivateLink or CloudFront)."""
     waves = ["buckets" if len(config.existing_buckets) < len(config.regions) else "none (existing buckets)",
              "replication, MRAP" if len(config.regions) > 1 else "MRAP"]
-    if config.privatelink:
-        waves.append("PrivateLink")
-        if config.privatelink.restrict_to_endpoints:
-            waves.append("the MRAP policy restricted to the endpoints")
+    third = [*(["PrivateLink"] if config.privatelink else []), *(["CloudFront"] if config.cloudfront_enabled else [])]
+    if third:
+        waves.append(" and ".join(third) + (" (the MRAP policy)" if config.cloudfront_enabled else ""))
+    if config.privatelink and config.privatelink.restrict_to_endpoints:
+        waves.append("the MRAP policy restricted to the endpoints")
     return "; ".join(f"wave {i}: {what}" for i, what in enumerate(waves, start=1))
 
 

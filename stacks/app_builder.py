@@ -71,7 +71,19 @@ def set_props(config: MrapConfig) -> dict[str, Any]:
         "backfill": config.backfill,
         "backfill_key": config.backfill_key,
         "failover_require_in_sync": failover.require_in_sync if failover else True,
+        **cloudfront_props(config),
     }
+
+
+def cloudfront_props(config: MrapConfig) -> dict[str, Any]:
+    """The ``cloudfront_*`` props of ``MrapSet`` for ``config.cloudfront`` (none when absent or disabled)."""
+    if not config.cloudfront_enabled:
+        return {}
+    cdn = config.cloudfront
+    return {"cloudfront": True, "cloudfront_price_class": cdn.price_class,
+            "cloudfront_default_root_object": cdn.default_root_object,
+            "cloudfront_domain_names": list(cdn.domain_names), "cloudfront_certificate_arn": cdn.certificate_arn,
+            "cloudfront_logging": cdn.logging, "cloudfront_web_acl_id": cdn.web_acl_id}
 
 
 class MrapDeployment(MrapSet):

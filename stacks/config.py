@@ -10,11 +10,13 @@ import ipaddress
 import json
 import os
 import re
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mrap_constructs.cloudfront import cloudfront_problems
 from mrap_constructs.monitoring.alarms import AlarmThresholds
 from mrap_constructs.mrap_set import backfill_problems, set_problems
 from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
@@ -141,6 +143,31 @@ class PrivateLinkConfig(_Model):
         return value
 
 
+class CloudFrontConfig(_Model):
+    """``cloudfront``: a CloudFront distribution in front of the MRAP, signing with SigV4A (origin access control).
+
+    Absent or ``enabled: false``: no distribution. See docs/cloudfront.md.
+    """
+
+    enabled: bool = True
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_All"
+    default_root_object: str | None = Field(default=None, min_length=1, pattern=r"^[^/]")
+    domain_names: list[str] = Field(default_factory=list)
+    certificate_arn: str | None = None
+    logging: bool = True
+    web_acl_id: str | None = None
+
+    @field_validator("domain_names")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        bad = [d for d in value if not re.fullmatch(r"(\*\.)?([a-z0-9-]+\.)+[a-z]{2,63}", d)]
+        if bad:
+            raise ValueError(f"{bad}: give lowercase DNS names such as 'media.example.com' (or '*.example.com')")
+        if len(set(value)) != len(value):
+            raise ValueError("list each domain name once")
+        return value
+
+
 class PipelineConfig(_Model):
     """``pipeline``: deploy the setup to many accounts with CDK Pipelines (see ``stacks/pipeline_stack.py``)."""
 
@@ -203,6 +230,7 @@ class MrapConfig(_Model):
     backfill: bool | None = None
     #: Names the backfill; a new key starts new jobs (1-32 letters, digits, '.', '_', '-').
     backfill_key: str = Field(default="initial", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+    cloudfront: CloudFrontConfig | None = None
 
     @field_validator("name")
     @classmethod
@@ -261,6 +289,15 @@ class MrapConfig(_Model):
         problems += [f"{field}={value!r}: {rule}" for field, value, rule in backfill_problems(
             existing_buckets=self.existing_buckets, backfill=self.backfill,
             plan=replication_plan(self.regions, self.replication_mode, source if source in self.regions else None))]
+        if self.cloudfront_enabled:
+            cdn = self.cloudfront
+            problems += [
+                f"{field if field in ('regions', 'restrict_to_endpoints') else 'cloudfront.' + field}={value!r}: {rule}"
+                .replace("restrict_to_endpoints=", "privatelink.restrict_to_endpoints=")
+                for field, value, rule in cloudfront_problems(
+                    regions=self.regions, domain_names=cdn.domain_names, certificate_arn=cdn.certificate_arn,
+                    price_class=cdn.price_class,
+                    restrict_to_endpoints=bool(self.privatelink and self.privatelink.restrict_to_endpoints))]
         if self.replication.kms and self.encryption != "sse-kms":
             problems.append("replication.kms=true: needs encryption='sse-kms' (the buckets have no KMS keys)")
         if problems:
@@ -271,6 +308,11 @@ class MrapConfig(_Model):
     def effective_bucket_prefix(self) -> str:
         """``bucket_prefix``, or ``name`` when absent."""
         return self.bucket_prefix or self.name
+
+    @property
+    def cloudfront_enabled(self) -> bool:
+        """Whether a distribution serves the MRAP: a ``cloudfront`` block with ``enabled`` true."""
+        return self.cloudfront is not None and self.cloudfront.enabled
 
     @property
     def replication_kms(self) -> bool:
@@ -331,7 +373,8 @@ def _describe(error: dict, raw: dict) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         known = _known_keys(error["loc"][:-1])
-        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        # 0.7, not difflib's 0.6: at 0.6 'colour' would suggest 'cloudfront'; real typos score 0.75 and up.
+        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1, cutoff=0.7)
         hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(sorted(known))})"
         return f"{location}: unknown key{hint}"
     if kind == "missing":
@@ -359,6 +402,9 @@ def _known_keys(parent: tuple) -> list[str]:
     for part in parent:
         if isinstance(part, str) and part in model.model_fields:
             annotation = model.model_fields[part].annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                model = annotation
+            # ``X | None`` blocks (failover, privatelink, cloudfront...) suggest X's keys too.
+            for candidate in (annotation, *typing.get_args(annotation)):
+                if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                    model = candidate
+                    break
     return list(model.model_fields)

@@ -31,6 +31,9 @@ ACCOUNT = "111111111111"
 
 os.environ.pop("CDK_DEFAULT_ACCOUNT", None)
 
+# The fixtures application teams use (`mrap`, `mrap_dataplane`): this repo's data-plane e2e tests use them too.
+pytest_plugins = ["mrap_constructs.testing.fixtures"]
+
 
 def new_app(**context: Any) -> cdk.App:
     """An App with the project's feature flags (and any extra context)."""

@@ -36,6 +36,10 @@ from aws_cdk import (
 from mrap_constructs.rules import (
     alarm_topic_key,
     asset_dotfiles,
+    cloudfront_certificate_region,
+    mrap_origin_bucket_key,
+    mrap_origin_opt_in_region,
+    mrap_origin_signing,
     mrap_policy_denies_control_plane,
     principal_created_later,
     replication_destination_later,
@@ -56,6 +60,10 @@ RULES: tuple[ModuleType, ...] = (
     alarm_topic_key,
     trail_key,
     mrap_policy_denies_control_plane,
+    mrap_origin_signing,
+    mrap_origin_opt_in_region,
+    mrap_origin_bucket_key,
+    cloudfront_certificate_region,
     asset_dotfiles,
 )
 _BY_NAME = {rule.NAME: rule for rule in RULES}

@@ -175,3 +175,62 @@ class Finding:
     logical_id: str | None
     location: str
     message: str
+
+
+#: The DNS suffix of an MRAP hostname (``mrap_constructs.access_point.GLOBAL_ENDPOINT_SUFFIX``).
+MRAP_HOSTNAME_SUFFIX = ".accesspoint.s3-global.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class MrapOrigin:
+    """A CloudFront distribution origin that is an MRAP hostname, with what the rules need to know about it."""
+
+    stack: StackArtifact
+    logical_id: str  # the distribution
+    location: str  # the origin, e.g. Properties.DistributionConfig.Origins[0]
+    oac: dict[str, Any] | None  # the OriginAccessControlConfig of its OAC (in the same stack), else None
+    mrap_name: str | None  # the MRAP's name, when the alias comes from the MRAP or an alias lookup by name
+    buckets: list[tuple[StackArtifact, str, dict[str, Any]]]  # (stack, logical id, properties) of its buckets here
+
+
+def mrap_origins(assembly: Assembly) -> Iterator[MrapOrigin]:
+    """Every MRAP origin of every distribution; its MRAP and buckets are found when this assembly creates them."""
+    mraps: dict[str, list[str]] = {}  # name -> bucket names
+    buckets: dict[str, tuple[StackArtifact, str, dict[str, Any]]] = {}
+    for stack in assembly.stacks.values():
+        for _, props in stack.resources("AWS::S3::MultiRegionAccessPoint"):
+            if isinstance(props.get("Name"), str):
+                mraps[props["Name"]] = [flat(r.get("Bucket", "")) for r in props.get("Regions", [])]
+        for logical_id, props in stack.resources("AWS::S3::Bucket"):
+            if "BucketName" in props:
+                buckets[flat(props["BucketName"])] = (stack, logical_id, props)
+    for stack in assembly.stacks.values():
+        for logical_id, props in stack.resources("AWS::CloudFront::Distribution"):
+            for index, origin in enumerate(props.get("DistributionConfig", {}).get("Origins", [])):
+                if not flat(origin.get("DomainName", "")).endswith(MRAP_HOSTNAME_SUFFIX):
+                    continue
+                oac_resource = stack.resource(referenced_id(origin.get("OriginAccessControlId")) or "") or {}
+                oac = oac_resource.get("Properties", {}).get("OriginAccessControlConfig") \
+                    if oac_resource.get("Type") == "AWS::CloudFront::OriginAccessControl" else None
+                name = _mrap_name(stack, origin.get("DomainName"))
+                yield MrapOrigin(stack, logical_id, f"Properties.DistributionConfig.Origins[{index}]", oac, name,
+                                 [buckets[b] for b in mraps.get(name or "", []) if b in buckets])
+
+
+def _mrap_name(stack: StackArtifact, domain: Any) -> str | None:
+    """The MRAP name behind an origin domain ``Fn::Join`` of an alias: ``Fn::GetAtt`` of the MRAP (its ``Name``) or of
+    an alias lookup custom resource (the ``Name`` parameter of its ``GetMultiRegionAccessPoint`` call)."""
+    parts = domain["Fn::Join"][1] if isinstance(domain, dict) and "Fn::Join" in domain else []
+    for part in parts:
+        resource = stack.resource(referenced_id(part) or "") or {}
+        properties = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::S3::MultiRegionAccessPoint":
+            return properties.get("Name") if isinstance(properties.get("Name"), str) else None
+        try:
+            call = json.loads(_joined(properties.get("Create", "")))
+        except (json.JSONDecodeError, TypeError):
+            continue
+        if call.get("action") == "GetMultiRegionAccessPoint":
+            name = call.get("parameters", {}).get("Name")
+            return name if isinstance(name, str) else None
+    return None

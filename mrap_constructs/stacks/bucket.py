@@ -11,6 +11,7 @@ from constructs import Construct
 
 from mrap_constructs import MrapBucket
 from mrap_constructs._nag import acknowledge_all, compliance
+from mrap_constructs.cloudfront import admit_cloudfront
 from mrap_constructs.log_bucket import AccessLogBucket
 
 
@@ -25,6 +26,8 @@ class RegionalBucketStack(Stack):
         access_point_account: the MRAP's account when it is not this stack's (cross-account). Default: this one.
         replication_source_roles: replication roles of other accounts allowed to write replicas. Default: none.
         removal_policy: for the buckets and the key. Default: RETAIN.
+        cloudfront_account: let CloudFront distributions of this account decrypt with the key (a distribution serves
+            the MRAP). Default: None (no CloudFront statement).
     """
 
     def __init__(
@@ -40,6 +43,7 @@ class RegionalBucketStack(Stack):
         access_point_account: str | None = None,
         replication_source_roles: Sequence[str] = (),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        cloudfront_account: str | None = None,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
@@ -50,6 +54,8 @@ class RegionalBucketStack(Stack):
         if kms_alias:
             key = kms.Key(self, "Key", alias=kms_alias, enable_key_rotation=True, removal_policy=removal_policy,
                           description=f"Encrypts {bucket_name} and the replicas written into it")
+            if cloudfront_account:
+                admit_cloudfront(key, cloudfront_account)
         self.mrap_bucket = MrapBucket(
             self,
             "Bucket",

@@ -120,3 +120,5 @@ def test_the_deploy_line_names_only_the_waves_the_config_has():
     assert wave_line(parse_config({**base, "privatelink": {"regions": ["us-east-1"], "restrict_to_endpoints": True}})) \
         == ("wave 1: buckets; wave 2: replication, MRAP; wave 3: PrivateLink; "
             "wave 4: the MRAP policy restricted to the endpoints")
+    assert wave_line(parse_config({**base, "cloudfront": {}})) == \
+        "wave 1: buckets; wave 2: replication, MRAP; wave 3: CloudFront (the MRAP policy)"

@@ -62,6 +62,14 @@ def test_assert_rules_example_matches_the_structured_rules(monkeypatch, tmp_path
     _run_example("assert-rules", monkeypatch, tmp_path)  # its assertions raise when the rules are not structured
 
 
+def test_cloudfront_example_synthesizes(monkeypatch, tmp_path):
+    template = _run_example("cloudfront", monkeypatch, tmp_path).synth().get_stack_by_name("media-cdn").template
+    types = sorted(r["Type"] for r in template["Resources"].values())
+    assert "AWS::CloudFront::Distribution" in types and "AWS::CloudFront::OriginAccessControl" in types
+    [policy] = [r for r in template["Resources"].values() if r["Type"] == "AWS::S3::MultiRegionAccessPointPolicy"]
+    assert policy["Properties"]["Policy"]["Statement"][0]["Sid"] == "AllowCloudFrontOacRead"
+
+
 def test_ci_runs_the_readme_test_command():
     assert "make test           # " in README
     assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")

@@ -1,0 +1,14 @@
+"""The MRAP data plane, emulated: the global endpoint (SigV4A, dial routing), live replication, an HTTPS proxy.
+
+One module per AWS behaviour, each citing its source: ``sigv4a`` (signature verification), ``routing`` (dials and
+the Region-distance table), ``replication_rules`` / ``replication`` / ``role_permissions`` /
+``replication_metrics`` (live replication), ``moto_hooks`` (the patch that drives it), ``gateway`` (the global
+endpoint), ``proxy`` + ``local_ca`` (how unchanged code reaches it), ``session`` (all of it together).
+"""
+
+from mrap_constructs.testing.dataplane.gateway import DataPlane
+from mrap_constructs.testing.dataplane.proxy import MrapProxy
+from mrap_constructs.testing.dataplane.replication import ReplicationEngine
+from mrap_constructs.testing.dataplane.session import LocalDataPlane, Mrap
+
+__all__ = ["DataPlane", "LocalDataPlane", "Mrap", "MrapProxy", "ReplicationEngine"]

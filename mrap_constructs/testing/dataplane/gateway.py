@@ -1,0 +1,201 @@
+"""The MRAP global endpoint: verify SigV4A, pick the bucket by the dials, hand the request to that bucket.
+
+AWS: a request to ``{alias}.accesspoint.s3-global.amazonaws.com`` is an S3 request for the bucket the MRAP routes
+it to (S3 User Guide, "Making requests through a Multi-Region Access Point"): same path, query and headers, signed
+with SigV4A (``sigv4a``), routed to the nearest active Region (``routing``); what that bucket answers is the answer.
+
+The gateway forwards to the emulator's S3 (moto server on 127.0.0.1) path-style, re-signed with SigV4 for the
+bucket's Region under the caller's own access key (so moto sees the same account), after decoding the SDK's
+``aws-chunked`` body (botocore streams PutObject with ``STREAMING-UNSIGNED-PAYLOAD-TRAILER`` and a CRC32 trailer;
+the trailer checksum is passed on as a header). Chunk signatures of ``STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD``
+bodies are not verified (the seed signature over the headers is).
+
+Emulator-only response header: ``x-mrap-emulator-region`` names the Region that served the request (S3 does not
+say; tests and ``mrap smoke`` use it to see a failover).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+from mrap_constructs.testing.dataplane import routing, sigv4a
+
+GLOBAL_SUFFIX = ".accesspoint.s3-global.amazonaws.com"
+SERVED_BY_HEADER = "x-mrap-emulator-region"
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization",
+               "proxy-connection", "content-length", "host", "expect"}
+
+
+@dataclass
+class Response:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass
+class Routed:
+    """One request the gateway served: where it went and what came back."""
+
+    method: str
+    key: str
+    client_region: str
+    region: str
+    bucket: str
+    status: int
+
+
+def error_response(code: str, message: str, status: int, resource: str = "") -> Response:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{escape(code)}</Code>'
+            f"<Message>{escape(message)}</Message><Resource>{escape(resource)}</Resource>"
+            "<RequestId>MRAPEMULATOR</RequestId></Error>").encode()
+    return Response(status, [("Content-Type", "application/xml")], body)
+
+
+def decode_aws_chunked(body: bytes) -> tuple[bytes, dict[str, str]]:
+    """(payload, trailers) of an ``aws-chunked`` body (S3 API Reference, "Signature Calculations for the
+    Authorization Header: Transferring Payload in Multiple Chunks" and the trailer variant)."""
+    payload, trailers, pos = bytearray(), {}, 0
+    while True:
+        end = body.index(b"\r\n", pos)
+        size = int(body[pos:end].split(b";", 1)[0], 16)
+        pos = end + 2
+        if size == 0:
+            break
+        payload += body[pos:pos + size]
+        pos += size + 2
+    for line in body[pos:].split(b"\r\n"):
+        if b":" in line:
+            name, value = line.split(b":", 1)
+            trailers[name.decode().strip().lower()] = value.decode().strip()
+    return bytes(payload), trailers
+
+
+@dataclass
+class DataPlane:
+    """The global endpoint of every MRAP in the emulator.
+
+    Args:
+        endpoint_url: the emulator's S3 (``LocalAws.endpoint_url``).
+        client_region: the Region requests come from when the caller does not say. Default: ``us-east-1``.
+        secrets: ``{access_key_id: secret}`` SigV4A signatures are checked against. Default: the emulator's
+            ``testing``/``testing``.
+
+    Example:
+        plane = DataPlane(endpoint_url=aws.endpoint_url, client_region="eu-west-1")
+        response = plane.handle("GET", f"{alias}.accesspoint.s3-global.amazonaws.com", "/key", headers, b"")
+    """
+
+    endpoint_url: str
+    client_region: str = "us-east-1"
+    secrets: dict[str, str] = field(default_factory=lambda: {"testing": "testing"})
+    log: list[Routed] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: Any = None
+
+    def secret_for(self, access_key_id: str) -> str | None:
+        """The secret S3 would check a signature with: ``secrets``, else temporary credentials moto's STS issued
+        (the multi-account emulator acts in other accounts through ``sts:AssumeRole``)."""
+        if access_key_id in self.secrets:
+            return self.secrets[access_key_id]
+        from moto.sts.models import sts_backends
+
+        for account in list(sts_backends.keys()):
+            for backend in sts_backends[account].values():
+                role = backend.get_assumed_role_from_access_key(access_key_id)
+                if role is not None:
+                    return role.secret_access_key
+        return None
+
+    def mrap(self, alias: str) -> tuple[str, str, dict[str, str]] | None:
+        """(account, ARN, {region: bucket}) of the MRAP with ``alias``."""
+        from moto.s3control.models import s3control_backends
+
+        for account in list(s3control_backends.keys()):
+            for point in s3control_backends[account]["aws"].multi_region_access_points.get(account, {}).values():
+                if point.alias == alias:
+                    return account, f"arn:aws:s3::{account}:accesspoint/{alias}", {
+                        r["Region"]: r["Bucket"] for r in point.regions}
+        return None
+
+    def dials(self, arn: str, regions: dict[str, str]) -> dict[str, int]:
+        from mrap_constructs.testing import cfn_models
+
+        stored = cfn_models.ROUTES.get(arn, {})
+        return {region: stored.get(region, routing.ACTIVE) for region in regions}
+
+    def handle(self, method: str, host: str, target: str, headers: dict[str, str], body: bytes,
+               client_region: str | None = None) -> Response:
+        """Serve one request to ``host`` (``{alias}.accesspoint.s3-global.amazonaws.com``)."""
+        host = host.split(":", 1)[0].lower()
+        path, _, query = target.partition("?")
+        if not host.endswith(GLOBAL_SUFFIX):
+            return error_response("InvalidRequest", f"{host} is not a Multi-Region Access Point endpoint", 400)
+        alias = host.removesuffix(GLOBAL_SUFFIX)
+        found = self.mrap(alias)
+        if found is None:
+            return error_response("NoSuchAccessPoint", f"The specified accesspoint does not exist: {alias}", 404)
+        _, arn, buckets = found
+        try:
+            key_id = re.search(r"Credential=([^/,\s]+)/", headers.get("Authorization") or
+                               headers.get("authorization") or "")
+            secret = self.secret_for(key_id.group(1)) if key_id else None
+            known = {key_id.group(1): secret} if key_id and secret else {}
+            sigv4a.verify(method, path, query, headers, known)
+        except sigv4a.SignatureError as err:
+            return error_response(err.code, err.message, err.status, path)
+        region_from = client_region or self.client_region
+        try:
+            region = routing.choose_region(region_from, self.dials(arn, buckets))
+        except routing.NoActiveRegion as err:
+            return error_response("ServiceUnavailable", str(err), 503)
+        bucket = buckets[region]
+        response = self._forward(method, bucket, region, path, query, headers, body)
+        response.headers.append((SERVED_BY_HEADER, region))
+        with self._lock:
+            self.log.append(Routed(method, urllib.parse.unquote(path.lstrip("/")), region_from, region, bucket,
+                                   response.status))
+        return response
+
+    def _forward(self, method: str, bucket: str, region: str, path: str, query: str, headers: dict[str, str],
+                 body: bytes) -> Response:
+        import urllib3
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        lower = {k.lower(): v for k, v in headers.items()}
+        encodings = [e.strip() for e in lower.get("content-encoding", "").split(",") if e.strip()]
+        if "aws-chunked" in encodings or lower.get("x-amz-content-sha256", "").startswith("STREAMING-"):
+            body, trailers = decode_aws_chunked(body)
+            encodings = [e for e in encodings if e != "aws-chunked"]
+            lower.update(trailers)
+        for name in ("authorization", "x-amz-region-set", "x-amz-decoded-content-length", "x-amz-trailer",
+                     "x-amz-date", "x-amz-security-token", "content-encoding", *_HOP_BY_HOP):
+            lower.pop(name, None)
+        if encodings:
+            lower["content-encoding"] = ",".join(encodings)
+        lower["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+        access_key = re.search(r"Credential=([^/]+)/", headers.get("Authorization", "") or
+                               headers.get("authorization", ""))
+        key_id = access_key.group(1) if access_key else "testing"
+        url = f"{self.endpoint_url}/{bucket}{path}" + (f"?{query}" if query else "")
+        request = AWSRequest(method=method, url=url, data=body, headers=lower)
+        token = next((v for k, v in headers.items() if k.lower() == "x-amz-security-token"), None)
+        S3SigV4Auth(Credentials(key_id, self.secret_for(key_id) or "testing", token), "s3", region).add_auth(request)
+        if self._pool is None:
+            self._pool = urllib3.PoolManager(maxsize=8)
+        upstream = self._pool.request(method, url, body=body or None, headers=dict(request.headers.items()),
+                                      redirect=False, retries=False, preload_content=True)
+        out = [(k, v) for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP]
+        if method != "HEAD":
+            out.append(("Content-Length", str(len(upstream.data))))
+        elif "content-length" in upstream.headers:
+            out.append(("Content-Length", upstream.headers["content-length"]))
+        return Response(upstream.status, out, upstream.data if method != "HEAD" else b"")

@@ -1,0 +1,78 @@
+"""The moto behaviours the replication hooks rely on (moto 5.2.5): a moto upgrade that changes one fails here."""
+
+from __future__ import annotations
+
+import inspect
+
+from mrap_constructs.testing.dataplane import moto_hooks
+from tests.dataplane.conftest import make_bucket, make_role, replicate, rule, s3
+
+
+class Recorder:
+    """Stands in for the engine: records what the hooks report, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self._put_object = None
+
+    def object_written(self, backend, bucket_name, key):
+        self.calls.append(("written", key.name, dict(backend.tagger.get_tag_dict_for_resource(key.arn))))
+
+    def tags_changed(self, backend, key, tags):
+        self.calls.append(("tags", key.name, tags))
+
+    def delete_marker_written(self, backend, bucket_name, key_name, marker):
+        self.calls.append(("marker", key_name, marker.version_id))
+
+
+def test_moto_alone_stores_replication_and_copies_nothing(engine):
+    moto_hooks.uninstall()
+    make_bucket("src-bucket", "us-east-1")
+    make_bucket("dst-bucket", "eu-west-1")
+    replicate("src-bucket", "us-east-1", make_role(), rule("dst-bucket"))
+    s3().put_object(Bucket="src-bucket", Key="a", Body=b"1")
+    assert engine.wait_idle(2)
+    assert "Contents" not in s3("eu-west-1").list_objects_v2(Bucket="dst-bucket")
+    assert "ReplicationStatus" not in s3().head_object(Bucket="src-bucket", Key="a")
+
+
+def test_put_object_then_tags_in_one_request(engine):
+    recorder = Recorder()
+    moto_hooks.ENGINE["engine"] = recorder
+    make_bucket("src-bucket", "us-east-1")
+    s3().put_object(Bucket="src-bucket", Key="a", Body=b"1", Tagging="k=v")
+    assert recorder.calls == [("written", "a", {}), ("tags", "a", {"k": "v"})]
+
+
+def test_delete_without_version_reports_a_marker(engine):
+    recorder = Recorder()
+    moto_hooks.ENGINE["engine"] = recorder
+    make_bucket("src-bucket", "us-east-1")
+    s3().put_object(Bucket="src-bucket", Key="a", Body=b"1")
+    marker = s3().delete_object(Bucket="src-bucket", Key="a")["VersionId"]
+    assert recorder.calls[-1] == ("marker", "a", marker)
+
+
+def test_head_and_get_headers_come_from_response_dict(engine):
+    from moto.s3.models import s3_backends
+
+    make_bucket("src-bucket", "us-east-1")
+    s3().put_object(Bucket="src-bucket", Key="a", Body=b"1")
+    s3_backends["123456789012"]["aws"].buckets["src-bucket"].keys["a"].replication_status = "REPLICA"
+    assert s3().head_object(Bucket="src-bucket", Key="a")["ReplicationStatus"] == "REPLICA"
+    assert s3().get_object(Bucket="src-bucket", Key="a")["ReplicationStatus"] == "REPLICA"
+
+
+def test_wrapped_signatures_are_the_ones_the_hooks_expect():
+    from moto.s3.models import FakeKey, S3Backend
+
+    if not moto_hooks.ORIGINALS:
+        return  # nothing patched yet in this process
+    put = list(inspect.signature(moto_hooks.ORIGINALS["put_object"]).parameters)
+    assert put[:4] == ["self", "bucket_name", "key_name", "value"]
+    delete = list(inspect.signature(moto_hooks.ORIGINALS["delete_object"]).parameters)
+    assert delete[:4] == ["self", "bucket_name", "key_name", "version_id"]
+    tagging = list(inspect.signature(moto_hooks.ORIGINALS["put_object_tagging"]).parameters)
+    assert tagging[:3] == ["self", "key", "tags"]
+    assert isinstance(inspect.getattr_static(FakeKey, "response_dict"), property)
+    assert S3Backend.put_object is not moto_hooks.ORIGINALS["put_object"]
