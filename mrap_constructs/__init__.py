@@ -19,6 +19,7 @@ _EXPORTS = {
     "MultiRegionAccessPointPolicy": "policy",
     "AccessLogBucket": "log_bucket",
     "DataEventsTrail": "monitoring.trail",
+    "BatchReplicationBackfill": "backfill",
     "MrapDashboard": "monitoring.dashboard",
     "ReplicationAlarms": "monitoring.alarms",
     "AlarmThresholds": "monitoring.alarms",

@@ -80,3 +80,9 @@ DATA_ACCESS_ACTION_PATTERNS: tuple[str, ...] = (
     "s3:AbortMultipartUpload",
     "s3:RestoreObject",
 )
+
+#: What an S3 Batch Replication job's role needs on the source bucket's objects, and on the bucket itself when S3
+#: generates the manifest (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-policies.html,
+#: "Policy if using and storing an S3 generated manifest").
+BATCH_REPLICATION_OBJECT_ACTIONS: tuple[str, ...] = ("s3:InitiateReplication",)
+BATCH_REPLICATION_BUCKET_ACTIONS: tuple[str, ...] = ("s3:GetReplicationConfiguration", "s3:PutInventoryConfiguration")

@@ -61,19 +61,21 @@ class _SdkProvider(Construct):
                                    for finding in compliance(rule, reason)})
 
 
-def sdk_call_resource(scope: Construct, id: str, *, resource_type: str, on_update: cr.AwsSdkCall,
+def sdk_call_resource(scope: Construct, id: str, *, resource_type: str, on_update: cr.AwsSdkCall | None,
                       on_delete: cr.AwsSdkCall | None, statements: Sequence[iam.PolicyStatement],
-                      timeout: Duration = Duration.minutes(2)) -> cr.AwsCustomResource:
+                      timeout: Duration = Duration.minutes(2),
+                      on_create: cr.AwsSdkCall | None = None) -> cr.AwsCustomResource:
     """An ``AwsCustomResource`` whose calls run with exactly ``statements`` (added to the stack's shared policy).
 
-    ``on_update`` also serves create. The resource depends on the policy, so permissions exist before the first call
-    and outlive the last (delete) call.
+    ``on_update`` also serves create unless ``on_create`` is given; with ``on_create`` and no ``on_update`` an update
+    makes no call (aws-cdk-lib keeps the physical id). The resource depends on the policy, so permissions exist before
+    the first call and outlive the last (delete) call.
     """
     provider = _SdkProvider.of(Stack.of(scope))
     provider.policy.add_statements(*statements)
     resource = cr.AwsCustomResource(
         scope, id, resource_type=resource_type, install_latest_aws_sdk=False, role=provider.role,
-        log_group=provider.log_group, timeout=timeout, on_update=on_update, on_delete=on_delete,
+        log_group=provider.log_group, timeout=timeout, on_create=on_create, on_update=on_update, on_delete=on_delete,
     )
     resource.node.add_dependency(provider.policy)
     provider.acknowledge_function()

@@ -5,8 +5,10 @@ Wave 1: one ``RegionalBucketStack`` per Region (buckets, access logs, keys) — 
 existing bucket. Wave 2: one ``ReplicationStack`` per Region and the ``AccessPointStack`` — each depends on every
 bucket stack, none on each other (S3 rejects a replication rule whose destination does not exist yet, so rules are
 applied after every bucket exists: a full mesh is no dependency cycle). Wave 3, only with PrivateLink: a
-``PrivateLinkStack`` per listed Region, after the MRAP (its endpoint policy names the alias). Wave 4, only with
-``restrict_to_endpoints``: the MRAP policy naming the endpoint ids. No cross-Region references: names are
+``PrivateLinkStack`` per listed Region, after the MRAP (its endpoint policy names the alias); with ``backfill``, a
+``BackfillStack`` per bucket holding data, after that bucket's replication stack (S3 Batch Replication replicates
+with the rules in place) and after the MRAP (whose routes resource has made the empty Regions passive). Wave 4, only
+with ``restrict_to_endpoints``: the MRAP policy naming the endpoint ids. No cross-Region references: names are
 deterministic.
 
 With CloudFront, wave 3 also holds a ``CloudFrontStack`` (us-east-1, the MRAP's account). The ordering problem: the
@@ -32,6 +34,7 @@ from constructs import Construct
 
 from mrap_constructs._validation import Problems
 from mrap_constructs.access_point import MultiRegionAccessPoint, fingerprint
+from mrap_constructs.backfill import DEFAULT_BACKFILL_KEY
 from mrap_constructs.cloudfront import cloudfront_problems
 from mrap_constructs.lock import LockResult
 from mrap_constructs.monitoring.alarms import AlarmThresholds
@@ -46,6 +49,7 @@ from mrap_constructs.regions import CONTROL_PLANE_REGION, SUPPORTED_REGIONS, sug
 from mrap_constructs.replication import ReplicationDestination, ReplicationMode, ReplicationOptions, replication_plan
 from mrap_constructs.stacks import (
     AccessPointStack,
+    BackfillStack,
     CloudFrontStack,
     PrivateLinkStack,
     RegionalBucketStack,
@@ -118,6 +122,30 @@ def set_problems(*, regions: Sequence[str], account: str | None, bucket_accounts
     return found
 
 
+def backfill_sources(*, existing_buckets: Mapping[str, str], plan: Mapping[str, Sequence[str]],
+                     backfill: bool | None) -> list[str]:
+    """The Regions whose buckets get a backfill job: those holding data (``existing_buckets``) with replication
+    rules. ``backfill`` None (the default) means on when there is such a Region; False, none."""
+    if backfill is False:
+        return []
+    return sorted(region for region in existing_buckets if plan.get(region))
+
+
+def backfill_problems(*, existing_buckets: Mapping[str, str], plan: Mapping[str, Sequence[str]],
+                      backfill: bool | None) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` for a ``backfill`` that cannot work, for ``MrapSet`` and the app config alike."""
+    if backfill is not True:
+        return []
+    if not existing_buckets:
+        return [("backfill", True, "needs a bucket holding data: list it in existing_buckets (a new bucket starts "
+                                   "empty, so there is nothing to backfill), or drop backfill")]
+    if not backfill_sources(existing_buckets=existing_buckets, plan=plan, backfill=True):
+        return [("backfill", True, f"the buckets holding data ({', '.join(sorted(existing_buckets))}) replicate "
+                                   "nowhere with this replication mode; replicate from them (full-mesh, or one-way "
+                                   "with one of them as source_region), or drop backfill")]
+    return []
+
+
 class MrapSet(Construct):
     """Everything an MRAP needs across Regions, as stacks in deploy waves: ``cdk deploy --all`` works on a fresh
     account in one command.
@@ -174,10 +202,17 @@ class MrapSet(Construct):
         cloudfront_certificate_arn: ACM certificate (us-east-1) for the domain names. Default: none.
         cloudfront_logging: standard access logs to a new bucket. Default: True.
         cloudfront_web_acl_id: an AWS WAF web ACL for the distribution. Default: none.
+        backfill: copy what the buckets holding data (``existing_buckets``) held before replication with an S3 Batch
+            Replication job per such bucket (wave 3), and start the other Regions passive until ``mrap activate``.
+            Default: on when an existing bucket replicates somewhere.
+        backfill_key: names the backfill; a new key starts new jobs. Default: ``"initial"``.
+        failover_require_in_sync: a deploy that activates a Region fails while its replication backlog is not empty.
+            Default: True.
 
     Attributes:
         access_point (the ``MultiRegionAccessPoint``), bucket_names, bucket_stacks, replication_stacks,
-        access_point_stack, endpoint_stacks, policy_stack (or None), cloudfront_stack (or None), waves, stacks.
+        access_point_stack, endpoint_stacks, backfill_stacks, backfill_regions, empty_regions, policy_stack (or
+        None), cloudfront_stack (or None), waves, stacks.
 
     Raises:
         ValueError: listing every invalid input (name, Regions, accounts, bucket names, failover, PrivateLink).
@@ -221,6 +256,9 @@ class MrapSet(Construct):
         privatelink_vpc_cidr: str = DEFAULT_VPC_CIDR,
         privatelink_availability_zones: Mapping[str, Sequence[str]] | None = None,
         restrict_to_endpoints: bool = False,
+        backfill: bool | None = None,
+        backfill_key: str = DEFAULT_BACKFILL_KEY,
+        failover_require_in_sync: bool = True,
         cloudfront: bool = False,
         cloudfront_price_class: str = "PriceClass_All",
         cloudfront_default_root_object: str | None = None,
@@ -236,7 +274,8 @@ class MrapSet(Construct):
         self.bucket_prefix = bucket_prefix or name
         self.bucket_accounts: dict[str, str] = dict(bucket_accounts or {})
         self.existing_buckets: dict[str, str] = dict(existing_buckets or {})
-        self._validate(id, account, encryption, privatelink_regions, restrict_to_endpoints)
+        self.plan = replication_plan(self.regions, replication_mode, replication_source_region)
+        self._validate(id, account, encryption, privatelink_regions, restrict_to_endpoints, backfill)
         if cloudfront:
             problems = Problems("MrapSet", id)
             for field, value, rule in cloudfront_problems(
@@ -255,12 +294,17 @@ class MrapSet(Construct):
         self.owners: dict[str, str | None] = {r: self.bucket_accounts.get(r, account) for r in self.regions}
         self.bucket_names: dict[str, str] = {
             r: self.existing_buckets.get(r) or bucket_name(self.bucket_prefix, r, self.owners[r]) for r in self.regions}
-        self.plan = replication_plan(self.regions, replication_mode, replication_source_region)
         self.dashboard_name = f"mrap-{name}"
+        #: Regions whose bucket gets a backfill job, and the Regions they fill (passive until activated).
+        self.backfill_regions: list[str] = backfill_sources(existing_buckets=self.existing_buckets, plan=self.plan,
+                                                            backfill=backfill)
+        self.empty_regions: list[str] = sorted({dst for src in self.backfill_regions for dst in self.plan[src]}
+                                               - set(self.existing_buckets))
 
         self.bucket_stacks: dict[str, RegionalBucketStack] = {}
         self.replication_stacks: dict[str, ReplicationStack] = {}
         self.endpoint_stacks: dict[str, PrivateLinkStack] = {}
+        self.backfill_stacks: dict[str, BackfillStack] = {}
         self.policy_stack: RestrictedPolicyStack | None = None
         self.cloudfront_stack: CloudFrontStack | None = None
 
@@ -271,7 +315,9 @@ class MrapSet(Construct):
         self.access_point_stack: AccessPointStack = self._access_point_wave(
             scope, failover_active=failover_active, failover_passive=failover_passive, routes_region=routes_region,
             dashboard_replication=replication if dashboard else None, request_metrics=request_metrics,
-            cloudtrail=cloudtrail, policy=not (restrict_to_endpoints or cloudfront))
+            cloudtrail=cloudtrail, policy=not (restrict_to_endpoints or cloudfront),
+            require_in_sync=failover_require_in_sync)
+        self._backfill_wave(scope, key=backfill_key)
         if privatelink_regions:
             self._privatelink_waves(scope, regions=list(privatelink_regions), vpc_cidr=privatelink_vpc_cidr,
                                     availability_zones=dict(privatelink_availability_zones or {}),
@@ -344,7 +390,8 @@ class MrapSet(Construct):
     def _access_point_wave(self, scope: Construct, *, failover_active: Sequence[str] | None,
                            failover_passive: Sequence[str] | None, routes_region: str | None,
                            dashboard_replication: Mapping[str, tuple[str, Sequence[ReplicationDestination]]] | None,
-                           request_metrics: bool, cloudtrail: bool, policy: bool) -> AccessPointStack:
+                           request_metrics: bool, cloudtrail: bool, policy: bool,
+                           require_in_sync: bool) -> AccessPointStack:
         stack = AccessPointStack(
             scope, f"{self.stack_prefix}-access-point", env=Environment(account=self.account, region=self.home_region),
             mrap_name=self.name, bucket_names=self.bucket_names,
@@ -354,6 +401,7 @@ class MrapSet(Construct):
             dashboard_name=self.dashboard_name,
             request_metric_buckets=self.bucket_names if request_metrics else None,
             cloudtrail_buckets=self.bucket_names if cloudtrail else None, policy=policy,
+            initial_passive=self.empty_regions, require_in_sync=require_in_sync,
             description=f"MRAP {self.name}: the Multi-Region Access Point and its policy (wave 2)",
         )
         self._after_buckets(stack)
@@ -361,6 +409,20 @@ class MrapSet(Construct):
             for existing in self.existing_buckets.values():
                 warn_existing_bucket(stack, existing, replication_replaced=False)
         return stack
+
+    def _backfill_wave(self, scope: Construct, *, key: str) -> None:
+        # Wave 3: S3 Batch Replication replicates with the source's rules, so after its replication stack; and after
+        # the MRAP, whose routes resource has made the Regions being filled passive.
+        for source in self.backfill_regions:
+            stack = BackfillStack(
+                scope, f"{self.stack_prefix}-backfill-{source}",
+                env=Environment(account=self.owners[source], region=source),
+                source_bucket_name=self.bucket_names[source], mrap_name=self.name, backfill_key=key,
+                description=f"MRAP {self.name}: backfill from {source} to {', '.join(self.plan[source])} (wave 3)",
+            )
+            stack.add_stack_dependency(self.replication_stacks[source], "the job replicates with the source's rules")
+            stack.add_stack_dependency(self.access_point_stack, "the Regions being filled are passive first")
+            self.backfill_stacks[source] = stack
 
     def _privatelink_waves(self, scope: Construct, *, regions: list[str], vpc_cidr: str,
                            availability_zones: dict[str, Sequence[str]], restrict: bool) -> None:
@@ -431,8 +493,9 @@ class MrapSet(Construct):
         """Stacks grouped by deploy wave (a stack depends only on stacks of earlier waves)."""
         waves: list[list[Stack]] = [list(self.bucket_stacks.values()),
                                     [*self.replication_stacks.values(), self.access_point_stack]]
-        if self.endpoint_stacks or self.cloudfront_stack:
-            waves.append([*self.endpoint_stacks.values(), *filter(None, [self.cloudfront_stack])])
+        if self.endpoint_stacks or self.cloudfront_stack or self.backfill_stacks:
+            waves.append([*self.endpoint_stacks.values(), *filter(None, [self.cloudfront_stack]),
+                          *self.backfill_stacks.values()])
         if self.policy_stack:
             waves.append([self.policy_stack])
         return waves
@@ -450,7 +513,7 @@ class MrapSet(Construct):
         return f"arn:{region_partition(region)}:kms:{region}:{self.account or Aws.ACCOUNT_ID}:{self.kms_alias_name}"
 
     def _validate(self, id: str, account: str | None, encryption: s3.BucketEncryption,
-                  privatelink_regions: Sequence[str], restrict_to_endpoints: bool) -> None:
+                  privatelink_regions: Sequence[str], restrict_to_endpoints: bool, backfill: bool | None) -> None:
         problems = Problems("MrapSet", id)
         if account is not None and (why := account_problem(account)):
             problems.add("account", account, why)
@@ -464,6 +527,9 @@ class MrapSet(Construct):
         unknown = [r for r in privatelink_regions if r not in SUPPORTED_REGIONS]
         if unknown:
             problems.add("privatelink_regions", unknown, f"not Regions with MRAP support{suggest_region(unknown[0])}")
+        for field, value, rule in backfill_problems(existing_buckets=self.existing_buckets, plan=self.plan,
+                                                    backfill=backfill):
+            problems.add(field, value, rule)
         if restrict_to_endpoints and not privatelink_regions:
             problems.add("restrict_to_endpoints", True, "needs privatelink_regions (the endpoints to restrict to)")
         problems.raise_if_any()

@@ -5,7 +5,7 @@ Pure data and predicates; no CDK imports, so the app config and the constructs c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 #: Regions where an MRAP can place a bucket without any account setting.
 MRAP_REGIONS: frozenset[str] = frozenset(
@@ -141,3 +141,14 @@ def routes_region_for(regions: list[str] | tuple[str, ...]) -> str:
         if candidate in regions:
             return candidate
     return CONTROL_PLANE_REGION
+
+
+def initial_dials(goal: Mapping[str, int], empty: Iterable[str]) -> dict[str, int]:
+    """The dials a new MRAP starts with: ``goal`` with the ``empty`` Regions (buckets still to be backfilled) passive,
+    so no reader is routed to a bucket without the data. When that leaves no Region active, the Regions holding data
+    (those not ``empty``) are active: an MRAP with every dial at 0 serves nothing."""
+    empty = set(empty)
+    dials = {region: PASSIVE if region in empty else dial for region, dial in goal.items()}
+    if not any(dials.values()):
+        dials = {region: PASSIVE if region in empty else ACTIVE for region in dials}
+    return dict(sorted(dials.items()))

@@ -3,6 +3,12 @@
 Routes have no CloudFormation type, so a custom resource (``Custom::MrapRoutes``, handler in
 ``mrap_constructs/handlers/routes.py``) calls ``SubmitMultiRegionAccessPointRoutes`` in a Region that serves the
 routes API, waits until ``GetMultiRegionAccessPointRoutes`` shows the dials, and reverts to all-active on delete.
+
+The config's dials are the *goal state*. ``initial_passive`` Regions (empty buckets awaiting a backfill) start at 0
+when the resource is created and stay there until an operator activates them (``mrap activate``), because an
+update submits only the dials whose goal changed: a redeploy never reverts an activation. An update that makes a
+Region active first checks that its replication backlog is empty (``require_in_sync``), and fails the deploy when
+it is not.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from constructs import Construct
 from mrap_constructs._nag import acknowledge, acknowledge_compliance
 from mrap_constructs._validation import Problems
 from mrap_constructs.access_point import MultiRegionAccessPoint
-from mrap_constructs.regions import failover_dials, failover_problems, routes_region_for
+from mrap_constructs.regions import failover_dials, failover_problems, initial_dials, routes_region_for
 
 __all__ = ["MultiRegionAccessPointRoutes", "failover_dials"]
 
@@ -79,9 +85,15 @@ class MultiRegionAccessPointRoutes(Construct):
             eu-west-1). Default: one of the MRAP's Regions that serves it, else us-west-2.
         timeout: how long to wait for AWS to apply the dials (it can take ~2 minutes), conflict retries included;
             60 s to 13 minutes. Default: 10 minutes.
+        initial_passive: Regions whose buckets start empty (a backfill fills them): passive at creation, whatever
+            their goal dial, until activated (``mrap activate``). Default: none.
+        require_in_sync: an update that activates a Region fails unless the Region's replication backlog
+            (``OperationsPendingReplication``/``BytesPendingReplication`` of every rule into it) is empty.
+            Default: True.
 
     Attributes:
-        dials (``{region: 0|100}``), handler (the Lambda function), resource (the custom resource).
+        dials (the goal, ``{region: 0|100}``), initial (the dials at creation), handler (the Lambda function),
+        resource (the custom resource).
 
     Raises:
         ValueError: no active Region, a Region outside the MRAP, a Region both active and passive, Regions named in
@@ -101,11 +113,15 @@ class MultiRegionAccessPointRoutes(Construct):
         passive: Sequence[str] | None = None,
         routes_region: str | None = None,
         timeout: Duration = Duration.minutes(10),
+        initial_passive: Sequence[str] = (),
+        require_in_sync: bool = True,
     ) -> None:
         super().__init__(scope, id)
         regions = list(access_point.regions)
-        self._validate(id, regions, list(active), None if passive is None else list(passive), routes_region, timeout)
+        self._validate(id, regions, list(active), None if passive is None else list(passive), routes_region, timeout,
+                       list(initial_passive))
         self.dials: dict[str, int] = failover_dials(regions, active)
+        self.initial: dict[str, int] = initial_dials(self.dials, initial_passive)
         self.routes_region = routes_region or routes_region_for(regions)
         stack = Stack.of(self)
 
@@ -120,6 +136,11 @@ class MultiRegionAccessPointRoutes(Construct):
                          "s3:SubmitMultiRegionAccessPointRoutes"],
                 resources=[access_point.arn],
             ),
+            # The in-sync check before activating a Region: the rules into it, and their replication metrics.
+            iam.PolicyStatement(sid="ReadReplicationRules", actions=["s3:GetReplicationConfiguration"],
+                                resources=[f"arn:{stack.partition}:s3:::{bucket}"
+                                           for bucket in access_point.bucket_names.values()]),
+            iam.PolicyStatement(sid="ReadReplicationBacklog", actions=["cloudwatch:GetMetricData"], resources=["*"]),
             iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                 resources=[log_group.log_group_arn]),
         ])
@@ -152,16 +173,21 @@ class MultiRegionAccessPointRoutes(Construct):
                 "Dials": {region: str(dial) for region, dial in self.dials.items()},
                 "RoutesRegion": self.routes_region,
                 "TimeoutSeconds": str(int(timeout.to_seconds())),
+                "InitialPassive": sorted(set(initial_passive)),
+                "RequireInSync": "true" if require_in_sync else "false",
             },
         )
         self._acknowledge(provider)
 
     @staticmethod
     def _validate(id: str, regions: list[str], active: list[str], passive: list[str] | None,
-                  routes_region: str | None, timeout: Duration) -> None:
+                  routes_region: str | None, timeout: Duration, initial_passive: list[str]) -> None:
         problems = Problems("MultiRegionAccessPointRoutes", id)
         for field, value, rule in failover_problems(regions, active, passive, routes_region):
             problems.add(field, value, rule)
+        outside = [r for r in initial_passive if r not in regions]
+        if outside:
+            problems.add("initial_passive", outside, f"every Region must be one of the MRAP's Regions {regions}")
         seconds = timeout.to_seconds()
         if not 60 <= seconds <= MAX_TIMEOUT_SECONDS:
             # The handler runs in a Lambda function, which stops after 900 s; the budget leaves it time to report.
@@ -171,6 +197,9 @@ class MultiRegionAccessPointRoutes(Construct):
         problems.raise_if_any()
 
     def _acknowledge(self, provider: cr.Provider) -> None:
+        acknowledge(self.node.find_child("HandlerPolicy"), "AwsSolutions-IAM5[Resource::*]",
+                    "cloudwatch:GetMetricData supports no resource-level permissions (Service Authorization "
+                    "Reference, Amazon CloudWatch); it reads the replication backlog before activating a Region.")
         acknowledge_compliance(self.node.find_child("Logs"), "CloudWatchLogGroupEncrypted",
                                "The log holds request ids and routing dials, no object data.")
         on_deploy = {

@@ -68,6 +68,9 @@ def set_props(config: MrapConfig) -> dict[str, Any]:
         "privatelink_vpc_cidr": privatelink.vpc_cidr if privatelink else _mrap_set.DEFAULT_VPC_CIDR,
         "privatelink_availability_zones": dict(privatelink.availability_zones) if privatelink else None,
         "restrict_to_endpoints": bool(privatelink and privatelink.restrict_to_endpoints),
+        "backfill": config.backfill,
+        "backfill_key": config.backfill_key,
+        "failover_require_in_sync": failover.require_in_sync if failover else True,
         **cloudfront_props(config),
     }
 

@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mrap_constructs.cloudfront import cloudfront_problems
 from mrap_constructs.monitoring.alarms import AlarmThresholds
-from mrap_constructs.mrap_set import set_problems
+from mrap_constructs.mrap_set import backfill_problems, set_problems
 from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
 from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, failover_problems, suggest_region
-from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode
+from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode, replication_plan
 
 CONTEXT_KEY = "mrap"
 CONFIG_FILE_CONTEXT_KEY = "config"
@@ -200,6 +200,8 @@ class FailoverConfig(_Model):
     active: list[str] = Field(min_length=1)
     passive: list[str] | None = None
     routes_region: str | None = None
+    #: A deploy that makes a Region active fails while its replication backlog is not empty (opt out: false).
+    require_in_sync: bool = True
 
     # Checked against the MRAP's Regions by MrapConfig (regions.failover_problems, shared with the construct).
 
@@ -223,6 +225,11 @@ class MrapConfig(_Model):
     bucket_accounts: dict[str, str] = Field(default_factory=dict)
     existing_buckets: dict[str, str] = Field(default_factory=dict)
     pipeline: PipelineConfig | None = None
+    #: S3 Batch Replication of what the existing buckets held before replication, new Regions passive until
+    #: ``mrap activate``. Default (absent): on when ``existing_buckets`` has a bucket that replicates somewhere.
+    backfill: bool | None = None
+    #: Names the backfill; a new key starts new jobs (1-32 letters, digits, '.', '_', '-').
+    backfill_key: str = Field(default="initial", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
     cloudfront: CloudFrontConfig | None = None
 
     @field_validator("name")
@@ -279,6 +286,9 @@ class MrapConfig(_Model):
         problems += [f"{field}={value!r}: {rule}" for field, value, rule in set_problems(
             regions=self.regions, account=self.account, bucket_accounts=self.bucket_accounts,
             existing_buckets=self.existing_buckets, encryption=self.encryption, kms=self.encryption == "sse-kms")]
+        problems += [f"{field}={value!r}: {rule}" for field, value, rule in backfill_problems(
+            existing_buckets=self.existing_buckets, backfill=self.backfill,
+            plan=replication_plan(self.regions, self.replication_mode, source if source in self.regions else None))]
         if self.cloudfront_enabled:
             cdn = self.cloudfront
             problems += [

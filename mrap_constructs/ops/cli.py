@@ -1,9 +1,11 @@
-"""``mrap``: operate a deployed Multi-Region Access Point (status, routes, failover, smoke test).
+"""``mrap``: operate a deployed Multi-Region Access Point (status, routes, failover, backfill, activate, smoke test).
 
 Human output by default, ``--json`` for scripts. AWS errors end the command with exit code 1 and one line,
-``error: CODE: message`` — no traceback. Control-plane calls go to us-west-2, routes calls to a Region that serves
-the routes API (``--region`` picks one), bucket calls to each bucket's Region. ``--endpoint-url`` (or
-``AWS_ENDPOINT_URL``) sends every call to one endpoint instead: the emulator of ``make deploy-local KEEP=1``.
+``error: CODE: message`` — no traceback. ``failover`` and ``activate`` check the target's replication backlog (and,
+for ``activate``, its backfill jobs) first and refuse, exit code 1, unless ``--force``. Control-plane calls go to
+us-west-2, routes calls to a Region that serves the routes API (``--region`` picks one), bucket, Batch Operations and
+CloudWatch calls to each bucket's Region. ``--endpoint-url`` (or ``AWS_ENDPOINT_URL``) sends every call to one
+endpoint instead: the emulator of ``make deploy-local KEEP=1``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import BotoCoreError
 
-from mrap_constructs.ops.client import MrapClient, MrapError, MrapInfo, Route, failover_dials
+from mrap_constructs.ops.client import ACTIVE, MrapClient, MrapError, MrapInfo, Route, failover_dials
 from mrap_constructs.ops.smoke import require_global_endpoint, smoke
+from mrap_constructs.regions import SUPPORTED_REGIONS, suggest_region
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--active", metavar="A,B", help="comma-separated Regions that take traffic")
     failover.add_argument("--wait", action="store_true", help="wait until AWS applies the dials (~2 minutes)")
     failover.add_argument("--timeout", type=float, default=300, help="seconds to wait (default 300)")
+    failover.add_argument("--force", action="store_true",
+                          help="switch even when the target's replication backlog is not empty (data written to the "
+                               "old Region and not yet replicated is not readable there until it arrives)")
+    backfill = commands.add_parser("backfill", help="the backfill jobs (S3 Batch Replication) and the backlog")
+    backfill_commands = backfill.add_subparsers(dest="backfill_command", required=True)
+    backfill_status = backfill_commands.add_parser("status", help="each job's progress and each Region's backlog")
+    backfill_status.add_argument("name")
+    activate = commands.add_parser("activate", help="set a Region active once its backfill completed and its "
+                                                    "backlog is empty")
+    activate.add_argument("name")
+    activate.add_argument("--region", dest="target", metavar="REGION", required=True, help="the Region to activate")
+    activate.add_argument("--wait", action="store_true",
+                          help="wait until the Region is in sync, then until AWS applies the dial")
+    activate.add_argument("--force", action="store_true", help="activate without checking the backfill and backlog")
+    activate.add_argument("--timeout", type=float, default=3600, help="seconds to wait (default 3600)")
+    activate.add_argument("--interval", type=float, default=60, help="seconds between checks (default 60)")
     smoke_cmd = commands.add_parser("smoke", help="PUT/GET through the MRAP, time replication to every bucket")
     smoke_cmd.add_argument("name")
     smoke_cmd.add_argument("--timeout", type=float, default=900, help="seconds to wait for replication (default 900)")
@@ -134,13 +153,61 @@ def _failover(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, i
         raise MrapError("InvalidRegion", f"{', '.join(outside) or 'no Region'} is not a Region of MRAP {info.name} "
                                          f"(Regions: {', '.join(info.regions)}); refusing to fail over")
     dials = failover_dials(info.regions, active)
+    backlogs = [client.backlog(info, region) for region in active]
+    behind = [b for b in backlogs if not b.in_sync]
+    facts = [b.to_dict() for b in backlogs]
+    if behind and not args.force:
+        message = (f"refusing to fail over to {', '.join(active)}: " + "; ".join(b.describe() for b in behind)
+                   + "; --force to switch anyway")
+        if args.json:
+            return {"name": info.name, "refused": True, "reason": message, "backlog": facts}, message, 1
+        raise MrapError("TargetBehind", message)
     client.submit_routes(info, dials)
     if not args.wait:
-        return ({"name": info.name, "submitted": dials, "applied": None},
+        return ({"name": info.name, "submitted": dials, "applied": None, "backlog": facts},
                 f"submitted: {_dials_text(dials)} (AWS applies it within ~2 minutes; `mrap routes {info.name}`)", 0)
     routes = client.wait_for_routes(info, dials, timeout=args.timeout)
-    return ({"name": info.name, "submitted": dials, "applied": [r.__dict__ for r in routes]},
+    return ({"name": info.name, "submitted": dials, "applied": [r.__dict__ for r in routes], "backlog": facts},
             "applied:\n" + _routes_text(routes), 0)
+
+
+def _backfill(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int]:
+    info = client.describe(args.name)
+    jobs = client.backfill_jobs(info)
+    backlogs = [client.backlog(info, region) for region in info.regions]
+    lines = [f"{'SOURCE':<16}{'JOB':<40}{'STATUS':<11}{'DONE':>12}{'FAILED':>8}  KEY"]
+    lines += [f"{j.region:<16}{j.job_id:<40}{j.status:<11}{f'{j.succeeded}/{j.total}':>12}{j.failed:>8}  {j.key}"
+              for j in jobs] or ["(no backfill jobs)"]
+    lines += ["", "backlog per destination (OperationsPendingReplication, BytesPendingReplication):"]
+    lines += [f"  {b.describe()}" for b in backlogs]
+    healthy = all(j.done for j in jobs) and all(b.in_sync for b in backlogs)
+    return ({"name": info.name, "jobs": [j.to_dict() for j in jobs], "backlog": [b.to_dict() for b in backlogs]},
+            "\n".join(lines), 0 if healthy else 1)
+
+
+def _activate(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int]:
+    region = args.target
+    if region not in SUPPORTED_REGIONS:
+        raise MrapError("InvalidRegion", f"{region} is not an AWS Region with MRAP support{suggest_region(region)}")
+    info = client.describe(args.name)
+    if region not in info.buckets:
+        raise MrapError("InvalidRegion", f"{region} is not a Region of MRAP {info.name} "
+                                         f"(Regions: {', '.join(info.regions)})")
+    problems: list[str] = []
+    if not args.force:
+        deadline = client.clock() + args.timeout
+        while problems := client.activation_problems(info, region):
+            if not args.wait or client.clock() + args.interval > deadline:
+                raise MrapError("NotInSync", f"refusing to activate {region}: " + "; ".join(problems)
+                                + ("" if not args.wait else f" (after waiting {args.timeout:.0f}s)")
+                                + "; --force to activate anyway")
+            client.sleep(args.interval)
+    client.submit_routes(info, {region: ACTIVE})
+    payload = {"name": info.name, "region": region, "submitted": {region: ACTIVE}, "forced": args.force}
+    if not args.wait:
+        return payload, f"submitted: {region}={ACTIVE} (AWS applies it within ~2 minutes; `mrap routes {info.name}`)", 0
+    routes = client.wait_for_routes(info, {region: ACTIVE}, timeout=args.timeout)
+    return {**payload, "applied": [r.__dict__ for r in routes]}, "applied:\n" + _routes_text(routes), 0
 
 
 def _smoke(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int]:
@@ -154,7 +221,8 @@ def _smoke(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int]
     return result.to_dict(), "\n".join(lines), 0 if result.ok else 1
 
 
-COMMANDS = {"status": _status, "routes": _routes, "failover": _failover, "smoke": _smoke}
+COMMANDS = {"status": _status, "routes": _routes, "failover": _failover, "smoke": _smoke, "backfill": _backfill,
+            "activate": _activate}
 
 
 def _info(info: MrapInfo) -> dict[str, Any]:

@@ -123,7 +123,7 @@ class MrapClient:
         self.routes_region = routes_region
         self.sleep = sleep
         self.clock = clock
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
         self.account = account or self.call(self._client("sts", CONTROL_PLANE_REGION).get_caller_identity)["Account"]
         if routes_region is not None and routes_region not in ROUTES_API_REGIONS:
             raise MrapError("InvalidRegion", f"routes API is served only in {', '.join(ROUTES_API_REGIONS)}, "
@@ -131,8 +131,8 @@ class MrapClient:
 
     # --- clients -------------------------------------------------------------------------------------------------
 
-    def _client(self, service: str, region: str) -> Any:
-        key = (service, region)
+    def _client(self, service: str, region: str, purpose: str = "") -> Any:
+        key = (service, region, purpose)
         if key not in self._clients:
             client = self.session.client(
                 service, region_name=region, endpoint_url=self.endpoint_url,
@@ -288,3 +288,188 @@ class MrapClient:
         """``Enabled``, ``Suspended`` or ``Disabled``."""
         return self.call(self.s3(region).get_bucket_versioning, Bucket=bucket).get("Status", "Disabled")
 
+
+    # --- replication backlog and backfill jobs ---------------------------------------------------------------------
+
+    def cloudwatch(self, region: str) -> Any:
+        """CloudWatch in ``region`` (S3 publishes a rule's replication metrics in the source bucket's Region)."""
+        return self._client("cloudwatch", region)
+
+    def s3control(self, region: str) -> Any:
+        """s3control in ``region`` for Batch Operations jobs (they live in the Region they were created in); a client
+        of its own, apart from the routes API's."""
+        return self._client("s3control", region, purpose="jobs")
+
+    def rules_into(self, info: MrapInfo, destination: str) -> list[RuleRef]:
+        """Every enabled replication rule of the MRAP's other buckets whose destination is ``destination``'s bucket."""
+        target = info.buckets[destination]
+        found = []
+        for source, bucket in sorted(info.buckets.items()):
+            if source == destination:
+                continue
+            for rule in (self.replication(source, bucket) or {}).get("Rules", []):
+                if rule.get("Status") == "Enabled" and \
+                        rule.get("Destination", {}).get("Bucket", "").rsplit(":", 1)[-1] == target:
+                    found.append(RuleRef(source, bucket, target, rule.get("ID", "")))
+        return found
+
+    def backlog(self, info: MrapInfo, destination: str, *, window_seconds: int = 900) -> Backlog:
+        """The replication backlog into ``destination``: per rule into it, the latest ``OperationsPendingReplication``,
+        ``BytesPendingReplication``, ``ReplicationLatency`` and ``OperationsFailedReplication`` (S3 replication
+        metrics, https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html), summed (latency: the
+        maximum). A rule without datapoints in the window counts as nothing pending (S3 publishes while it works)."""
+        if destination not in info.buckets:
+            raise MrapError("InvalidRegion", f"{destination} is not a Region of MRAP {info.name} "
+                                             f"(Regions: {', '.join(info.regions)})")
+        rules = self.rules_into(info, destination)
+        result = Backlog(destination=destination, rules=len(rules))
+        now = time.time()
+        for rule in rules:
+            values = self._latest_metrics(rule, window_seconds, now)
+            result.pending_operations += values.get("OperationsPendingReplication", 0.0)
+            result.pending_bytes += values.get("BytesPendingReplication", 0.0)
+            result.failed_operations += values.get("OperationsFailedReplication", 0.0)
+            result.latency_seconds = max(result.latency_seconds, values.get("ReplicationLatency", 0.0))
+            result.reporting += bool(values)
+        return result
+
+    def _latest_metrics(self, rule: RuleRef, window_seconds: int, now: float) -> dict[str, float]:
+        import datetime as _dt
+
+        dimensions = [{"Name": "SourceBucket", "Value": rule.source_bucket},
+                      {"Name": "DestinationBucket", "Value": rule.destination_bucket},
+                      {"Name": "RuleId", "Value": rule.rule_id}]
+        queries = [{"Id": f"m{i}", "ReturnData": True, "MetricStat": {
+            "Metric": {"Namespace": "AWS/S3", "MetricName": name, "Dimensions": dimensions},
+            "Period": 60, "Stat": "Maximum"}} for i, name in enumerate(BACKLOG_METRICS)]
+        response = self.call(self.cloudwatch(rule.source_region).get_metric_data, MetricDataQueries=queries,
+                             StartTime=_dt.datetime.fromtimestamp(now - window_seconds, _dt.UTC),
+                             EndTime=_dt.datetime.fromtimestamp(now + 60, _dt.UTC), ScanBy="TimestampDescending")
+        values = {}
+        for series in response.get("MetricDataResults", []):
+            if series.get("Values"):
+                values[BACKLOG_METRICS[int(series["Id"][1:])]] = float(series["Values"][0])  # newest first
+        return values
+
+    def backfill_jobs(self, info: MrapInfo) -> list[BackfillJob]:
+        """The MRAP's backfill jobs (S3 Batch Replication, found by their Description ``mrap-backfill NAME ...``)
+        in each of its Regions, with their progress from ``DescribeJob``; newest first per Region."""
+        jobs = []
+        for region in info.regions:
+            control = self.s3control(region)
+            listed: list[dict[str, Any]] = []
+            token = None
+            while True:
+                page = self.call(control.list_jobs, AccountId=self.account,
+                                 **({"NextToken": token} if token else {}))
+                listed += page.get("Jobs", [])
+                token = page.get("NextToken")
+                if not token:
+                    break
+            for item in listed:
+                words = (item.get("Description") or "").split()
+                if len(words) != 4 or words[0] != BACKFILL_DESCRIPTION_PREFIX or words[1] != info.name:
+                    continue
+                job = self.call(control.describe_job, AccountId=self.account, JobId=item["JobId"])["Job"]
+                progress = job.get("ProgressSummary", {})
+                jobs.append(BackfillJob(
+                    region=words[2], key=words[3], job_id=job["JobId"], status=job.get("Status", "Unknown"),
+                    total=int(progress.get("TotalNumberOfTasks", 0)),
+                    succeeded=int(progress.get("NumberOfTasksSucceeded", 0)),
+                    failed=int(progress.get("NumberOfTasksFailed", 0)),
+                    created=str(job.get("CreationTime", ""))))
+        return sorted(jobs, key=lambda j: (j.region, j.created), reverse=False)
+
+    def activation_problems(self, info: MrapInfo, region: str) -> list[str]:
+        """What stands between ``region`` and taking traffic: each backfill job into it that has not completed
+        without failures, and its replication backlog. Empty when it may be activated."""
+        if region not in info.buckets:
+            raise MrapError("InvalidRegion", f"{region} is not a Region of MRAP {info.name} "
+                                             f"(Regions: {', '.join(info.regions)})")
+        sources = {rule.source_region for rule in self.rules_into(info, region)}
+        latest: dict[str, BackfillJob] = {}
+        for job in self.backfill_jobs(info):
+            if job.region in sources:
+                latest[job.region] = job  # sorted by creation: the last one wins
+        problems = []
+        if not latest:
+            named = ", ".join(sorted(sources)) or "none"
+            problems.append(f"no backfill job replicates into {region} (sources: {named})")
+        for job in latest.values():
+            if job.status != "Complete" or job.failed:
+                problems.append(f"backfill job {job.job_id} from {job.region} is {job.status} "
+                                f"({job.succeeded}/{job.total} done, {job.failed} failed)")
+        backlog = self.backlog(info, region)
+        if not backlog.in_sync:
+            problems.append(backlog.describe())
+        return problems
+
+
+#: The replication metrics the backlog reads (AWS/S3, per rule; latency in seconds).
+BACKLOG_METRICS = ("OperationsPendingReplication", "BytesPendingReplication", "ReplicationLatency",
+                   "OperationsFailedReplication")
+#: The first word of a backfill job's Description (``mrap_constructs.backfill.job_description``).
+BACKFILL_DESCRIPTION_PREFIX = "mrap-backfill"
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """One replication rule: from ``source_bucket`` (in ``source_region``) to ``destination_bucket``."""
+
+    source_region: str
+    source_bucket: str
+    destination_bucket: str
+    rule_id: str
+
+
+@dataclass
+class Backlog:
+    """What is still on its way into ``destination`` (sums over the rules into it; latency: the maximum)."""
+
+    destination: str
+    rules: int = 0
+    reporting: int = 0
+    pending_operations: float = 0.0
+    pending_bytes: float = 0.0
+    failed_operations: float = 0.0
+    latency_seconds: float = 0.0
+
+    @property
+    def in_sync(self) -> bool:
+        return self.pending_operations == 0 and self.pending_bytes == 0
+
+    def describe(self) -> str:
+        """One line: ``{region} is behind: N operations (B bytes) pending, oldest ~S s`` (or in sync)."""
+        if self.in_sync:
+            return f"{self.destination} is in sync ({self.rules} rules into it, nothing pending)"
+        return (f"{self.destination} is behind: {self.pending_operations:.0f} operations "
+                f"({self.pending_bytes:.0f} bytes) pending replication, oldest ~{self.latency_seconds:.0f} s "
+                f"(ReplicationLatency)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"region": self.destination, "in_sync": self.in_sync, "rules": self.rules,
+                "rules_reporting": self.reporting, "pending_operations": self.pending_operations,
+                "pending_bytes": self.pending_bytes, "failed_operations": self.failed_operations,
+                "latency_seconds": self.latency_seconds}
+
+
+@dataclass(frozen=True)
+class BackfillJob:
+    """One S3 Batch Replication job of a backfill, as ``DescribeJob`` reports it."""
+
+    region: str
+    key: str
+    job_id: str
+    status: str
+    total: int
+    succeeded: int
+    failed: int
+    created: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status == "Complete" and self.failed == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"region": self.region, "key": self.key, "job_id": self.job_id, "status": self.status,
+                "total": self.total, "succeeded": self.succeeded, "failed": self.failed, "created": self.created}

@@ -38,6 +38,8 @@ class AccessPointStack(Stack):
         request_metric_buckets: Mapping[str, str] | None = None,
         cloudtrail_buckets: Mapping[str, str] | None = None,
         policy: bool = True,
+        initial_passive: Sequence[str] = (),
+        require_in_sync: bool = True,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
@@ -53,10 +55,12 @@ class AccessPointStack(Stack):
                 resources=[self.access_point.arn, self.access_point.object_arn("*")],
             ))
         self.routes: MultiRegionAccessPointRoutes | None = None
-        if failover_active is not None:
+        if failover_active is not None or initial_passive:
             self.routes = MultiRegionAccessPointRoutes(
-                self, "Routes", access_point=self.access_point, active=failover_active, passive=failover_passive,
-                routes_region=routes_region,
+                self, "Routes", access_point=self.access_point,
+                active=failover_active if failover_active is not None else list(bucket_names),
+                passive=failover_passive, routes_region=routes_region, initial_passive=initial_passive,
+                require_in_sync=require_in_sync,
             )
             CfnOutput(self, "MrapActiveRegions", value=",".join(r for r, d in self.routes.dials.items() if d))
         self.dashboard: MrapDashboard | None = None

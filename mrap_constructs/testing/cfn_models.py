@@ -460,7 +460,9 @@ def handle_custom_resource(resource_type: str, request_type: str, properties: di
     ``old_properties`` is the request's ``OldResourceProperties`` (Update requests only)."""
     CUSTOM_RESOURCE_LOG.append((resource_type, request_type, logical_id))
     if "Create" in properties or "Update" in properties or "Delete" in properties:  # AwsCustomResource
-        call_json = properties.get(request_type) or (properties.get("Create") if request_type == "Update" else None)
+        # aws-cdk-lib's handler makes the call of the request type only (``ResourceProperties[RequestType]``): an
+        # Update with no update call makes none and keeps the physical id (aws-custom-resource-handler/index.js).
+        call_json = properties.get(request_type)
         data = run_sdk_call(call_json, region_name, account_id)
         call = json.loads(call_json) if isinstance(call_json, str) else (call_json or {})
         physical = (call.get("physicalResourceId") or {}).get("id") or physical_id or logical_id

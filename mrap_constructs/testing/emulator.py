@@ -120,6 +120,9 @@ class LocalAws:
         self._credentials.clear()
         cfn_models.ROUTES.clear()
         cfn_models.CUSTOM_RESOURCE_LOG.clear()
+        from mrap_constructs.testing import batch_operations
+
+        batch_operations.reset()
 
     def client(self, service: str, region: str = "us-east-1", account: str | None = None) -> Any:
         """A boto3 client on the emulator acting in ``account`` (default: the default account); s3control clients

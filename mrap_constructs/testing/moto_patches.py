@@ -31,6 +31,7 @@ def apply() -> None:
     _update_rolls_back()
     _create_rolls_back()
     _mrap_routes_api()
+    _batch_operations_jobs()
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
@@ -494,6 +495,51 @@ def _mrap_routes_api() -> None:
     S3ControlResponse.submit_multi_region_access_point_routes = submit_multi_region_access_point_routes
     urls.url_paths[ROUTES_PATH] = S3ControlResponse.dispatch
     _APPLIED.add("mrap_routes_api")
+
+
+def _batch_operations_jobs() -> None:
+    """moto 5.2.5 has no S3 Batch Operations: ``CreateJob``, ``DescribeJob`` and ``ListJobs`` answer 404 (no
+    ``/v20180820/jobs`` route), so a backfill cannot run against the emulator. The patch serves the three for
+    ``S3ReplicateObject`` jobs over a generated manifest and runs each job at once, really copying the eligible object
+    versions between the emulated buckets; the model and its AWS sources are in ``testing/batch_operations.py``."""
+    if "batch_operations_jobs" in _APPLIED:
+        return
+    from moto.core.responses import ActionResult
+    from moto.s3control import urls
+    from moto.s3control.exceptions import InvalidRequestException
+    from moto.s3control.responses import S3ControlResponse
+
+    from mrap_constructs.testing import batch_operations, cfn_models
+
+    def client_for(service: str, region: str) -> Any:
+        return cfn_models.emulator_client(cfn_models.ENDPOINT["url"], service, region)
+
+    def create_job(self: Any) -> Any:
+        request = {name: self._get_param(name) for name in (
+            "ClientRequestToken", "Description", "Operation", "Priority", "RoleArn", "Report", "ManifestGenerator")}
+        if not request["RoleArn"] or not request["ClientRequestToken"]:
+            raise InvalidRequestException("RoleArn and ClientRequestToken are required")
+        job = batch_operations.run_job(client_for, self._get_param("AccountId"), self.region, request)
+        return ActionResult({"JobId": job["JobId"]})
+
+    def describe_job(self: Any) -> Any:
+        job_id = self.path.rstrip("/").rsplit("/", 1)[-1]
+        job = batch_operations.JOBS.get((self._get_param("AccountId"), self.region), {}).get(job_id)
+        if job is None:
+            raise InvalidRequestException(f"no job {job_id} in {self.region}")
+        return ActionResult({"Job": job})
+
+    def list_jobs(self: Any) -> Any:
+        statuses = self.querystring.get("jobStatuses")
+        return ActionResult({"Jobs": batch_operations.list_jobs(self._get_param("AccountId"), self.region,
+                                                                 statuses)})
+
+    S3ControlResponse.create_job = create_job
+    S3ControlResponse.describe_job = describe_job
+    S3ControlResponse.list_jobs = list_jobs
+    urls.url_paths[batch_operations.JOBS_PATH] = S3ControlResponse.dispatch
+    urls.url_paths[batch_operations.JOB_PATH] = S3ControlResponse.dispatch
+    _APPLIED.add("batch_operations_jobs")
 
 
 def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:

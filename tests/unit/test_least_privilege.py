@@ -16,6 +16,8 @@ WILDCARD_RESOURCE_ALLOWED = {
 #: Actions that support no resource-level permissions (IAM requires Resource "*"), with why the project uses them.
 WILDCARD_RESOURCE_ACTIONS_ALLOWED = {
     "ec2:DescribeVpcEndpoints": "finds the app's endpoint ids (by tag) for the restricted MRAP policy",
+    "cloudwatch:GetMetricData": "the routes handler reads the replication backlog before it activates a Region",
+    "s3:CreateJob": "starts the backfill's Batch Replication job (conditioned on s3:RequestJobOperation)",
 }
 #: Wildcard actions that AWS defaults require, by resource type.
 WILDCARD_ACTION_ALLOWED = {
