@@ -511,15 +511,18 @@ def _batch_operations_jobs() -> None:
 
     from mrap_constructs.testing import batch_operations, cfn_models
 
-    def client_for(service: str, region: str) -> Any:
-        return cfn_models.emulator_client(cfn_models.ENDPOINT["url"], service, region)
-
     def create_job(self: Any) -> Any:
+        account = self._get_param("AccountId")
+
+        def client_for(service: str, region: str) -> Any:
+            # The job acts in the account that created it (its buckets are there, as the job's role's are).
+            return cfn_models.emulator_client(cfn_models.ENDPOINT["url"], service, region, account)
+
         request = {name: self._get_param(name) for name in (
             "ClientRequestToken", "Description", "Operation", "Priority", "RoleArn", "Report", "ManifestGenerator")}
         if not request["RoleArn"] or not request["ClientRequestToken"]:
             raise InvalidRequestException("RoleArn and ClientRequestToken are required")
-        job = batch_operations.run_job(client_for, self._get_param("AccountId"), self.region, request)
+        job = batch_operations.run_job(client_for, account, self.region, request)
         return ActionResult({"JobId": job["JobId"]})
 
     def describe_job(self: Any) -> Any:

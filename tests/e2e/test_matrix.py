@@ -60,6 +60,7 @@ def _create_existing_bucket(aws: LocalAws, account: str) -> None:
     s3 = aws.client("s3", "eu-west-1", account)
     s3.create_bucket(Bucket=EXISTING, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.put_bucket_versioning(Bucket=EXISTING, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=EXISTING, Key="before-the-mrap.txt", Body=b"old data")  # what the backfill must copy
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
@@ -305,6 +306,14 @@ def test_existing_bucket_joins_the_mrap_and_the_mesh(matrix):
     _mesh_ok(deployed)
     stacks = {s["StackName"] for s in aws.client("cloudformation", "eu-west-1", account).describe_stacks()["Stacks"]}
     assert "e2e-existing-bucket-eu-west-1" not in stacks and "e2e-existing-replication-eu-west-1" in stacks
+    # The object written before the MRAP existed was copied by the backfill (live replication copies only new ones).
+    assert "e2e-existing-backfill-eu-west-1" in stacks
+    [job] = aws.client("s3control", "eu-west-1", account).list_jobs(AccountId=account)["Jobs"]
+    assert job["Operation"] == "S3ReplicateObject" and job["Status"] == "Complete"
+    assert job["ProgressSummary"]["NumberOfTasksSucceeded"] == 1 and job["ProgressSummary"]["NumberOfTasksFailed"] == 0
+    copied = aws.client("s3", "us-east-1", account).get_object(Bucket=deployed.buckets["us-east-1"],
+                                                               Key="before-the-mrap.txt")
+    assert copied["Body"].read() == b"old data"
 
 
 def test_a_deploy_failure_names_the_stack_and_the_cause(matrix):
