@@ -1,7 +1,7 @@
 """`make bench`: synth cost vs Regions (project / hand-written L1 baseline), the idle monthly cost vs Regions,
-template sizes and limits, deploy waves, emulator deploy time vs Regions (``bench/emulator_deploy.py``), and the test
-suites' times. Writes BENCHMARKS.md (regenerated, never hand-edited); exits 1 when a
-CloudFormation limit is exceeded or a target is missed.
+template sizes and limits, deploy waves, emulator deploy time vs Regions (``bench/emulator_deploy.py``), the local data
+plane's throughput and replication lag (``bench/dataplane.py``), and the test suites' times. Writes BENCHMARKS.md
+(regenerated, never hand-edited); exits 1 when a CloudFormation limit is exceeded or a target is missed.
 
 Two measurements of synth, each run RUNS times per N with project and baseline interleaved (so both see the same
 machine state; the order alternates between rounds), and the ratio target applies to both:
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import COST_NS, LEAN, emulator_deploy, project_config  # noqa: E402
+from bench import COST_NS, LEAN, dataplane, emulator_deploy, project_config  # noqa: E402
 from mrap_constructs.cost import PRICES_DATE, estimate_idle_cost  # noqa: E402
 from scripts.synth_summary import stack_rows  # noqa: E402
 
@@ -203,6 +203,7 @@ def main() -> int:
     failures += [f"N={n}: {w} waves" for n, w in waves.items() if w != TARGETS["waves"]]
 
     lines += ["", *emulator_deploy.section(emulator_deploy.measure())]
+    lines += ["", *dataplane.section(dataplane.measure())]
 
     unit = suite_seconds(*UNIT_TESTS)
     e2e = suite_seconds("-m", "e2e")

@@ -81,7 +81,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             args.account,
             session=boto3.Session(profile_name=args.profile) if args.profile else None,
             routes_region=args.region,
-            endpoint_url=args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
+            # MRAP_EMULATOR_ENDPOINT_URL: the local data plane's export lines name the emulator only there.
+            endpoint_url=(args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+                          or os.environ.get("MRAP_EMULATOR_ENDPOINT_URL") or None),
         )
         result = COMMANDS[args.command](client, args)
     except MrapError as error:

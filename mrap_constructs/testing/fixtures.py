@@ -101,6 +101,7 @@ def mrap(request: pytest.FixtureRequest, mrap_dataplane: LocalDataPlane) -> Iter
     mrap_dataplane.engine.reset()
     mrap_dataplane.aws.reset()
     mrap_dataplane.plane.log.clear()
+    mrap_dataplane.plane.denials.clear()
     mrap_dataplane.engine.delay = options.pop("delay", DEFAULT_DELAY)
     mrap_dataplane.engine.paused.set()
     mrap_dataplane._client_region_set = "client_region" in options

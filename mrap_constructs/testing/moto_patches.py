@@ -556,7 +556,10 @@ def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:
             wanted = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
             actual = context.get(key)
             if actual is None:
-                if if_exists:
+                # IAM: a key the request does not carry does not match, so a negated operator (StringNotEquals,
+                # ArnNotLike, ...) holds: "aws:SourceVpce not in [...]" is true without a VPC endpoint.
+                # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+                if if_exists or "Not" in base:
                     continue
                 return False
             if base in ("StringEquals", "ArnEquals"):
@@ -567,6 +570,8 @@ def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:
                 ok = actual not in wanted
             elif base in ("StringLike", "ArnLike"):
                 ok = any(fnmatch.fnmatchcase(actual, w) for w in wanted)
+            elif base in ("StringNotLike", "ArnNotLike"):
+                ok = not any(fnmatch.fnmatchcase(actual, w) for w in wanted)
             else:
                 return False  # an operator this emulator does not evaluate: treat the statement as not applying
             if not ok:

@@ -163,8 +163,12 @@ def test_smoke_cli_reports_a_region_that_never_received_the_object(client, mrap,
 
 
 @pytest.mark.parametrize("endpoint", ["http://127.0.0.1:4566", "http://localhost:5000"])
-def test_fails_smoke_against_the_emulator_in_one_line(endpoint, monkeypatch):
+def test_fails_smoke_against_the_emulator_in_one_line(endpoint, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    # Data-plane lines whose proxy does not answer (nothing listens on port 9): still the plain refusal.
+    (tmp_path / "ca.pem").write_text("")
+    monkeypatch.setenv("HTTPS_PROXY", "http://us-east-1@127.0.0.1:9")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "ca.pem"))
     out, err = io.StringIO(), io.StringIO()
     # --account: no STS call either; nothing is sent before the refusal (no server listens on these ports).
     code = cli.main(["--account", ACCOUNT, "smoke", "media"], out=out, err=err)

@@ -92,6 +92,8 @@ def test_condition_holds_follows_iam_semantics():
     assert moto_patches.condition_holds({"StringEqualsIfExists": {"s3:DataAccessPointAccount": "1"}}, context)
     assert moto_patches.condition_holds({"StringLike": {"aws:SecureTransport": "t*"}}, context)
     assert not moto_patches.condition_holds({"NumericLessThan": {"aws:SecureTransport": "1"}}, context)
+    assert moto_patches.condition_holds({"StringNotEquals": {"aws:SourceVpce": ["vpce-1"]}}, context)
+    assert not moto_patches.condition_holds({"StringNotLike": {"aws:SecureTransport": "t*"}}, context)
 
 
 def test_moto_managed_policy_still_has_no_delete():

@@ -157,3 +157,17 @@ def test_emulator_deploy_section_replaces_itself_or_goes_before_the_suites():
     once = splice("# B\n\n## Test suites\n\nx\n", lines)
     assert once.index(TITLE) < once.index("## Test suites")
     assert splice(once, lines) == once, "replaced, not added twice"
+
+
+def test_dataplane_section_has_ratios_and_replaces_itself():
+    from bench.dataplane import TITLE, percentile, section, splice
+
+    lines = section({3: {"put_per_s": 40.0, "get_per_s": 20.0, "lag_p50": 0.05, "lag_p99": 0.1, "replicas": 200.0},
+                     17: {"put_per_s": 20.0, "get_per_s": 20.0, "lag_p50": 0.1, "lag_p99": 0.4, "replicas": 1600.0}},
+                    objects=100)
+    assert lines[0] == TITLE
+    assert lines[-1] == "| 17 | 20.0 | 0.50x | 20.0 | 1.00x | 0.100 | 2.00x | 0.400 | 4.00x |"
+    once = splice("# B\n\n## Test suites\n\nx\n", lines)
+    assert once.index(TITLE) < once.index("## Test suites") and splice(once, lines) == once
+    assert percentile([float(i) for i in range(1, 101)], 0.99) == 99.0
+    assert percentile([1.0, 2.0], 0.5) == 1.0

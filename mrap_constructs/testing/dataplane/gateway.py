@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from mrap_constructs.testing.dataplane import routing, sigv4a
+from mrap_constructs.testing.dataplane import access_policy, routing, sigv4a
 
 GLOBAL_SUFFIX = ".accesspoint.s3-global.amazonaws.com"
 SERVED_BY_HEADER = "x-mrap-emulator-region"
@@ -96,6 +96,7 @@ class DataPlane:
     client_region: str = "us-east-1"
     secrets: dict[str, str] = field(default_factory=lambda: {"testing": "testing"})
     log: list[Routed] = field(default_factory=list)
+    denials: list[access_policy.Decision] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pool: Any = None
 
@@ -141,7 +142,7 @@ class DataPlane:
         found = self.mrap(alias)
         if found is None:
             return error_response("NoSuchAccessPoint", f"The specified accesspoint does not exist: {alias}", 404)
-        _, arn, buckets = found
+        mrap_account, arn, buckets = found
         try:
             key_id = re.search(r"Credential=([^/,\s]+)/", headers.get("Authorization") or
                                headers.get("authorization") or "")
@@ -156,12 +157,37 @@ class DataPlane:
         except routing.NoActiveRegion as err:
             return error_response("ServiceUnavailable", str(err), 503)
         bucket = buckets[region]
+        key = urllib.parse.unquote(path.lstrip("/"))
+        denied = self._authorize(key_id.group(1) if key_id else "", method, key, query, alias, mrap_account, arn,
+                                 bucket)
+        if denied is not None:
+            with self._lock:
+                self.log.append(Routed(method, key, region_from, region, bucket, 403))
+            return error_response("AccessDenied", "Access Denied", 403, path)
         response = self._forward(method, bucket, region, path, query, headers, body)
         response.headers.append((SERVED_BY_HEADER, region))
         with self._lock:
             self.log.append(Routed(method, urllib.parse.unquote(path.lstrip("/")), region_from, region, bucket,
                                    response.status))
         return response
+
+    def _authorize(self, access_key_id: str, method: str, key: str, query: str, alias: str, mrap_account: str,
+                   arn: str, bucket: str) -> access_policy.Decision | None:
+        """None if the MRAP policy, the bucket's policy and the caller's identity allow the request
+        (``access_policy``), else the denying decision (kept in ``denials``)."""
+        from mrap_constructs.testing.dataplane.replication import find_bucket
+
+        found = find_bucket(bucket)
+        decision = access_policy.evaluate(
+            caller=access_policy.caller_for(access_key_id), method=method, key=key, query=query,
+            mrap_account=mrap_account, mrap_arn=arn, mrap_policy=access_policy.stored_mrap_policy(mrap_account, alias),
+            bucket=bucket, bucket_account=found[0].account_id if found else mrap_account,
+            bucket_policy=found[1].policy if found else None)
+        if decision.allowed:
+            return None
+        with self._lock:
+            self.denials.append(decision)
+        return decision
 
     def _forward(self, method: str, bucket: str, region: str, path: str, query: str, headers: dict[str, str],
                  body: bytes) -> Response:

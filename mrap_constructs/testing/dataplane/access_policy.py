@@ -1,0 +1,189 @@
+"""Is a request through an MRAP allowed for its caller? The MRAP policy, the routed bucket's policy and the caller's
+identity policies, evaluated at the global endpoint before the request reaches the bucket.
+
+AWS: a request through a Multi-Region Access Point must be allowed by the MRAP policy and by the underlying bucket's
+policy; a bucket can delegate to the MRAP with ``Principal: *`` and ``s3:DataAccessPointAccount`` = the MRAP's
+account (S3 User Guide, "Multi-Region Access Point permissions",
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html, and "Delegating access
+control to access points"). IAM's order ("Policy evaluation logic",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html): an explicit Deny in any
+policy wins; within one account an Allow in the identity policy or the resource policy is enough; across accounts both
+the resource policy and the caller's identity policy must allow.
+
+Evaluated per layer (the MRAP, then the bucket): statements whose ``Principal`` names the caller (``*``, the account,
+its root, the role or the session ARN) and whose ``Condition`` holds (``moto_patches.condition_holds``) for the request
+context below; actions and resources with moto's statement matcher. The context stands in for S3's HTTPS endpoint
+reached from the internet: ``aws:SecureTransport`` true, no ``aws:SourceVpce`` (so a VPC-endpoint-only Deny denies),
+``aws:PrincipalAccount``, ``aws:PrincipalArn``, ``s3:DataAccessPointAccount``, ``s3:DataAccessPointArn`` and
+``s3:AccessPointNetworkOrigin`` = ``Internet``. The caller's identity: the emulator's ``testing`` keys are their
+account's administrator; an assumed role is evaluated from its policies in moto's IAM (``role_permissions``), and a
+role moto's IAM does not hold (the multi-account emulator's ``OrganizationAccountAccessRole``) counts as an
+administrator too. Not evaluated: ``NotPrincipal``, permissions boundaries, SCPs, session policies, ACLs, and the keys
+of a multi-object ``DeleteObjects`` (it is evaluated as ``s3:DeleteObject`` on ``*``).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from mrap_constructs._policy_facts import as_list, statements
+
+ALLOWED, DENIED, NEUTRAL = "allowed", "denied", "neutral"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who signed the request: ``account``, ``arn`` (the session ARN for an assumed role), ``role_arn`` if any."""
+
+    account: str
+    arn: str
+    role_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``allowed`` and why (which layer denied, or ``allowed``)."""
+
+    allowed: bool
+    reason: str
+
+
+def caller_for(access_key_id: str) -> Caller:
+    """The principal behind ``access_key_id``: an STS session moto issued, else the root of the account moto files
+    the key under (``get_account_id_from``: an IAM user's account, else moto's default account)."""
+    from moto.iam.models import get_account_id_from
+    from moto.sts.models import sts_backends
+
+    for account in list(sts_backends.keys()):
+        for backend in list(sts_backends[account].values()):
+            role = backend.get_assumed_role_from_access_key(access_key_id)
+            if role is not None:
+                return Caller(role.account_id, role.arn, role.role_arn)
+    account = get_account_id_from(access_key_id)
+    return Caller(account, f"arn:aws:iam::{account}:root")
+
+
+def action_for(method: str, key: str, query: str) -> str:
+    """The IAM action S3 authorizes a request as (S3 API Reference, each operation's "Permissions")."""
+    params = urllib.parse.parse_qs(query, keep_blank_values=True)
+    version = "Version" if "versionId" in params else ""
+    if not key:
+        if method == "POST" and "delete" in params:
+            return "s3:DeleteObject"
+        if "versions" in params:
+            return "s3:ListBucketVersions"
+        if "uploads" in params:
+            return "s3:ListBucketMultipartUploads"
+        return "s3:ListBucket"
+    if "tagging" in params:
+        verb = {"PUT": "Put", "DELETE": "Delete"}.get(method, "Get")
+        return f"s3:{verb}ObjectTagging" if not version else f"s3:{verb}ObjectVersionTagging"
+    if "acl" in params:
+        return "s3:PutObjectAcl" if method == "PUT" else "s3:GetObjectAcl"
+    if method in ("PUT", "POST"):
+        return "s3:RestoreObject" if "restore" in params else "s3:PutObject"
+    if method == "DELETE":
+        return "s3:AbortMultipartUpload" if "uploadId" in params else f"s3:DeleteObject{version}"
+    if "uploadId" in params:
+        return "s3:ListMultipartUploadParts"
+    if "attributes" in params:
+        return "s3:GetObjectAttributes"
+    return f"s3:GetObject{version}"
+
+
+def _names(principal: Any, caller: Caller) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    role_name = (caller.role_arn or "").rsplit("/", 1)[-1]
+    for value in as_list(principal.get("AWS")):
+        value = str(value)
+        if value in ("*", caller.account, f"arn:aws:iam::{caller.account}:root", caller.arn, caller.role_arn):
+            return True
+        if role_name and value.startswith(f"arn:aws:iam::{caller.account}:role/") and value.endswith(f"/{role_name}"):
+            return True
+    return False
+
+
+def resource_policy(document: str | bytes | dict | None, caller: Caller, action: str, resource: str,
+                    context: dict[str, str]) -> str:
+    """``denied`` (an explicit Deny applies), ``allowed`` (an Allow applies, none denies) or ``neutral``."""
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    from mrap_constructs.testing.moto_patches import condition_holds
+
+    result = NEUTRAL
+    for statement in statements(document):
+        if not _names(statement.get("Principal"), caller):
+            continue
+        if not condition_holds(statement.get("Condition", {}), context):
+            continue
+        # Principal and Condition are decided above; moto's matcher then only sees actions and resources.
+        bare = {k: v for k, v in statement.items() if k not in ("Principal", "Condition")}
+        matched = IAMPolicyStatement(bare).is_action_permitted(action, resource)
+        if matched == PermissionResult.DENIED:
+            return DENIED
+        if matched == PermissionResult.PERMITTED:
+            result = ALLOWED
+    return result
+
+
+def identity(caller: Caller, action: str, resource: str, context: dict[str, str]) -> str:
+    """The caller's identity policies: ``allowed``, ``denied`` (explicit Deny) or ``neutral``."""
+    from mrap_constructs.testing.dataplane import role_permissions
+
+    if caller.role_arn is None or role_permissions._role(caller.role_arn) is None:
+        return ALLOWED
+    decision = role_permissions.evaluate(caller.role_arn, action, resource, context)
+    if decision.allowed:
+        return ALLOWED
+    return DENIED if decision.reason.startswith("explicit deny") else NEUTRAL
+
+
+def evaluate(*, caller: Caller, method: str, key: str, query: str, mrap_account: str, mrap_arn: str,
+             mrap_policy: str | None, bucket: str, bucket_account: str, bucket_policy: str | bytes | None) -> Decision:
+    """The decision for ``caller`` sending ``method`` on ``key`` through the MRAP to ``bucket``.
+
+    Args:
+        caller: from ``caller_for``.
+        method, key, query: the request (``key`` unquoted, empty for bucket-level requests).
+        mrap_account, mrap_arn, mrap_policy: the MRAP and its stored policy (None: no policy).
+        bucket, bucket_account, bucket_policy: the bucket the dials chose, its owner and its policy.
+    """
+    action = action_for(method, key, query)
+    context = {"aws:SecureTransport": "true", "aws:PrincipalAccount": caller.account, "aws:PrincipalArn": caller.arn,
+               "s3:DataAccessPointAccount": mrap_account, "s3:DataAccessPointArn": mrap_arn,
+               "s3:AccessPointNetworkOrigin": "Internet"}
+    layers = [("Multi-Region Access Point policy", mrap_account, mrap_policy,
+               f"{mrap_arn}/object/{key}" if key else mrap_arn),
+              ("bucket policy", bucket_account, bucket_policy,
+               f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}")]
+    # Identity policies grant access through an access point on the access point's ARN.
+    own = identity(caller, action, layers[0][3], context)
+    results = []
+    for name, account, document, resource in layers:
+        policy = resource_policy(document, caller, action, resource, context)
+        if DENIED in (own, policy):
+            where = name if policy == DENIED else "identity policy"
+            return Decision(False, f"explicit deny of {action} in the {where}")
+        same_account = caller.account == account
+        admitted = (policy == ALLOWED or own == ALLOWED) if same_account else (policy == ALLOWED and own == ALLOWED)
+        results.append((name, admitted))
+    for name, admitted in results:
+        if not admitted:
+            return Decision(False, f"no {name} statement allows {action} for {caller.arn}")
+    return Decision(True, "allowed")
+
+
+def stored_mrap_policy(account: str, alias: str) -> str | None:
+    """The policy ``PutMultiRegionAccessPointPolicy`` stored for the MRAP with ``alias``
+    (``GetMultiRegionAccessPointPolicy``), or None."""
+    from moto.s3control.models import s3control_backends
+
+    points = s3control_backends[account]["aws"].multi_region_access_points.get(account, {}).values()
+    policy = next((p.policy for p in list(points) if p.alias == alias), None)
+    return json.dumps(policy) if isinstance(policy, dict) else policy
