@@ -21,9 +21,11 @@ backfill could not run locally. What is modelled, each with its AWS source:
   ``JobStatuses``.
 * The completion report (``Report``) is written to ``{Prefix}/job-{id}/report.json`` with the failed tasks.
 
+Replicas keep the source version's id and carry replication status ``REPLICA``, so the data plane's live
+replication does not copy them again (a replica is not replicated onward).
+
 Not modelled: job priorities and queues (jobs run to completion inside ``CreateJob``), delete markers, tags and
-ACLs, and version ids — S3 gives a replica the source version's id; the emulator's replica gets a new one (moto
-assigns ids), so compare keys and bodies, not version ids.
+ACLs.
 
 Replication statuses live in ``REPLICATION_STATUS`` (``{(bucket, key, version id): status}``); a version not in it
 is ``NONE``.
@@ -126,13 +128,9 @@ def run_job(client_for: Any, account: str, region: str, request: dict[str, Any])
             continue
         summary["TotalNumberOfTasks"] += 1
         try:
-            body = s3.get_object(Bucket=source, Key=key, VersionId=version_id)
-            data = body["Body"].read()
             for target in targets:
-                placed = client_for("s3", _region_of(client_for, target)).put_object(
-                    Bucket=target, Key=key, Body=data, ContentType=body.get("ContentType", "binary/octet-stream"),
-                    Metadata=body.get("Metadata", {}))
-                REPLICATION_STATUS[(target, key, placed.get("VersionId", "null"))] = "REPLICA"
+                placed = _write_replica(source, key, version_id, target)
+                REPLICATION_STATUS[(target, key, placed)] = "REPLICA"
             REPLICATION_STATUS[(source, key, version_id)] = "COMPLETED"
             summary["NumberOfTasksSucceeded"] += 1
         except Exception as err:  # a task's failure is reported, the job goes on (as S3 does)
@@ -143,6 +141,34 @@ def run_job(client_for: Any, account: str, region: str, request: dict[str, Any])
     job["TerminationDate"] = dt.datetime.now(dt.UTC)
     _report(client_for, region, job, failures)
     return job
+
+
+def _write_replica(source: str, key: str, version_id: str, target: str) -> str:
+    """Write version ``version_id`` of ``key`` into ``target`` as a replica, as S3 does: the same version id, body and
+    metadata, replication status ``REPLICA`` — and, being a replica, not replicated again by the data plane's live
+    replication (written in the replication context, as the engine writes its own). Returns the replica's version id.
+
+    Runs inside the emulator server (the CreateJob handler), so it uses moto's backends directly."""
+    from moto.s3.models import s3_backends
+
+    from mrap_constructs.testing.dataplane.replication import REPLICA, as_replication
+    from mrap_constructs.testing.strict._lookup import find_bucket
+
+    source_bucket, target_bucket = find_bucket(source), find_bucket(target)
+    if source_bucket is None or target_bucket is None:
+        raise LookupError(f"NoSuchBucket: {source if source_bucket is None else target}")
+    original = next((k for k in source_bucket.keys.getlist(key, []) if k.version_id == version_id), None)
+    if original is None:
+        raise LookupError(f"NoSuchVersion: {key} {version_id}")
+    backend = s3_backends[target_bucket.account_id]["aws"]
+    with as_replication():
+        replica = backend.put_object(target_bucket.name, key, original.value, etag=original.etag)
+        replica._version_id = original.version_id
+        replica.last_modified = original.last_modified
+        for name, value in original.metadata.items():
+            replica._metadata[name] = value
+        replica.replication_status = REPLICA
+    return replica.version_id
 
 
 def _region_of(client_for: Any, bucket: str) -> str:

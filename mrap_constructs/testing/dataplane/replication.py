@@ -41,7 +41,8 @@ def replicating() -> bool:
 
 
 @contextmanager
-def _as_replication():
+def as_replication():
+    """Mark the writes made inside as replicas (``replicating()`` is True in this thread): the hooks skip them."""
     _LOCAL.replicating = True
     try:
         yield
@@ -332,7 +333,7 @@ class ReplicationEngine:
         source_backend = s3_backends[job.account_id]["aws"]
         kms = key.encryption == "aws:kms"
         put_object = self._put_object or type(dest_backend).put_object
-        with _as_replication():
+        with as_replication():
             replica = put_object(dest_backend, dest_bucket.name, key.name, key.value,
                                  storage=job.rule.storage_class or key.storage_class, etag=key.etag,
                                  encryption=key.encryption if kms or key.encryption == "AES256" else None,
@@ -366,5 +367,5 @@ class ReplicationEngine:
         if target is None:
             return
         tags = s3_backends[job.account_id]["aws"].tagger.get_tag_dict_for_resource(job.key.arn)
-        with _as_replication():
+        with as_replication():
             dest_backend.put_object_tagging(target, tags)
