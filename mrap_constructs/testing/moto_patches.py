@@ -172,8 +172,9 @@ def _mrap_bucket_regions() -> None:
 
 
 def _find_bucket(backends: Any, name: str) -> Any:
-    for account_backends in backends.values():
-        for backend in account_backends.values():
+    # Copies: concurrent deploys in other accounts add backends while this runs (the dict would change size).
+    for account_backends in list(backends.values()):
+        for backend in list(account_backends.values()):
             if name in backend.buckets:
                 return backend.buckets[name]
     return None

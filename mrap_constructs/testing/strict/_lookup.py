@@ -18,8 +18,9 @@ def find_bucket(name: str) -> Any:
     """The moto bucket ``name`` in any account (moto keeps buckets under the ``aws`` partition key), or None."""
     from moto.s3.models import s3_backends
 
-    for account_backends in s3_backends.values():
-        for backend in account_backends.values():
+    # Copies: concurrent deploys in other accounts add backends while this runs (the dict would change size).
+    for account_backends in list(s3_backends.values()):
+        for backend in list(account_backends.values()):
             if name in backend.buckets:
                 return backend.buckets[name]
     return None
