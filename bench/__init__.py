@@ -23,3 +23,28 @@ def project_config(n: int) -> dict:
 LEAN = {"replication": {"metrics": False}, "monitoring": {"alarms": False, "dashboard": False}}
 #: The Regions of the cost table.
 COST_NS = [1, 3, 5, 9, 17]
+
+
+def splice_section(markdown: str, lines: list[str], before: str = "## Test suites") -> str:
+    """``markdown`` with the section whose heading is ``lines[0]`` replaced, or inserted before the ``before``
+    heading (else appended): how a benchmark run alone updates its part of BENCHMARKS.md."""
+    import re
+
+    block = "\n".join(lines) + "\n"
+    existing = re.compile(re.escape(lines[0]) + r"\n.*?(?=\n## |\Z)", re.S)
+    if existing.search(markdown):
+        return existing.sub(lambda _: block, markdown)
+    if before in markdown:
+        return markdown.replace(before, block + "\n" + before, 1)
+    return markdown.rstrip("\n") + "\n\n" + block
+
+
+def write_section(lines: list[str]) -> int:
+    """Splice ``lines`` (a section, heading first) into BENCHMARKS.md and print them; the exit status of a
+    benchmark run alone."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+    path.write_text(splice_section(path.read_text(), lines))
+    print("\n".join(lines))
+    return 0

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import ORDER  # noqa: E402
+from bench import ORDER, write_section  # noqa: E402
 
 NS = [int(n) for n in os.environ.get("BENCH_DATAPLANE_NS", "3,17").split(",")]
 OBJECTS = int(os.environ.get("BENCH_DATAPLANE_OBJECTS", "100"))
@@ -92,23 +91,8 @@ def section(results: dict[int, dict[str, float]], objects: int = OBJECTS) -> lis
     return lines
 
 
-def splice(markdown: str, lines: list[str], before: str = "## Test suites") -> str:
-    """``markdown`` with this section replaced, or inserted before the ``before`` heading (else appended)."""
-    block = "\n".join(lines) + "\n"
-    existing = re.compile(re.escape(TITLE) + r"\n.*?(?=\n## |\Z)", re.S)
-    if existing.search(markdown):
-        return existing.sub(lambda _: block, markdown)
-    if before in markdown:
-        return markdown.replace(before, block + "\n" + before, 1)
-    return markdown.rstrip("\n") + "\n\n" + block
-
-
 def main() -> int:
-    lines = section(measure())
-    path = ROOT / "BENCHMARKS.md"
-    path.write_text(splice(path.read_text(), lines))
-    print("\n".join(lines))
-    return 0
+    return write_section(section(measure()))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import ORDER, project_config  # noqa: E402
+from bench import ORDER, project_config, write_section  # noqa: E402
 
 NS = [int(n) for n in os.environ.get("BENCH_DEPLOY_NS", "1,3,17").split(",")]
 CONCURRENCY = 8
@@ -69,23 +68,8 @@ def section(results: dict[int, dict[str, float]]) -> list[str]:
     return lines
 
 
-def splice(markdown: str, lines: list[str], before: str = "## Test suites") -> str:
-    """``markdown`` with this section replaced, or inserted before the ``before`` heading (else appended)."""
-    block = "\n".join(lines) + "\n"
-    existing = re.compile(re.escape(TITLE) + r"\n.*?(?=\n## |\Z)", re.S)
-    if existing.search(markdown):
-        return existing.sub(lambda _: block, markdown)
-    if before in markdown:
-        return markdown.replace(before, block + "\n" + before, 1)
-    return markdown.rstrip("\n") + "\n\n" + block
-
-
 def main() -> int:
-    lines = section(measure())
-    path = ROOT / "BENCHMARKS.md"
-    path.write_text(splice(path.read_text(), lines))
-    print("\n".join(lines))
-    return 0
+    return write_section(section(measure()))
 
 
 if __name__ == "__main__":
