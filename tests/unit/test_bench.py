@@ -149,7 +149,8 @@ def test_lean_config_is_valid_and_watches_nothing():
 
 
 def test_emulator_deploy_section_replaces_itself_or_goes_before_the_suites():
-    from bench.emulator_deploy import TITLE, section, splice
+    from bench import splice_section as splice
+    from bench.emulator_deploy import TITLE, section
 
     lines = section({1: {"synth": 10.0, "bootstrap": 4.0, "deploy": 2.0},
                      17: {"synth": 20.0, "bootstrap": 6.0, "deploy": 10.0}})
@@ -160,7 +161,8 @@ def test_emulator_deploy_section_replaces_itself_or_goes_before_the_suites():
 
 
 def test_dataplane_section_has_ratios_and_replaces_itself():
-    from bench.dataplane import TITLE, percentile, section, splice
+    from bench import splice_section as splice
+    from bench.dataplane import TITLE, percentile, section
 
     lines = section({3: {"put_per_s": 40.0, "get_per_s": 20.0, "lag_p50": 0.05, "lag_p99": 0.1, "replicas": 200.0},
                      17: {"put_per_s": 20.0, "get_per_s": 20.0, "lag_p50": 0.1, "lag_p99": 0.4, "replicas": 1600.0}},
