@@ -164,8 +164,18 @@ def other(world: World, region: str) -> str:
 
 
 def wait_replica(world: World, key: str, version: str, region: str) -> dict[str, Any]:
-    return dict(world.wait_for(lambda: in_bucket(world, region, key, version), world.target.replication_timeout,
-                               f"replica of {key} ({version}) in {region}"))
+    """The replica of ``key`` ``version`` in ``region`` (S3 keeps the version id: "Replicate objects while retaining
+    metadata ... such as the original object creation time and version IDs", S3 User Guide, "Replicating
+    objects")."""
+    try:
+        return dict(world.wait_for(lambda: in_bucket(world, region, key, version), world.target.replication_timeout,
+                                   f"replica of {key} ({version}) in {region}"))
+    except TimeoutError:
+        other_versions = [v["VersionId"] for v in world.versions(region, key) if not v["Marker"]]
+        if other_versions:
+            raise AssertionError(f"the replica of {key} in {region} has version id {other_versions[0]}, the source "
+                                 f"{version} (S3 keeps version ids)") from None
+        raise
 
 
 # -- supported operations (S3 User Guide, "Using Multi-Region Access Points with supported API operations") ----------
@@ -553,7 +563,8 @@ def _no_retry(world: World) -> None:
 
 # -- replication (S3 User Guide, "What does Amazon S3 replicate?" and the pages it links) ----------------------------
 @case("replication.new-object", "replication",
-      "A new object is replicated with the same version id, body, metadata and content type", WHAT_REPLICATES,
+      "A new object is replicated with the same version id, body, metadata and content type",
+      WHAT_REPLICATES + "; " + UG + "replication.html",
       needs=("buckets", "mrap", "replication"))
 def _replicated(world: World) -> None:
     key = _key("replicated/new-")

@@ -284,6 +284,8 @@ class EndpointTarget(Target):
     """
 
     settle_seconds = 1.0
+    replication_timeout = 10.0
+    metrics_timeout = 10.0
     other_account = None
 
     def __init__(self, url: str, *, name: str | None = None, client_region: str | None = None,
@@ -303,8 +305,13 @@ class EndpointTarget(Target):
 
         config = Config(parameter_validation=validate, inject_host_prefix=False, retries={"max_attempts": 1},
                         s3={"addressing_style": "path"})
-        return boto3.client(service, region_name=region, endpoint_url=self.url, config=config,
-                            **_creds(credentials or self.keys))
+        client = boto3.client(service, region_name=region, endpoint_url=self.url, config=config,
+                              **_creds(credentials or self.keys))
+        if service == "s3control":
+            from mrap_constructs.ops.client import strip_account_host_prefix
+
+            client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
+        return client
 
     def _redirect(self, request: Any, **_: Any) -> None:
         parts = urllib.parse.urlsplit(request.url)
