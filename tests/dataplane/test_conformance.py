@@ -42,9 +42,20 @@ KNOWN_DEVIATIONS: dict[str, str] = {
 }
 
 
+#: Deviations that show only sometimes (a race in the emulator): xfail, not strict, until fixed.
+RACES: dict[str, str] = {
+    # moto's PutObject handler sets user metadata and content type (FakeKey.set_metadata) after
+    # S3Backend.put_object returns, while the replication hook has already queued the copy (delay 0.05 s): on a
+    # loaded machine the replica is written before the source has its metadata (reported).
+    "replication.metadata": "emulator race: replica copied before moto sets the source's metadata (reported)",
+}
+
+
 def _param(case: object) -> object:
     reason = KNOWN_DEVIATIONS.get(case.id)  # type: ignore[attr-defined]
     marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    if case.id in RACES:  # type: ignore[attr-defined]
+        marks = [pytest.mark.xfail(strict=False, reason=RACES[case.id])]  # type: ignore[attr-defined]
     return pytest.param(case, id=case.id, marks=marks)  # type: ignore[attr-defined]
 
 
@@ -78,4 +89,4 @@ def test_what_is_not_modelled_is_listed_in_the_data_plane_docs(case) -> None:
 
 
 def test_every_deviation_names_a_case() -> None:
-    assert set(KNOWN_DEVIATIONS) <= {c.id for c in CASES}
+    assert set(KNOWN_DEVIATIONS) | set(RACES) <= {c.id for c in CASES}
