@@ -56,7 +56,7 @@ class MrapUnderTest:
     def env(self) -> dict[str, str]:
         """``os.environ`` without its AWS settings, plus the emulator's (for a subprocess of yours)."""
         kept = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k.upper() not in
-                ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY")}
+                ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY")}
         return {**kept, **self.dataplane.environment()}
 
     def wait_replicated(self, key: str, version_id: str | None = None, timeout: float = 30) -> str:

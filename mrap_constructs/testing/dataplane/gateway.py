@@ -132,8 +132,12 @@ class DataPlane:
         return {region: stored.get(region, routing.ACTIVE) for region in regions}
 
     def handle(self, method: str, host: str, target: str, headers: dict[str, str], body: bytes,
-               client_region: str | None = None) -> Response:
-        """Serve one request to ``host`` (``{alias}.accesspoint.s3-global.amazonaws.com``)."""
+               client_region: str | None = None, client_region_source: str = "") -> Response:
+        """Serve one request to ``host`` (``{alias}.accesspoint.s3-global.amazonaws.com``).
+
+        ``client_region`` (else ``self.client_region``) is where the caller runs; ``client_region_source`` names
+        where it came from, for the error a Region the distance table lacks gets (an S3 ``InvalidArgument``, not a
+        dropped connection). Default: ``MRAP_EMULATOR_CLIENT_REGION``."""
         host = host.split(":", 1)[0].lower()
         path, _, query = target.partition("?")
         if not host.endswith(GLOBAL_SUFFIX):
@@ -152,6 +156,12 @@ class DataPlane:
         except sigv4a.SignatureError as err:
             return error_response(err.code, err.message, err.status, path)
         region_from = client_region or self.client_region
+        if region_from not in routing.REGION_COORDINATES:
+            source = (client_region_source if client_region else "") or \
+                "MRAP_EMULATOR_CLIENT_REGION (the data plane's default client Region)"
+            return error_response(
+                "InvalidArgument", f"The client Region {region_from!r} set by {source} is not a Region the emulator "
+                f"can route from; set it to one of: {', '.join(sorted(routing.REGION_COORDINATES))}", 400, path)
         try:
             region = routing.choose_region(region_from, self.dials(arn, buckets))
         except routing.NoActiveRegion as err:
