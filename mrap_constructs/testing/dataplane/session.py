@@ -134,26 +134,29 @@ class LocalDataPlane:
 
     # -- set up without CDK ------------------------------------------------------------------------------------
     def create_mrap(self, name: str, regions: list[str], *, two_way: bool = True, delete_markers: bool = True,
-                    metrics: bool = True, prefix: str = "", role_actions: tuple[str, ...] | None = None) -> Mrap:
+                    metrics: bool = True, prefix: str = "", role_actions: tuple[str, ...] | None = None,
+                    bucket_prefix: str | None = None) -> Mrap:
         """Buckets (versioned) in ``regions``, a replication role, rules and the MRAP, straight with boto3.
 
         Args:
-            name: the MRAP name; buckets are ``{name}-{account}-{region}``.
+            name: the MRAP name.
             regions: bucket Regions (the first is the client Region unless one was set).
             two_way: a full mesh of rules; False: one-way from the first Region to the others. Default: True.
             delete_markers: ``DeleteMarkerReplication`` of every rule. Default: True.
             metrics: replication metrics on every rule. Default: True.
             prefix: every rule's prefix filter. Default: all objects.
             role_actions: the role's allowed actions. Default: the project's replication actions.
+            bucket_prefix: buckets are ``{bucket_prefix}-{account}-{region}`` (at most 63 characters). Default:
+                the MRAP name.
         """
         account = self.aws.account
-        buckets = {region: f"{name}-{account}-{region}" for region in regions}
+        buckets = {region: f"{bucket_prefix or name}-{account}-{region}" for region in regions}
         for region, bucket in buckets.items():
             s3 = self.aws.client("s3", region)
             config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
             s3.create_bucket(Bucket=bucket, **config)
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        role = self._role(f"{name}-replication", role_actions)
+        role = self._role(f"{(bucket_prefix or name)[:50]}-replication", role_actions)
         sources = regions if two_way else regions[:1]
         for source in sources:
             rules = [{"ID": f"to-{region}", "Priority": index, "Status": "Enabled", "Filter": {"Prefix": prefix},
