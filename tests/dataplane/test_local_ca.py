@@ -71,8 +71,8 @@ def test_a_leaf_key_is_on_disk_only_while_it_loads():
 
 
 def test_the_folder_goes_when_an_error_unwinds_the_data_plane():
-    from mrap_constructs.testing.dataplane.proxy import MrapProxy
     from mrap_constructs.testing.dataplane.gateway import DataPlane
+    from mrap_constructs.testing.dataplane.proxy import MrapProxy
 
     proxy = MrapProxy(DataPlane(endpoint_url="http://127.0.0.1:9"))
     with pytest.raises(RuntimeError), proxy:
