@@ -15,7 +15,7 @@ from botocore.crt.auth import CrtS3SigV4AsymAuth  # noqa: E402
 
 from mrap_constructs.testing.dataplane import sigv4a  # noqa: E402
 
-HOST = "media-0123456789.mrap.accesspoint.s3-global.amazonaws.com"
+HOST = "mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com"  # an alias in AWS's shape
 SECRETS = {"AKIDEXAMPLE": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
 
 
