@@ -11,8 +11,8 @@ Example:
         assert mrap.s3.get_object(Bucket=mrap.arn, Key="a.txt")["VersionId"] == version
 
 The ``mrap`` marker takes ``LocalDataPlane.create_mrap``'s arguments (``regions``, ``two_way``, ``delete_markers``,
-``metrics``, ``prefix``, ``role_actions``, ``name``, ``bucket_prefix``), or ``config=`` (a config file of your CDK app) to deploy with
-the real CDK CLI through ``LocalDeployment`` (``project=`` its directory; slower: bootstrap + deploy). Without a
+``metrics``, ``prefix``, ``role_actions``, ``name``, ``bucket_prefix``), or ``config=`` (a config file of your CDK
+app) to deploy with the real CDK CLI through ``LocalDeployment`` (``project=`` its directory; slower). Without a
 marker: two Regions, us-east-1 and eu-west-1, two-way. ``mrap.env`` holds the variables to run a program of yours
 in a subprocess against it.
 """
