@@ -131,7 +131,7 @@ def test_the_client_region_is_the_proxy_user_name(mrap, tmp_path, client_region,
     mrap.wait_replicated("k")
     # Only the printed environment (nothing inherited) plus the Region, set as the block's comment says.
     env = _pasted(mrap, tmp_path, {"PATH": os.environ["PATH"]})
-    default = env["MRAP_EMULATOR_CLIENT_REGION"]
+    default = env["AWS_REGION"]  # the block routes from the SDK's Region until told otherwise
     assert env["HTTPS_PROXY"].startswith(f"http://{default}:{PROXY_PASSWORD}@127.0.0.1:")
     env["HTTPS_PROXY"] = env["HTTPS_PROXY"].replace(f"//{default}:", f"//{client_region}:")
     result = subprocess.run([sys.executable, "-c", REGION_PROGRAM, mrap.arn], env=env, capture_output=True,
@@ -144,7 +144,7 @@ def test_the_client_region_is_the_proxy_user_name(mrap, tmp_path, client_region,
 @pytest.mark.mrap(regions=THREE)
 def test_an_unknown_client_region_is_an_s3_error_naming_the_variable(mrap, tmp_path):
     env = _pasted(mrap, tmp_path, {"PATH": os.environ["PATH"]})
-    env["HTTPS_PROXY"] = env["HTTPS_PROXY"].replace(f"//{env['MRAP_EMULATOR_CLIENT_REGION']}:", "//mars-north-1:")
+    env["HTTPS_PROXY"] = env["HTTPS_PROXY"].replace(f"//{env['AWS_REGION']}:", "//mars-north-1:")
     result = subprocess.run([sys.executable, "-c", REGION_PROGRAM.replace("head_object", "get_object"), mrap.arn],
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

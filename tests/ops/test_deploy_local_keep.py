@@ -1,7 +1,8 @@
 """`make deploy-local KEEP=1` as a new user runs it: a config naming its own account, a bucket in a second account
 and a 50-character MRAP name; everything printed is pasted, in order, into a shell that holds settings for real AWS;
 an unchanged boto3 program then puts, gets and sees replication through the MRAP ARN, calls the control plane, acts
-in both accounts, and reaches nothing but 127.0.0.1; Ctrl-C ends it with one line and no temporary files left."""
+in both accounts, and reaches nothing but 127.0.0.1; the user's own `cdk deploy` (change sets) works in that shell;
+Ctrl-C ends it with one line and no temporary files left."""
 
 from __future__ import annotations
 
@@ -78,6 +79,22 @@ def test_keep_prints_one_block_that_an_unchanged_program_uses_and_ctrl_c_cleans_
         assert out["replica"] == out["version"]
         assert out["accounts"] == [ACCOUNT, OTHER]
         assert attempts(tmp_path) == []
+        # The user's own `cdk deploy` in that shell, with the CLI's default method (change sets).
+        second = tmp_path / "second.json"
+        second.write_text(json.dumps({"name": "second-app", "account": ACCOUNT, "regions": ["us-east-1"],
+                                      "monitoring": {"alarms": False, "dashboard": False}}))
+        deploy = subprocess.run([os.path.join(ROOT, "node_modules", ".bin", "cdk"), "deploy", "--all", "-c",
+                                 f"config={second}", "--require-approval", "never", "--no-notices", "-o",
+                                 str(tmp_path / "cdk.out")], cwd=ROOT,
+                                env={**apply_block(printed, {**env, **REAL_AWS_SHELL}),
+                                     "CDK_DISABLE_VERSION_CHECK": "1"},
+                                capture_output=True, text=True, timeout=600)
+        assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+        check = subprocess.run([sys.executable, "-c", SELF_TEST + "import boto3; print(boto3.client('s3control', "
+                                f"region_name='us-west-2').get_multi_region_access_point(AccountId='{ACCOUNT}', "
+                                "Name='second-app')['AccessPoint']['Status'])"], env=shell, capture_output=True,
+                               text=True, timeout=60)
+        assert check.stdout.strip() == "READY", check.stderr
         folder = os.path.dirname(shell["AWS_CA_BUNDLE"])
         assert os.path.isdir(folder)
         os.killpg(process.pid, signal.SIGINT)

@@ -78,6 +78,16 @@ def test_the_proxy_route_with_boto3(kept):
     assert kept.dataplane.proxy.refused == []
 
 
+def test_a_forwarded_response_has_one_date_header(kept):
+    """The proxy passes the emulator's Date on and adds none of its own: two would make clients that correct for clock
+    skew from it fail (the CDK CLI: "Invalid time value")."""
+    import urllib3
+
+    proxy = urllib3.ProxyManager(kept.env["HTTP_PROXY"])
+    response = proxy.request("GET", f"{kept.aws.endpoint_url}/moto-api/data.json", retries=False)
+    assert response.status == 200 and len(response.headers.getlist("Date")) == 1
+
+
 def test_the_proxy_refuses_plain_requests_for_anything_but_the_emulator(kept):
     import urllib3
 

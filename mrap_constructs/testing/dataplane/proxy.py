@@ -97,9 +97,13 @@ class _TunnelHandler(http.server.BaseHTTPRequestHandler):
         response = self.server.plane.handle(self.command, self.headers.get("Host", self.tunnel_host), self.path,
                                             headers, body, client_region=self.client_region,
                                             client_region_source=self.server.region_source)
-        self.send_response(response.status)
+        # send_response_only: send_response would add a second Date (and Server) header to the emulator's, which
+        # clients that read Date (clock-skew correction) reject ("Invalid time value" in the CDK CLI).
+        self.send_response_only(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
+        if not any(name.lower() == "date" for name, _ in response.headers):
+            self.send_header("Date", self.date_time_string())
         if not any(name.lower() == "content-length" for name, _ in response.headers):
             self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
@@ -148,10 +152,12 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             connection.endheaders(body)
             upstream = connection.getresponse()
             data = upstream.read()
-            self.send_response(upstream.status, upstream.reason)
+            self.send_response_only(upstream.status, upstream.reason)  # the emulator's Date, not a second one
             for name, value in upstream.getheaders():
                 if name.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length"):
                     self.send_header(name, value)
+            if upstream.getheader("Date") is None:
+                self.send_header("Date", self.date_time_string())
             if self.command != "HEAD":
                 self.send_header("Content-Length", str(len(data)))
             elif upstream.getheader("Content-Length"):
@@ -292,8 +298,12 @@ class MrapProxy:
                                                        "AWS_SECRET_ACCESS_KEY": "testing"}}
         account = account or next(iter(credentials))
         credentials_file, config_file = self.write_profiles(credentials, account, region, endpoint_url)
+        emulator = urllib.parse.urlsplit(endpoint_url) if endpoint_url else None
         return {
-            **({"AWS_ENDPOINT_URL": endpoint_url} if endpoint_url else {}),
+            **({"AWS_ENDPOINT_URL": endpoint_url,
+                # The CDK CLI builds the template URL it hands CloudFormation from this endpoint; moto reads the
+                # bucket from the path only for a localhost URL (moto.cloudformation.utils.get_stack_from_s3_url).
+                "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{emulator.port}"} if emulator else {}),
             "HTTPS_PROXY": self.proxy_url(region),
             "HTTP_PROXY": self.proxy_url(region),
             "AWS_CA_BUNDLE": str(self.ca.bundle),
@@ -302,7 +312,6 @@ class MrapProxy:
             "AWS_DEFAULT_REGION": region,
             "AWS_REGION": region,
             "AWS_EC2_METADATA_DISABLED": "true",
-            "MRAP_EMULATOR_CLIENT_REGION": region,
             **({"MRAP_EMULATOR_ENDPOINT_URL": endpoint_url} if endpoint_url else {}),
         }
 
