@@ -48,9 +48,17 @@ class LocalDataPlane:
         delay: replication lag in seconds. Default: 0.2.
         client_region: the Region requests come from. Default: ``$MRAP_EMULATOR_CLIENT_REGION``, else the first
             Region of the first MRAP created, else ``us-east-1``.
+        routes_delay: seconds between a routes update (``SubmitMultiRegionAccessPointRoutes``, ``fail_over``) and
+            the data plane routing by it; AWS takes up to 120 (S3 Control API Reference,
+            SubmitMultiRegionAccessPointRoutes). Default: ``$MRAP_EMULATOR_ROUTES_DELAY``, else 0 (at once).
     """
 
-    def __init__(self, aws: LocalAws | None = None, *, delay: float = 0.2, client_region: str | None = None) -> None:
+    def __init__(self, aws: LocalAws | None = None, *, delay: float = 0.2, client_region: str | None = None,
+                 routes_delay: float | None = None) -> None:
+        from mrap_constructs.testing import cfn_models
+
+        if routes_delay is not None:
+            cfn_models.ROUTES_DELAY["seconds"] = routes_delay
         self._own_aws = aws is None
         self.aws = aws or LocalAws()
         self.engine = ReplicationEngine(delay=delay)
