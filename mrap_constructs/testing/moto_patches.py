@@ -32,6 +32,15 @@ def apply() -> None:
     _create_rolls_back()
     _mrap_routes_api()
     _batch_operations_jobs()
+    _s3_object_rules()
+
+
+def _s3_object_rules() -> None:
+    """SSE-C, unknown multipart upload ids and MRAP copy sources: ``s3_object_rules`` (its docstring says what moto
+    does and what AWS does)."""
+    from mrap_constructs.testing import s3_object_rules
+
+    s3_object_rules.apply()
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
