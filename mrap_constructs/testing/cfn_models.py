@@ -33,21 +33,24 @@ ROUTES_SCHEDULE: dict[str, list[tuple[float, dict[str, int]]]] = {}
 ROUTES_DELAY: dict[str, float] = {"seconds": float(os.environ.get("MRAP_EMULATOR_ROUTES_DELAY", "0"))}
 
 
+def _clock() -> float:
+    """The time routes updates are scheduled by (``time.monotonic``; a test may replace it)."""
+    import time
+
+    return time.monotonic()
+
+
 def submit_routes(arn: str, dials: dict[str, int]) -> None:
     """Store a routes update (``ROUTES``, what GetMultiRegionAccessPointRoutes answers) and schedule it for the data
     plane ``ROUTES_DELAY`` seconds from now."""
-    import time
-
     ROUTES[arn] = dict(dials)
-    ROUTES_SCHEDULE.setdefault(arn, []).append((time.monotonic() + ROUTES_DELAY["seconds"], dict(dials)))
+    ROUTES_SCHEDULE.setdefault(arn, []).append((_clock() + ROUTES_DELAY["seconds"], dict(dials)))
 
 
 def routes_in_force(arn: str) -> dict[str, int]:
     """The dials the data plane routes ``arn`` by now: the latest update whose delay has passed (``{}``: none yet,
     every Region active)."""
-    import time
-
-    now = time.monotonic()
+    now = _clock()
     due = [dials for at, dials in ROUTES_SCHEDULE.get(arn, []) if at <= now]
     return due[-1] if due else {}
 
