@@ -20,6 +20,11 @@ through boto3 against moto, which fails first if a moto upgrade changes what is 
   ``NoSuchUpload``). Through an MRAP this is what a multipart upload gets when a failover moves its later requests
   to another bucket (S3 User Guide, "Multi-Region Access Point request routing": the request is processed "as if
   you made it directly to that bucket").
+- **GetObjectRetention.** moto 5.2.5 has no GET ``?retention`` handler (it serves the object, and the response
+  fails to serialize: HTTP 500), although it stores the retention PutObject / PutObjectRetention set. AWS: the
+  version's ``Retention`` (``Mode``, ``RetainUntilDate``), or 404 ``NoSuchObjectLockConfiguration`` when it has none
+  (S3 API Reference GetObjectRetention, https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectRetention.html;
+  an operation MRAPs serve).
 - **An MRAP ARN as copy source.** moto reads ``arn:aws:s3::ACCOUNT:accesspoint/ALIAS.mrap/object/KEY`` as a bucket
   named ``arn:aws:s3::ACCOUNT:accesspoint`` and answers ``NoSuchBucket``. AWS supports an MRAP in a copy only as the
   destination (S3 API Reference, CopyObject); the rule answers what the MRAP endpoint answers
@@ -115,6 +120,8 @@ def _key_requests() -> None:
         if method == "PUT" and source and is_mrap_arn_source(source):
             return error("NotImplemented", "A header you provided implies functionality that is not implemented. "
                          "S3 copies through a Multi-Region Access Point only as the destination.", 501)
+        if method == "GET" and "retention" in query:
+            return _get_object_retention(self, request, full_url, query)
         sse_c = sse_c_of(request.headers)
         upload = None
         if method == "POST" and "uploadId" in query:
@@ -198,3 +205,23 @@ def _check_read(response: Any, request: Any, full_url: str, query: dict[str, lis
         return error("AccessDenied", "Access Denied", 403, resource)
     headers.update(_echo(stored))
     return status, headers, body
+
+
+def _get_object_retention(response: Any, request: Any, full_url: str, query: dict[str, list[str]]) -> Any:
+    response.setup_class(request, full_url)
+    bucket, key_name = _names(response, request, full_url)
+    version_id = (query.get("versionId") or [None])[0]
+    resource = urllib.parse.urlsplit(full_url).path
+    try:
+        key = response.backend.get_object(bucket, key_name, version_id=version_id)
+    except Exception as err:  # NoSuchBucket / NoSuchVersion: moto's own answer
+        return error(getattr(err, "code", "NoSuchKey"), str(getattr(err, "message", err)), 404, resource)
+    if key is None:
+        return error("NoSuchKey", "The specified key does not exist.", 404, resource)
+    if not getattr(key, "lock_mode", None):
+        return error("NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock "
+                     "configuration", 404, resource)
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Retention xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"<Mode>{escape(key.lock_mode)}</Mode><RetainUntilDate>{escape(str(key.lock_until))}</RetainUntilDate>"
+            "</Retention>")
+    return 200, {"Content-Type": "application/xml"}, body.encode()

@@ -107,3 +107,20 @@ def test_an_mrap_arn_as_copy_source_is_not_implemented(s3):
         s3.copy_object(Bucket=BUCKET, Key="k2", CopySource={
             "Bucket": "arn:aws:s3::123456789012:accesspoint/abcdefghijklm.mrap", "Key": "k"})
     assert code(err) == ("NotImplemented", 501)
+
+
+def test_get_object_retention_answers_what_was_put(aws):
+    """S3 API Reference GetObjectRetention: the version's Mode and RetainUntilDate, or NoSuchObjectLockConfiguration."""
+    import datetime
+
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket="lock-rules", ObjectLockEnabledForBucket=True)
+    until = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    version = client.put_object(Bucket="lock-rules", Key="k", Body=b"x", ObjectLockMode="GOVERNANCE",
+                                ObjectLockRetainUntilDate=until)["VersionId"]
+    retention = client.get_object_retention(Bucket="lock-rules", Key="k", VersionId=version)["Retention"]
+    assert retention == {"Mode": "GOVERNANCE", "RetainUntilDate": until}
+    client.put_object(Bucket="lock-rules", Key="plain", Body=b"x")
+    with pytest.raises(ClientError) as err:
+        client.get_object_retention(Bucket="lock-rules", Key="plain")
+    assert code(err) == ("NoSuchObjectLockConfiguration", 404)
