@@ -12,10 +12,10 @@ Example:
 
 The ``mrap`` marker takes ``LocalDataPlane.create_mrap``'s arguments (``regions``, ``two_way``, ``delete_markers``,
 ``metrics``, ``prefix``, ``role_actions``, ``name``), ``delay`` (replication lag), ``routes_delay`` (seconds before a
-routes update reaches the data plane; AWS: up to 2 minutes; default 0), or ``config=`` (a config file of your CDK app) to deploy with
-the real CDK CLI through ``LocalDeployment`` (``project=`` its directory; slower: bootstrap + deploy). Without a
-marker: two Regions, us-east-1 and eu-west-1, two-way. ``mrap.env`` holds the variables to run a program of yours
-in a subprocess against it.
+routes update reaches the data plane; AWS: up to 2 minutes; default 0), or ``config=`` (a config file of your CDK
+app) to deploy with the real CDK CLI through ``LocalDeployment`` (``project=`` its directory; slower: bootstrap +
+deploy). Without a marker: two Regions, us-east-1 and eu-west-1, two-way. ``mrap.env`` holds the variables to run a
+program of yours in a subprocess against it.
 """
 
 from __future__ import annotations

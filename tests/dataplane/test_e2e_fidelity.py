@@ -113,7 +113,7 @@ def test_a_routes_update_reaches_the_data_plane_after_the_propagation_delay(mrap
 
 # -- replication: storage classes and SSE-C (S3 User Guide "What does Amazon S3 replicate?",
 #    https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html;
-#    "Replicating encrypted objects (SSE-S3, SSE-KMS, DSSE-KMS, SSE-C)") ------------------------------------------------
+#    "Replicating encrypted objects (SSE-S3, SSE-KMS, DSSE-KMS, SSE-C)") -----------------------------------------------
 
 @pytest.mark.mrap(regions=TWO, client_region="us-east-1")
 def test_glacier_and_deep_archive_objects_are_not_replicated(mrap):

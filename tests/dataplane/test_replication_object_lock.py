@@ -15,7 +15,7 @@ import boto3
 
 from tests.dataplane.conftest import REPLICATE, make_role, replicate, rule, s3
 
-UNTIL = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+UNTIL = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
 LOCK_ACTIONS = [*REPLICATE, "s3:GetObjectRetention", "s3:GetObjectLegalHold"]
 
 

@@ -49,7 +49,8 @@ def test_an_sse_c_object_needs_its_key_to_be_read(s3):
     assert code(err) == ("AccessDenied", 403)
     got = s3.get_object(Bucket=BUCKET, Key="k", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
     assert (got["Body"].read(), got["SSECustomerAlgorithm"]) == (b"secret", "AES256")
-    assert s3.head_object(Bucket=BUCKET, Key="k", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)["ContentLength"] == 6
+    head = s3.head_object(Bucket=BUCKET, Key="k", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY)
+    assert head["ContentLength"] == 6
 
 
 def test_sse_c_headers_on_a_plain_object_are_refused(s3):
@@ -96,7 +97,8 @@ def test_moto_still_500s_on_an_unknown_upload_id():
     with mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
         backend = models.s3_backends["123456789012"]["aws"]
-        original = s3_object_rules.ORIGINALS.get("complete_multipart_upload", models.S3Backend.complete_multipart_upload)
+        original = s3_object_rules.ORIGINALS.get("complete_multipart_upload",
+                                                 models.S3Backend.complete_multipart_upload)
         with pytest.raises(KeyError):
             original(backend, BUCKET, "not-here", iter([]))
 
@@ -115,7 +117,7 @@ def test_get_object_retention_answers_what_was_put(aws):
 
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket="lock-rules", ObjectLockEnabledForBucket=True)
-    until = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    until = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
     version = client.put_object(Bucket="lock-rules", Key="k", Body=b"x", ObjectLockMode="GOVERNANCE",
                                 ObjectLockRetainUntilDate=until)["VersionId"]
     retention = client.get_object_retention(Bucket="lock-rules", Key="k", VersionId=version)["Retention"]

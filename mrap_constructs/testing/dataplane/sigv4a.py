@@ -30,7 +30,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 ALGORITHM = "AWS4-ECDSA-P256-SHA256"
@@ -227,14 +227,14 @@ def verify_presigned(method: str, raw_path: str, raw_query: str, headers: Mappin
                              "as X-Amz-Date.", 400)
     try:
         expires = int(query["X-Amz-Expires"])
-        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError as err:
         raise SignatureError("AuthorizationQueryParametersError", "X-Amz-Date or X-Amz-Expires is malformed.",
                              400) from err
     if not 1 <= expires <= MAX_EXPIRES:
         raise SignatureError("AuthorizationQueryParametersError", "X-Amz-Expires must be less than a week (in "
                              "seconds) that is 604800", 400)
-    if (now or datetime.now(timezone.utc)) > signed_at + timedelta(seconds=expires):
+    if (now or datetime.now(UTC)) > signed_at + timedelta(seconds=expires):
         raise SignatureError("AccessDenied", "Request has expired")
     signed_headers = query["X-Amz-SignedHeaders"].split(";")
     if "host" not in signed_headers:
