@@ -19,8 +19,8 @@ reached from the internet: ``aws:SecureTransport`` true, no ``aws:SourceVpce`` (
 account's administrator; an IAM user (``iam.create_access_key``) and an assumed role are evaluated from their policies
 in moto's IAM (``role_permissions``; a user's inline, attached and group policies), and a
 role moto's IAM does not hold (the multi-account emulator's ``OrganizationAccountAccessRole``) counts as an
-administrator too. Not evaluated: ``NotPrincipal``, permissions boundaries, SCPs, session policies, ACLs, and the keys
-of a multi-object ``DeleteObjects`` (it is evaluated as ``s3:DeleteObject`` on ``*``).
+administrator too. Not evaluated: ``NotPrincipal``, permissions boundaries, SCPs, session policies, ACLs. (A
+multi-object ``DeleteObjects`` never gets here: MRAPs do not serve it, ``operations``.)
 """
 
 from __future__ import annotations
