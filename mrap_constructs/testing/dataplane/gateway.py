@@ -2,7 +2,9 @@
 
 AWS: a request to ``{alias}.accesspoint.s3-global.amazonaws.com`` is an S3 request for the bucket the MRAP routes
 it to (S3 User Guide, "Making requests through a Multi-Region Access Point"): same path, query and headers, signed
-with SigV4A (``sigv4a``), routed to the nearest active Region (``routing``); what that bucket answers is the answer.
+with SigV4A in the headers or a presigned URL (``sigv4a``), one of the operations MRAPs serve (``operations``; the
+others are refused before any bucket sees them), routed to the nearest active Region (``routing``); what that
+bucket answers is the answer.
 
 The gateway forwards to the emulator's S3 (moto server on 127.0.0.1) path-style, re-signed with SigV4 for the
 bucket's Region under the caller's own access key (so moto sees the same account), after decoding the SDK's

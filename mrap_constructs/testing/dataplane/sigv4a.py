@@ -1,6 +1,7 @@
 """SigV4A (``AWS4-ECDSA-P256-SHA256``) verification of requests to a Multi-Region Access Point.
 
-Every request to an MRAP's global endpoint must be signed with SigV4A, whose signature is an ECDSA P-256 signature
+Every request to an MRAP's global endpoint must be signed with SigV4A (in the ``Authorization`` header, or in the
+query of a presigned URL: ``verify_presigned``), whose signature is an ECDSA P-256 signature
 valid in a *set* of Regions (``X-Amz-Region-Set``; the SDKs send ``*``). The verifier does what S3 does with the
 secret it holds for the access key: it derives the key pair from the credentials, rebuilds the canonical request and
 the string to sign, and checks the signature against the public key.
