@@ -39,8 +39,8 @@ def test_retention_and_legal_hold_are_carried_to_the_replica(engine):
     assert engine.wait_idle(5)
     assert s3().head_object(Bucket="locked-src", Key="record")["ReplicationStatus"] == "COMPLETED"
     replica = s3("eu-west-1")
-    retention = replica.get_object_retention(Bucket="locked-dst", Key="record", VersionId=version)["Retention"]
-    assert (retention["Mode"], retention["RetainUntilDate"]) == ("GOVERNANCE", UNTIL)
+    head = replica.head_object(Bucket="locked-dst", Key="record", VersionId=version)
+    assert (head["ObjectLockMode"], head["ObjectLockRetainUntilDate"]) == ("GOVERNANCE", UNTIL)
     hold = replica.get_object_legal_hold(Bucket="locked-dst", Key="record", VersionId=version)["LegalHold"]
     assert hold == {"Status": "ON"}
 
