@@ -32,6 +32,15 @@ def apply() -> None:
     _create_rolls_back()
     _mrap_routes_api()
     _batch_operations_jobs()
+    _s3_object_rules()
+
+
+def _s3_object_rules() -> None:
+    """SSE-C, unknown multipart upload ids and MRAP copy sources: ``s3_object_rules`` (its docstring says what moto
+    does and what AWS does)."""
+    from mrap_constructs.testing import s3_object_rules
+
+    s3_object_rules.apply()
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
@@ -468,8 +477,9 @@ def _mrap_routes_api() -> None:
     ``SubmitMultiRegionAccessPointRoutes`` answer 404 (its URL rule for ``/mrap/instances/<name>`` stops at the
     ``/`` inside the MRAP ARN), so ``mrap routes`` / ``mrap failover`` cannot run against the emulator. The patch
     serves both, keeping the dials in ``cfn_models.ROUTES`` (``{arn: {region: dial}}``, default 100 = active) as S3
-    does: the MRAP must exist, each update names a Bucket or Region of it, a dial is 0 or 100. AWS applies a change
-    within ~2 minutes; the emulator applies it at once."""
+    does: the MRAP must exist, each update names a Bucket or Region of it, a dial is 0 or 100, and at least one
+    Region stays active (an all-passive result is ``InvalidRequest``). AWS applies a change within ~2 minutes; the
+    data plane applies it after ``cfn_models.ROUTES_DELAY`` (default 0: at once)."""
     if "mrap_routes_api" in _APPLIED:
         return
     from moto.core.responses import ActionResult, EmptyResult
@@ -510,7 +520,13 @@ def _mrap_routes_api() -> None:
             if dial not in (0, 100):
                 raise InvalidRequestException(f"TrafficDialPercentage must be 0 or 100, got {dial}")
             dials[region] = dial
-        cfn_models.ROUTES.setdefault(arn, {r: 100 for r in buckets}).update(dials)
+        merged = {**cfn_models.ROUTES.get(arn, {r: 100 for r in buckets}), **dials}
+        if not any(dial == 100 for dial in merged.values()):
+            # botocore s3control model, MultiRegionAccessPointRoute.TrafficDialPercentage: "If all Regions in the
+            # routing configuration are designated as passive, you'll receive an InvalidRequest error."
+            raise InvalidRequestException(f"At least one Region must be active: this update would leave every "
+                                          f"Region of {arn} passive (TrafficDialPercentage 0)")
+        cfn_models.submit_routes(arn, merged)
         return EmptyResult()
 
     ORIGINALS["routes_path_handler"] = urls.url_paths.get(ROUTES_PATH)

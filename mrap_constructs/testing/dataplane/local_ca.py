@@ -101,6 +101,12 @@ class LocalCA:
         with self._lock:
             if host not in self._contexts:
                 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                # AWS: "TLS 1.3 is supported in all S3 endpoints, except for AWS PrivateLink for Amazon S3 and
+                # Multi-Region Access Points"; MRAPs require TLS 1.2 (S3 User Guide, "Protecting data in transit
+                # with encryption", https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingEncryptionInTransit.html,
+                # and "Multi-Region Access Point restrictions and limitations"). So the endpoint speaks TLS 1.2 only.
+                context.minimum_version = ssl.TLSVersion.TLSv1_2
+                context.maximum_version = ssl.TLSVersion.TLSv1_2
                 cert_file, key_file = self.issue(host)
                 try:
                     context.load_cert_chain(cert_file, key_file)

@@ -53,10 +53,18 @@ class LocalDataPlane:
         account: the account ``environment()``'s default profile acts in. Default: the emulator's default account.
         accounts: more accounts a program may act in (a ``mrap-ACCOUNT`` profile each; ``account`` always has one).
             Default: none.
+        routes_delay: seconds between a routes update (``SubmitMultiRegionAccessPointRoutes``, ``fail_over``) and
+            the data plane routing by it; AWS takes up to 120 (S3 Control API Reference,
+            SubmitMultiRegionAccessPointRoutes). Default: ``$MRAP_EMULATOR_ROUTES_DELAY``, else 0 (at once).
     """
 
     def __init__(self, aws: LocalAws | None = None, *, delay: float = 0.2, client_region: str | None = None,
-                 account: str | None = None, accounts: list[str] | None = None) -> None:
+                 account: str | None = None, accounts: list[str] | None = None,
+                 routes_delay: float | None = None) -> None:
+        from mrap_constructs.testing import cfn_models
+
+        if routes_delay is not None:
+            cfn_models.ROUTES_DELAY["seconds"] = routes_delay
         self.account = account
         self.accounts = list(accounts or [])
         self._own_aws = aws is None
