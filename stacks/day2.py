@@ -216,8 +216,10 @@ def check(deployed: MrapConfig | None, config: MrapConfig, state: dict | None = 
     verdict.props["policy_generation"] = generation
     kms_default = True
     if config.encryption == "sse-kms" and config.replication_kms and deployed is not None:
-        # Deploy 1 of 2 until the rules selecting SSE-KMS objects are recorded as deployed.
-        kms_default = deployed.encryption == "sse-kms" and bool(state.get("kms_rules", deployed.replication_kms))
+        # Buckets not yet encrypting with KMS by default: deploy 1 of 2 (keys, and rules selecting SSE-KMS objects)
+        # until a deploy of those rules is recorded (state kms_rules), then deploy 2 switches the buckets.
+        already = deployed.encryption == "sse-kms" and state.get("kms_default_encryption", True)
+        kms_default = bool(already) or (deployed.encryption == "sse-kms" and bool(state.get("kms_rules")))
     verdict.props["kms_default_encryption"] = kms_default
     verdict.state = {"policy_owner": owner, "policy_generation": generation, "kms_default_encryption": kms_default,
                      "kms_rules": config.replication_kms and config.encryption == "sse-kms"}
@@ -301,6 +303,14 @@ def left_behind(deployed: MrapConfig, config: MrapConfig) -> list[str]:
                          query="ResourceType=='AWS::KMS::Key'")
                      + "; schedule its deletion (`aws kms schedule-key-deletion --key-id ID`) only once no object "
                      "version is encrypted under it")
+    lost_alarms = sorted(_alarm_sources(deployed) - _alarm_sources(config))
+    if lost_alarms:
+        notes.append(f"alarms: the replication alarms of {', '.join(lost_alarms)} are deleted; each one's topic key is "
+                     "retained (every key of this library is) though it only encrypted notifications in flight. Find "
+                     "them BEFORE this deploy: " + resources.format(
+                         region="REGION", stack=f"{prefix}-replication-REGION",
+                         query="ResourceType=='AWS::KMS::Key'")
+                     + "; then `aws kms schedule-key-deletion --key-id ID`")
     old_backfill = _backfill_regions(deployed)
     for region in sorted(old_backfill - _backfill_regions(config)):
         notes.append(f"backfill: {region} no longer backfills; its stack stays deployed (report bucket Retain): "
@@ -315,6 +325,17 @@ def left_behind(deployed: MrapConfig, config: MrapConfig) -> list[str]:
                      f"{deployed.home_region} stay deployed (the old MRAP is in one of them, Retain): "
                      + "; ".join(_delete(stack, deployed.home_region) for stack in reversed(old)))
     return notes
+
+
+def _alarm_sources(config: MrapConfig) -> set[str]:
+    """Regions whose replication stack has alarms (and so an alarm topic key)."""
+    from mrap_constructs.mrap_set import has_replication_stacks
+    from mrap_constructs.replication import replication_plan
+
+    if not (config.monitoring.alarms and config.replication.metrics and has_replication_stacks(config.regions)):
+        return set()
+    plan = replication_plan(config.regions, config.replication_mode, config.replication.source_region)
+    return {region for region, destinations in plan.items() if destinations}
 
 
 def _backfill_regions(config: MrapConfig) -> set[str]:
