@@ -21,18 +21,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 
-_FIDELITY = "fixed on branch fidelity"
 KNOWN_DEVIATIONS: dict[str, str] = {
-    "operations.unsupported.list-object-versions": _FIDELITY,
-    "operations.unsupported.list-objects-v1": _FIDELITY,
-    "operations.unsupported.delete-objects": _FIDELITY,
-    "operations.unsupported.get-object-attributes": _FIDELITY,
-    "operations.presigned-url": _FIDELITY,
-    "restrictions.tls12": _FIDELITY,
-    "restrictions.tls13-unsupported": _FIDELITY,
-    "control.routes-all-passive-refused": _FIDELITY,
-    "replication.glacier-not-replicated": _FIDELITY,
-    "control.alias-format": "fixed on branch twin-paths (aliases as AWS makes them)",
     # Found by this suite, no fix in flight (reported): moto serves S3 Control in every Region.
     "control.control-plane-region": "emulator serves the MRAP control plane in every Region (reported)",
     "control.routes-other-region-refused": "emulator serves the routes API in every Region (reported)",

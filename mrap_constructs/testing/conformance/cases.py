@@ -284,7 +284,7 @@ def _copy_from(world: World) -> None:
     region = world.regions[0]
     refused(lambda: world.s3(region).copy_object(
         Bucket=world.buckets[region], Key=_key("ops/copy-"),
-        CopySource=f"{world.arn}/object/{WHERE_KEY}"), "CopyObject from the MRAP")
+        CopySource=f"{world.arn}/object/{WHERE_KEY}"), "CopyObject from the MRAP", not_implemented=True)
 
 
 def _unsupported(id: str, title: str, call: Callable[[Any, World], Any]) -> None:
@@ -880,16 +880,13 @@ not_modelled("routing.measured-latency", "routing",
              "the emulator routes by great-circle distance between Regions (routing.REGION_COORDINATES)")
 not_modelled("routing.dial-propagation", "routing",
              "A routes change can take up to 2 minutes to take effect", SUBMIT_ROUTES,
-             "the emulator applies dials on the next request")
+             "the emulator applies every update after one fixed delay (MRAP_EMULATOR_ROUTES_DELAY, default 0 s)")
 not_modelled("replication.lifecycle", "replication",
              "Actions of a lifecycle configuration (expirations and their delete markers) are not replicated",
              WHAT_REPLICATES, "the emulator runs no lifecycle rules")
 not_modelled("replication.rtc", "replication",
              "S3 Replication Time Control replicates 99.99% of objects within 15 minutes",
              UG + "replication-time-control.html", "the emulator replicates after a fixed delay; no SLA")
-not_modelled("replication.object-lock-retention", "replication",
-             "S3 Object Lock retention is replicated with the object", WHAT_REPLICATES,
-             "Object Lock settings are not carried to replicas (on branch fidelity)")
 not_modelled("restrictions.privatelink", "restrictions",
              "Gateway VPC endpoints cannot reach an MRAP; interface endpoints (PrivateLink) can", RESTRICTIONS,
              "the data plane has no VPC or endpoint model; every request counts as from the internet")
