@@ -35,35 +35,45 @@ def test_moto_still_serves_the_control_plane_in_every_region(mrap, monkeypatch):
     assert control("eu-central-1").get_multi_region_access_point(AccountId=ACCOUNT, Name=mrap)["AccessPoint"]
 
 
-def test_corrected_control_plane_is_served_in_us_west_2_only(mrap):
+def test_corrected_control_plane_is_served_in_us_west_2(mrap):
     assert control(CONTROL_PLANE_REGION).get_multi_region_access_point(AccountId=ACCOUNT, Name=mrap)["AccessPoint"]
-    for region in ("eu-central-1", "us-east-1"):
-        calls = [lambda: control(region).get_multi_region_access_point(AccountId=ACCOUNT, Name=mrap),
-                 lambda: control(region).list_multi_region_access_points(AccountId=ACCOUNT),
-                 lambda: control(region).get_multi_region_access_point_policy(AccountId=ACCOUNT, Name=mrap),
-                 lambda: control(region).put_multi_region_access_point_policy(
-                     AccountId=ACCOUNT, ClientToken="t", Details={"Name": mrap, "Policy": "{}"}),
-                 lambda: control(region).create_multi_region_access_point(
-                     AccountId=ACCOUNT, ClientToken="t", Details={"Name": "other", "Regions": []})]
-        for call in calls:
-            status, error = refusal(call)
-            assert (status, error["Code"]) == (301, "PermanentRedirect")
-            assert "only available in the following Regions: us-west-2." in error["Message"]
 
 
-def test_corrected_routes_api_is_served_in_its_five_regions_only(mrap):
-    arn = control(CONTROL_PLANE_REGION).get_multi_region_access_point(
+@pytest.mark.parametrize("region", ["eu-central-1", "us-east-1"])
+def test_corrected_control_plane_is_refused_in_other_regions(mrap, region):
+    other = control(region)
+    calls = [lambda: other.get_multi_region_access_point(AccountId=ACCOUNT, Name=mrap),
+             lambda: other.list_multi_region_access_points(AccountId=ACCOUNT),
+             lambda: other.get_multi_region_access_point_policy(AccountId=ACCOUNT, Name=mrap),
+             lambda: other.put_multi_region_access_point_policy(
+                 AccountId=ACCOUNT, ClientToken="t", Details={"Name": mrap, "Policy": "{}"}),
+             lambda: other.create_multi_region_access_point(
+                 AccountId=ACCOUNT, ClientToken="t", Details={"Name": "other", "Regions": []})]
+    for call in calls:
+        status, error = refusal(call)
+        assert (status, error["Code"]) == (301, "PermanentRedirect")
+        assert "only available in the following Regions: us-west-2." in error["Message"]
+
+
+def _arn(mrap):
+    alias = control(CONTROL_PLANE_REGION).get_multi_region_access_point(
         AccountId=ACCOUNT, Name=mrap)["AccessPoint"]["Alias"]
-    arn = f"arn:aws:s3::{ACCOUNT}:accesspoint/{arn}"
-    for region in ROUTES_API_REGIONS:
-        assert control(region).get_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=arn)["Routes"]
-    for region in ("eu-central-1", "us-east-2"):
-        status, error = refusal(lambda: control(region).get_multi_region_access_point_routes(
-            AccountId=ACCOUNT, Mrap=arn))
-        assert (status, error["Code"]) == (301, "PermanentRedirect")
-        status, error = refusal(lambda: control(region).submit_multi_region_access_point_routes(
-            AccountId=ACCOUNT, Mrap=arn, RouteUpdates=[{"Region": "us-east-1", "TrafficDialPercentage": 100}]))
-        assert (status, error["Code"]) == (301, "PermanentRedirect")
+    return f"arn:aws:s3::{ACCOUNT}:accesspoint/{alias}"
+
+
+@pytest.mark.parametrize("region", ROUTES_API_REGIONS)
+def test_corrected_routes_api_is_served_in_its_five_regions(mrap, region):
+    assert control(region).get_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=_arn(mrap))["Routes"]
+
+
+@pytest.mark.parametrize("region", ["eu-central-1", "us-east-2"])
+def test_corrected_routes_api_is_refused_in_other_regions(mrap, region):
+    other, arn = control(region), _arn(mrap)
+    status, error = refusal(lambda: other.get_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=arn))
+    assert (status, error["Code"]) == (301, "PermanentRedirect")
+    status, error = refusal(lambda: other.submit_multi_region_access_point_routes(
+        AccountId=ACCOUNT, Mrap=arn, RouteUpdates=[{"Region": "us-east-1", "TrafficDialPercentage": 100}]))
+    assert (status, error["Code"]) == (301, "PermanentRedirect")
 
 
 def test_other_s3_control_operations_stay_regional(mrap):

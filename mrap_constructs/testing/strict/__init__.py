@@ -1,7 +1,8 @@
 """Strict AWS rules for the emulator: what AWS rejects, moto 5.2.5 (pinned) accepts, so a deploy that fails in AWS
 would pass locally. Each module models one AWS behaviour family, cites its AWS source, and wraps the moto backend
-method (not the HTTP layer; ``mrap_api_regions`` is the exception: a request's Region exists only there), so direct boto3 calls, the moto server and CloudFormation deploys (models and in-process
-custom resources) all meet the same rule.
+method (not the HTTP layer), so direct boto3 calls, the moto server and CloudFormation deploys (models and in-process
+custom resources) all meet the same rule. ``mrap_api_regions`` is the exception: the Region a request is sent to
+exists only in the HTTP layer.
 
 Installed by ``moto_patches.apply()`` (idempotent); the wrapped moto functions are kept in ``moto_patches.ORIGINALS``
 under the keys each module's ``install`` documents. See ``docs/emulator-strictness.md`` for the table of rules.
