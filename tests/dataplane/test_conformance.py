@@ -21,23 +21,11 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 
-KNOWN_DEVIATIONS: dict[str, str] = {
-    # Found by this suite, no fix in flight (reported): moto serves S3 Control in every Region.
-    "control.control-plane-region": "emulator serves the MRAP control plane in every Region (reported)",
-    "control.routes-other-region-refused": "emulator serves the routes API in every Region (reported)",
-    # access_policy._names counts a Principal naming the account as naming each of its roles, so an MRAP policy
-    # granting the account admits a role no identity policy allows (AWS: the IAM policy must permit too).
-    "permissions.role-without-allow": "emulator: an account Principal grants every role of it (reported)",
-}
+KNOWN_DEVIATIONS: dict[str, str] = {}
 
 
 #: Deviations that show only sometimes (a race in the emulator): xfail, not strict, until fixed.
-RACES: dict[str, str] = {
-    # moto's PutObject handler sets user metadata and content type (FakeKey.set_metadata) after
-    # S3Backend.put_object returns, while the replication hook has already queued the copy (delay 0.05 s): on a
-    # loaded machine the replica is written before the source has its metadata (reported).
-    "replication.metadata": "emulator race: replica copied before moto sets the source's metadata (reported)",
-}
+RACES: dict[str, str] = {}
 
 
 def _param(case: object) -> object:

@@ -67,6 +67,25 @@ def as_replication():
         _LOCAL.replicating = False
 
 
+@contextmanager
+def held_until_complete():
+    """Hold the jobs this thread enqueues until the block ends: a client request is complete only when moto's
+    handler has finished it (moto's PutObject handler sets user metadata, content type, ACL and tags *after*
+    ``S3Backend.put_object`` returns), and S3 replicates the object as written, with that metadata ("What does
+    Amazon S3 replicate?": object metadata). ``moto_hooks`` wraps each S3 request in it, so no job can read an
+    object before its request is complete, however loaded the machine. Nested blocks hold until the outermost ends."""
+    if getattr(_LOCAL, "held", None) is not None:
+        yield
+        return
+    _LOCAL.held = []
+    try:
+        yield
+    finally:
+        held, _LOCAL.held = _LOCAL.held, None
+        for engine, job in held:
+            engine._release(job)
+
+
 @dataclass
 class Job:
     """One replication of one version (or delete marker, or tag change) to one destination."""
@@ -253,13 +272,25 @@ class ReplicationEngine:
 
     # -- the worker -----------------------------------------------------------------------------------------------
     def _enqueue(self, job: Job) -> None:
+        held = getattr(_LOCAL, "held", None)
         with self._cond:
-            heapq.heappush(self._heap, (time.monotonic() + self.delay, next(self._seq), job))
+            if held is None:
+                heapq.heappush(self._heap, (time.monotonic() + self.delay, next(self._seq), job))
             if job.kind == "object":
                 self._pending_add(job, +1)
             self._cond.notify_all()
+        if held is not None:
+            held.append((self, job))
         if job.kind == "object":
             self._publish_pending(job)
+
+    def _release(self, job: Job) -> None:
+        """Queue a job ``held_until_complete`` held (its lag counts from now: the request is complete)."""
+        if job.cancelled:
+            return
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + self.delay, next(self._seq), job))
+            self._cond.notify_all()
 
     def _pending_add(self, job: Job, sign: int) -> None:
         slot = self._pending.setdefault((job.source_bucket, job.rule.destination_bucket, job.rule.id), [0, 0])
