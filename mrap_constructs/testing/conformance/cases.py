@@ -416,6 +416,10 @@ def _describe(world: World) -> None:
       "The MRAP control plane is served in US West (Oregon) only: GetMultiRegionAccessPoint sent to another "
       "Region is refused", OPS)
 def _control_region(world: World) -> None:
+    # What AWS answers elsewhere is not in its docs; observed: 301 PermanentRedirect "This API operation is only
+    # available in the following Regions: us-west-2" (https://github.com/gruntwork-io/cloud-nuke/issues/667,
+    # https://github.com/boto/boto3/issues/3361), so a 3xx counts as the refusal. botocore's s3control model says of
+    # these operations: "This action will always be routed to the US West (Oregon) Region".
     refused(lambda: world.control("eu-central-1").get_multi_region_access_point(AccountId=world.account,
                                                                                 Name=world.name),
             "GetMultiRegionAccessPoint in eu-central-1", redirect=True)
@@ -511,6 +515,8 @@ def _routes_regions(world: World) -> None:
 @case("control.routes-other-region-refused", "control plane",
       "The routes API is not served in other Regions (e.g. eu-central-1)", SUBMIT_ROUTES)
 def _routes_other(world: World) -> None:
+    # AWS documents the five Regions, not the answer elsewhere: any 3xx/4xx refusal passes (the emulator answers
+    # like the control plane, 301 PermanentRedirect).
     refused(lambda: world.control("eu-central-1").get_multi_region_access_point_routes(AccountId=world.account,
                                                                                        Mrap=world.arn),
             "GetMultiRegionAccessPointRoutes in eu-central-1", redirect=True)
