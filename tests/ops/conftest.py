@@ -20,7 +20,7 @@ BUCKETS = {r: f"media-{ACCOUNT}-{r}" for r in REGIONS}
 
 
 @pytest.fixture
-def patched():
+def moto_patched():
     """The emulator's corrections to moto installed (``moto_patches.apply()``, idempotent): what a test that reads
     ``moto_patches.ORIGINALS`` or a patched moto function needs, whichever test ran before it."""
     moto_patches.apply()
@@ -28,7 +28,7 @@ def patched():
 
 
 @pytest.fixture
-def aws(patched):
+def aws(moto_patched):
     """moto in-process, fake credentials, no real endpoint reachable."""
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
            "AWS_DEFAULT_REGION": "us-east-1"}
