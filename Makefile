@@ -40,11 +40,14 @@ node_modules/.stamp-npm: package.json package-lock.json $(VENV)/.stamp-python
 ## synthesized once per worker; the 17-Region one kept on one worker), then the end-to-end deploys one at a time.
 UNIT_TESTS := -m "not e2e" -n 2 --dist loadgroup
 
+## Unit and data-plane tests run in random order (pytest-randomly; the header prints `Using --randomly-seed=N`: rerun a
+## failure with `--randomly-seed=N`). tests/e2e are deploy sequences (one app, changed step by step): file order.
 test: setup
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(UNIT_TESTS)
 	$(MAKE) --no-print-directory examples
-	$(PY) -m pytest -m e2e
+	$(PY) -m pytest -m e2e tests/dataplane
+	$(PY) -m pytest -m e2e -p no:randomly tests/e2e
 
 ## The library as users get it: the wheel (only mrap_constructs), built in isolation.
 wheel: setup

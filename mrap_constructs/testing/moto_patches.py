@@ -30,6 +30,7 @@ def apply() -> None:
     _update_removed_resources()
     _update_rolls_back()
     _create_rolls_back()
+    _change_sets()
     _mrap_routes_api()
     _batch_operations_jobs()
     _s3_object_rules()
@@ -465,6 +466,19 @@ def _create_rolls_back() -> None:
 
     Stack.create_resources = create_resources
     _APPLIED.add("create_rolls_back")
+
+
+def _change_sets() -> None:
+    """moto 5.2.5's change-set path (``cdk deploy``'s default method) misreads the CDK's path-style ``TemplateURL``
+    on the emulator's IP endpoint ("The specified bucket does not exist"), and ``ExecuteChangeSet`` leaves out the
+    stack's outputs, exports and rollback. ``change_sets`` holds the corrections, each with its AWS source; it runs
+    after the rollback patches above, whose ``CreateStack``/``UpdateStack`` paths it reuses."""
+    if "change_sets" in _APPLIED:
+        return
+    from mrap_constructs.testing import change_sets
+
+    change_sets.install(ORIGINALS)
+    _APPLIED.add("change_sets")
 
 
 #: Where the routes API lives (``GetMultiRegionAccessPointRoutes`` GET, ``SubmitMultiRegionAccessPointRoutes``

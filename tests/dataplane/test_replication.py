@@ -25,9 +25,10 @@ def pair(engine):
 
 
 def test_pending_then_completed_with_the_same_version(pair):
-    pair.delay = 1.0  # long enough to see PENDING on a slow machine
+    pair.paused.clear()  # PENDING until the test resumes the engine, however slow the machine (no timing)
     version = s3().put_object(Bucket="src-bucket", Key="a.txt", Body=b"hello", Metadata={"team": "x"})["VersionId"]
     assert status("src-bucket", "a.txt") == "PENDING"
+    pair.paused.set()
     assert pair.wait_idle(5)
     assert status("src-bucket", "a.txt") == "COMPLETED"
     replica = s3("eu-west-1").get_object(Bucket="dst-bucket", Key="a.txt")
