@@ -43,6 +43,7 @@ from mrap_constructs.naming import (
     bucket_name,
     bucket_name_problem,
     bucket_prefix_problem,
+    mrap_name_problem,
     region_partition,
 )
 from mrap_constructs.regions import CONTROL_PLANE_REGION, SUPPORTED_REGIONS, suggest_region
@@ -122,6 +123,25 @@ def set_problems(*, regions: Sequence[str], account: str | None, bucket_accounts
     return found
 
 
+def unreplicated_active_problems(*, plan: Mapping[str, Sequence[str]], failover_active: Sequence[str] | None,
+                                 accept: bool) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` when failover makes a Region active whose writes replicate nowhere while other Regions
+    replicate (``one-way`` from another source): the only copy of what is written there stays there, and the other
+    Regions never see it. For ``MrapSet`` and the app config alike (the config names the keys ``failover.active`` and
+    ``replication.source_region``; ``failover.accept_unreplicated_writes`` acknowledges it)."""
+    if accept or failover_active is None or not any(plan.values()):
+        return []
+    sources = sorted(src for src, dsts in plan.items() if dsts)
+    stranded = [r for r in failover_active if not plan.get(r)]
+    if not stranded:
+        return []
+    return [("failover_active", list(failover_active),
+             f"{stranded} active but replicating nowhere: replication is one-way from {sources} "
+             f"(replication_source_region), so writes routed to {', '.join(stranded)} are never replicated and the "
+             "other Regions never see them. Make the source active (or use full-mesh), or acknowledge with "
+             "accept_unreplicated_writes")]
+
+
 def backfill_sources(*, existing_buckets: Mapping[str, str], plan: Mapping[str, Sequence[str]],
                      backfill: bool | None) -> list[str]:
     """The Regions whose buckets get a backfill job: those holding data (``existing_buckets``) with replication
@@ -162,6 +182,11 @@ class MrapSet(Construct):
         scope: an App or a Stage.
         id: construct id.
         name: the MRAP name (3-50 lowercase letters, digits, hyphens); also names the stacks.
+        access_point_name: the MRAP's own name when it differs from ``name`` (the stacks keep ``name``): give a new
+            one to replace the MRAP blue/green — CloudFormation creates the new MRAP beside the old one (kept: its
+            UpdateReplacePolicy is Retain) over the same buckets; move clients to the new alias, then delete the old
+            MRAP. Changing the Regions (or the buckets) of a deployed MRAP needs a new name: CloudFormation cannot
+            replace a custom-named resource under the same name. Default: ``name``.
         regions: the MRAP's Regions, one bucket each (1-17).
         account: the MRAP's account. Default: the deploying account (``AWS::AccountId``). Required with
             ``bucket_accounts``.
@@ -208,6 +233,18 @@ class MrapSet(Construct):
         backfill_key: names the backfill; a new key starts new jobs. Default: ``"initial"``.
         failover_require_in_sync: a deploy that activates a Region fails while its replication backlog is not empty.
             Default: True.
+        accept_unreplicated_writes: allow ``one-way`` replication with ``failover_active`` naming a Region other than
+            the source (writes routed there never replicate anywhere). Default: False (a ``ValueError`` naming both).
+        kms_default_encryption: with ``KMS``, make the keys the buckets' default encryption. False creates the keys
+            and lets the rules replicate SSE-KMS objects but leaves the buckets' default encryption SSE-S3: the first
+            of two deploys switching a deployed set to SSE-KMS, so the rules select KMS objects before any bucket
+            encrypts with KMS (S3 replicates SSE-KMS objects only when a rule selects them:
+            https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
+            Default: True.
+        policy_generation: a counter that changes the MRAP policy's statement ids (``Sid`` suffix ``G{n}``) when the
+            stack owning the policy changes (``restrict_to_endpoints`` or ``cloudfront`` toggled): the new owner then
+            always rewrites the policy, even when its stack is still deployed with the template it had before (the
+            CDK CLI skips a stack whose template is unchanged). The app keeps it in the lock. Default: 0 (no suffix).
 
     Attributes:
         access_point (the ``MultiRegionAccessPoint``), bucket_names, bucket_stacks, replication_stacks,
@@ -266,9 +303,17 @@ class MrapSet(Construct):
         cloudfront_certificate_arn: str | None = None,
         cloudfront_logging: bool = True,
         cloudfront_web_acl_id: str | None = None,
+        access_point_name: str | None = None,
+        accept_unreplicated_writes: bool = False,
+        kms_default_encryption: bool = True,
+        policy_generation: int = 0,
     ) -> None:
         super().__init__(scope, id)
         self.name = name
+        #: The MRAP's own name (``access_point_name``, default ``name``); the stacks are named after ``name``.
+        self.access_point_name: str = access_point_name or name
+        self.kms_default_encryption = kms_default_encryption
+        self.policy_generation = policy_generation
         self.regions: list[str] = list(regions)
         self.home_region = home_region
         self.bucket_prefix = bucket_prefix or name
@@ -276,6 +321,15 @@ class MrapSet(Construct):
         self.existing_buckets: dict[str, str] = dict(existing_buckets or {})
         self.plan = replication_plan(self.regions, replication_mode, replication_source_region)
         self._validate(id, account, encryption, privatelink_regions, restrict_to_endpoints, backfill)
+        problems = Problems("MrapSet", id)
+        for field, value, rule in unreplicated_active_problems(
+                plan=self.plan, failover_active=failover_active, accept=accept_unreplicated_writes):
+            problems.add(field, value, rule)
+        if access_point_name is not None and (why := mrap_name_problem(access_point_name)):
+            problems.add("access_point_name", access_point_name, why)
+        if policy_generation < 0:
+            problems.add("policy_generation", policy_generation, "give 0 or more")
+        problems.raise_if_any()
         if cloudfront:
             problems = Problems("MrapSet", id)
             for field, value, rule in cloudfront_problems(
@@ -346,6 +400,7 @@ class MrapSet(Construct):
                                           for src in sources_elsewhere],
                 bucket_name=self.bucket_names[region],
                 kms_alias=self.kms_alias_name if self.kms else None,
+                kms_default_encryption=self.kms_default_encryption,
                 access_logs=access_logs, request_metrics=request_metrics, removal_policy=self.removal_policy,
                 cloudfront_account=(self.account or Aws.ACCOUNT_ID) if self.cloudfront and self.kms else None,
                 description=f"MRAP {self.name}: bucket in {region} (wave 1)",
@@ -394,7 +449,8 @@ class MrapSet(Construct):
                            require_in_sync: bool) -> AccessPointStack:
         stack = AccessPointStack(
             scope, f"{self.stack_prefix}-access-point", env=Environment(account=self.account, region=self.home_region),
-            mrap_name=self.name, bucket_names=self.bucket_names,
+            mrap_name=self.access_point_name, trail_name=f"mrap-{self.name}-data-events",
+            policy_generation=self.policy_generation, bucket_names=self.bucket_names,
             bucket_accounts={r: a for r, a in self.bucket_accounts.items() if a != self.account},
             removal_policy=self.removal_policy, failover_active=failover_active, failover_passive=failover_passive,
             routes_region=routes_region, dashboard_replication=dashboard_replication,
@@ -417,7 +473,7 @@ class MrapSet(Construct):
             stack = BackfillStack(
                 scope, f"{self.stack_prefix}-backfill-{source}",
                 env=Environment(account=self.owners[source], region=source),
-                source_bucket_name=self.bucket_names[source], mrap_name=self.name, backfill_key=key,
+                source_bucket_name=self.bucket_names[source], mrap_name=self.access_point_name, backfill_key=key,
                 description=f"MRAP {self.name}: backfill from {source} to {', '.join(self.plan[source])} (wave 3)",
             )
             stack.add_stack_dependency(self.replication_stacks[source], "the job replicates with the source's rules")
@@ -432,7 +488,7 @@ class MrapSet(Construct):
         for region in regions:
             stack = PrivateLinkStack(
                 scope, f"{self.stack_prefix}-privatelink-{region}",
-                env=Environment(account=self.account, region=region), mrap_name=self.name,
+                env=Environment(account=self.account, region=region), mrap_name=self.access_point_name,
                 bucket_names=[self.bucket_names[r] for r in self.regions], vpc_cidr=vpc_cidr,
                 availability_zones=availability_zones.get(region), mrap_refresh_key=mrap_key,
                 description=f"MRAP {self.name}: VPC and PrivateLink endpoint in {region} (wave 3)",
@@ -444,8 +500,8 @@ class MrapSet(Construct):
         # Wave 4: the policy names the endpoint ids, which exist once wave 3 is done.
         self.policy_stack = RestrictedPolicyStack(
             scope, f"{self.stack_prefix}-access-point-policy",
-            env=Environment(account=self.account, region=self.home_region), mrap_name=self.name,
-            endpoint_regions=regions, mrap_refresh_key=mrap_key,
+            env=Environment(account=self.account, region=self.home_region), mrap_name=self.access_point_name,
+            endpoint_regions=regions, mrap_refresh_key=mrap_key, policy_generation=self.policy_generation,
             endpoint_refresh_keys={r: fingerprint([vpc_cidr, availability_zones.get(r)]) for r in regions},
             description=f"MRAP {self.name}: the MRAP policy, only through the PrivateLink endpoints (wave 4)",
         )
@@ -459,8 +515,9 @@ class MrapSet(Construct):
         # which names the distribution (see the module docstring).
         self.cloudfront_stack = CloudFrontStack(
             scope, f"{self.stack_prefix}-cloudfront",
-            env=Environment(account=self.account, region=CLOUDFRONT_STACK_REGION), mrap_name=self.name,
-            regions=self.regions, mrap_refresh_key=self.access_point.replacement_fingerprint,
+            env=Environment(account=self.account, region=CLOUDFRONT_STACK_REGION), mrap_name=self.access_point_name,
+            policy_generation=self.policy_generation, regions=self.regions,
+            mrap_refresh_key=self.access_point.replacement_fingerprint,
             price_class=price_class, default_root_object=default_root_object, domain_names=domain_names,
             certificate_arn=certificate_arn, logging=logging, web_acl_id=web_acl_id,
             removal_policy=self.removal_policy, existing_buckets=list(self.existing_buckets.values()),

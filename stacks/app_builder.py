@@ -71,6 +71,8 @@ def set_props(config: MrapConfig) -> dict[str, Any]:
         "backfill": config.backfill,
         "backfill_key": config.backfill_key,
         "failover_require_in_sync": failover.require_in_sync if failover else True,
+        "accept_unreplicated_writes": failover.accept_unreplicated_writes if failover else False,
+        "access_point_name": config.access_point_name,
         **cloudfront_props(config),
     }
 
