@@ -59,9 +59,10 @@ class _Model:
 class MultiRegionAccessPointModel(_Model):
     """``AWS::S3::MultiRegionAccessPoint``: Ref = name; attributes Alias, CreatedAt."""
 
-    def __init__(self, account_id: str, name: str) -> None:
+    def __init__(self, account_id: str, name: str, properties: dict | None = None) -> None:
         self.account_id = account_id
         self.name = name
+        self.properties = properties or {}
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict, account_id: str,
@@ -70,7 +71,7 @@ class MultiRegionAccessPointModel(_Model):
         _s3control(account_id).create_multi_region_access_point(
             account_id, props["Name"], props.get("PublicAccessBlockConfiguration", {}),
             [{"Bucket": r["Bucket"]} for r in props["Regions"]], region_name)
-        return cls(account_id, props["Name"])
+        return cls(account_id, props["Name"], json.loads(json.dumps(props)))
 
     @property
     def physical_resource_id(self) -> str:
@@ -86,6 +87,34 @@ class MultiRegionAccessPointModel(_Model):
 
     def delete(self, account_id: str, region_name: str) -> None:
         _s3control(account_id).delete_multi_region_access_point(account_id, self.name, region_name)
+
+    @staticmethod
+    def update_from_cloudformation_json(original_resource: MultiRegionAccessPointModel, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str,
+                                        region_name: str) -> MultiRegionAccessPointModel:
+        """Every property of ``AWS::S3::MultiRegionAccessPoint`` (``Name``, ``Regions``,
+        ``PublicAccessBlockConfiguration``) "Update requires: Replacement"
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-multiregionaccesspoint.html).
+        Under the same ``Name`` CloudFormation cannot replace it: a custom-named resource is replaced by creating the
+        new one first, and the name is taken ("CloudFormation cannot update a stack when a custom-named resource
+        requires replacing. Rename ... and update the stack again.",
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name-type.html), so
+        the update fails and rolls back. Under a new name the new MRAP is created, and the old one is deleted in the
+        cleanup phase unless its ``UpdateReplacePolicy`` is ``Retain`` (then it stays, serving its buckets)."""
+        from mrap_constructs.testing.moto_patches import defer_cleanup
+
+        name = cloudformation_json["Properties"]["Name"]
+        if cloudformation_json["Properties"] == original_resource.properties:
+            return original_resource  # nothing changed (a rollback to what is deployed)
+        if name == original_resource.name:
+            raise ValueError(f"CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+                             f"Rename {name} and update the stack again.")
+        replacement = MultiRegionAccessPointModel.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name)
+        if cloudformation_json.get("UpdateReplacePolicy") != "Retain":
+            defer_cleanup(f"MRAP {original_resource.name} (replaced)",
+                          lambda: original_resource.delete(account_id, region_name))
+        return replacement
 
 
 class MultiRegionAccessPointPolicyModel(_Model):
@@ -166,6 +195,22 @@ class BucketPolicyModel(_Model):
         backend = _s3(account_id)
         if self.bucket in backend.buckets:
             backend.delete_bucket_policy(self.bucket)
+
+    @staticmethod
+    def update_from_cloudformation_json(original_resource: BucketPolicyModel, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str,
+                                        region_name: str) -> BucketPolicyModel:
+        """``PolicyDocument`` updates in place; ``Bucket`` "Update requires: Replacement": the policy is put on the
+        new bucket and, in the cleanup phase, deleted from the old one (``DeleteBucketPolicy``)
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucketpolicy.html)."""
+        from mrap_constructs.testing.moto_patches import defer_cleanup
+
+        updated = BucketPolicyModel.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                                    account_id, region_name)
+        if updated.bucket != original_resource.bucket:
+            defer_cleanup(f"bucket policy of {original_resource.bucket} (replaced)",
+                          lambda: original_resource.delete(account_id, region_name))
+        return updated
 
 
 class AlarmModel(_Model):
@@ -388,17 +433,24 @@ class TopicPolicyModel(_Model):
         self._reset(self.topics)
 
 
-def _update_by_recreate(model: type) -> Callable[..., Any]:
-    def update(original_resource: Any, new_resource_name: str, cloudformation_json: dict, account_id: str,
-               region_name: str) -> Any:
-        return model.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+def _update_mrap_policy(original_resource: MultiRegionAccessPointPolicyModel, new_resource_name: str,
+                        cloudformation_json: dict, account_id: str,
+                        region_name: str) -> MultiRegionAccessPointPolicyModel:
+    """``Policy`` updates in place; ``MrapName`` "Update requires: Replacement": the policy goes on the new MRAP and the
+    old resource is deleted in the cleanup (its MRAP's policy reset, ``delete``) unless ``UpdateReplacePolicy`` is
+    ``Retain``."""
+    from mrap_constructs.testing.moto_patches import defer_cleanup
 
-    return staticmethod(update)
+    updated = MultiRegionAccessPointPolicyModel.create_from_cloudformation_json(
+        new_resource_name, cloudformation_json, account_id, region_name)
+    if updated.name != original_resource.name and cloudformation_json.get("UpdateReplacePolicy") != "Retain":
+        defer_cleanup(f"policy of MRAP {original_resource.name} (replaced)",
+                      lambda: original_resource.delete(account_id, region_name))
+    return updated
 
 
-MultiRegionAccessPointPolicyModel.update_from_cloudformation_json = _update_by_recreate(  # type: ignore[assignment]
-    MultiRegionAccessPointPolicyModel)
-BucketPolicyModel.update_from_cloudformation_json = _update_by_recreate(BucketPolicyModel)  # type: ignore[attr-defined]
+MultiRegionAccessPointPolicyModel.update_from_cloudformation_json = staticmethod(  # type: ignore[assignment]
+    _update_mrap_policy)
 
 MODELS: dict[str, type] = {
     "AWS::S3::MultiRegionAccessPoint": MultiRegionAccessPointModel,

@@ -288,3 +288,64 @@ def test_a_deleted_mrap_policy_resource_resets_the_policy_to_the_owner(aws):
         "Established"]["Policy"]
     assert json.loads(established) == cfn_models.owner_only_policy(ACCOUNT, alias)
     assert "SourceVpce" not in established
+
+
+# --- replacements of the MRAP, its policy and a bucket policy ------------------------------------------------------
+
+
+def _mrap(name: str, bucket: str, replace_policy: str = "Retain") -> dict:
+    return {"Type": "AWS::S3::MultiRegionAccessPoint", "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": replace_policy, "Properties": {"Name": name, "Regions": [{"Bucket": bucket}]}}
+
+
+@pytest.fixture
+def two_buckets(aws):
+    s3 = SESSION.client("s3", region_name="us-east-1")
+    for bucket in ("first-bucket", "second-bucket"):
+        s3.create_bucket(Bucket=bucket)
+    return "first-bucket", "second-bucket"
+
+
+def _mrap_names() -> list[str]:
+    control = SESSION.client("s3control", region_name="us-west-2")
+    return sorted(p["Name"] for p in control.list_multi_region_access_points(AccountId=ACCOUNT)["AccessPoints"])
+
+
+def test_an_mrap_replaced_under_its_own_name_rolls_back(two_buckets):
+    """A custom-named resource cannot be replaced under the same name: the update fails and rolls back."""
+    first, second = two_buckets
+    _stack("same-name", {"Mrap": _mrap("blue", first)})
+    assert _update("same-name", {"Mrap": _mrap("blue", second)}) == "UPDATE_ROLLBACK_COMPLETE"
+    reason = SESSION.client("cloudformation", region_name="us-east-1").describe_stacks(StackName="same-name")[
+        "Stacks"][0]["StackStatusReason"]
+    assert "custom-named resource requires replacing" in reason
+    point = SESSION.client("s3control", region_name="us-west-2").get_multi_region_access_point(
+        AccountId=ACCOUNT, Name="blue")["AccessPoint"]
+    assert [r["Bucket"] for r in point["Regions"]] == [first], "untouched"
+
+
+@pytest.mark.parametrize("replace_policy", ["Retain", "Delete"])
+def test_an_mrap_replaced_under_a_new_name_keeps_the_old_one_when_retained(two_buckets, replace_policy):
+    """Blue/green: a new Name creates the new MRAP; the old one stays when its UpdateReplacePolicy is Retain."""
+    first, second = two_buckets
+    _stack("new-name", {"Mrap": _mrap("blue", first, replace_policy)})
+    assert _update("new-name", {"Mrap": _mrap("green", second, replace_policy)}) == "UPDATE_COMPLETE"
+    assert _mrap_names() == (["blue", "green"] if replace_policy == "Retain" else ["green"])
+
+
+def test_a_bucket_policy_moved_to_another_bucket_leaves_the_old_bucket_without_one(two_buckets):
+    """AWS::S3::BucketPolicy ``Bucket``: Update requires Replacement — the old bucket's policy is deleted."""
+    first, second = two_buckets
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                                        "Resource": "*", "Condition": {"Bool": {
+                                                            "aws:SecureTransport": "false"}}}]}
+
+    def policy(bucket: str) -> dict:
+        return {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": bucket, "PolicyDocument": document}}
+
+    _stack("moved-policy", {"Policy": policy(first)})
+    assert _update("moved-policy", {"Policy": policy(second)}) == "UPDATE_COMPLETE"
+    s3 = SESSION.client("s3", region_name="us-east-1")
+    assert json.loads(s3.get_bucket_policy(Bucket=second)["Policy"]) == document
+    with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=first)
