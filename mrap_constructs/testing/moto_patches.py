@@ -521,7 +521,38 @@ def _sse_kms_reads_need_a_usable_key() -> None:
         return original(self)
 
     S3Response.get_object = get_object
+
+    # S3 records the key's ARN with the object, whatever names it (an alias in the bucket's default encryption):
+    # HeadObject answers the key ARN in x-amz-server-side-encryption-aws-kms-key-id, and a later GET decrypts with
+    # that key even after the alias is deleted or moved. moto keeps the name as given; the patch resolves an alias.
+    from moto.s3.models import S3Backend
+
+    original_put = S3Backend.put_object
+    ORIGINALS["s3_put_object"] = original_put
+
+    def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+        key = original_put(self, bucket_name, key_name, *args, **kwargs)
+        if key is not None and key.encryption == "aws:kms" and key.kms_key_id and "alias/" in key.kms_key_id:
+            bucket = self.get_bucket(bucket_name)
+            key.kms_key_id = _key_arn(key.kms_key_id, bucket.account_id, bucket.region_name) or key.kms_key_id
+        return key
+
+    S3Backend.put_object = put_object
     _APPLIED.add("sse_kms_reads")
+
+
+def _key_arn(kms_key_id: str, account_id: str, region_name: str) -> str | None:
+    """The ARN of the key ``kms_key_id`` (an id, key ARN, alias name or alias ARN) names, or None."""
+    from moto.kms.models import kms_backends
+
+    if kms_key_id.startswith("arn:"):
+        _, _, _, region_name, account_id, _ = kms_key_id.split(":", 5)
+    backend = kms_backends[account_id][region_name]
+    try:
+        key = backend.keys.get(backend.any_id_to_key_id(kms_key_id))
+    except Exception:  # an alias that names no key
+        return None
+    return key.arn if key is not None else None
 
 
 def _update_rolls_back() -> None:

@@ -55,9 +55,15 @@ class App:
         """``cdk deploy --all`` of ``config``; returns what the app printed at synth (its notes)."""
         self.path.write_text(json.dumps(config))
         self.deployment.synth()
+        notes = self.deployment.last_synth_output
         self.deployment.deploy()
+        self.deployment.record_lock()  # the lock records what was deployed (python -m mrap_constructs.lock record)
         self.deployed = config
-        return self.deployment.last_synth_output
+        return notes
+
+    def bootstrap(self, config: dict[str, Any]) -> None:
+        self.path.write_text(json.dumps(config))
+        self.deployment.bootstrap()
 
     def ensure(self, config: dict[str, Any]) -> None:
         if self.deployed != config:
@@ -157,7 +163,7 @@ def dataplane():
 @pytest.fixture(scope="module")
 def shared(dataplane, tmp_path_factory) -> App:
     app = App(dataplane, tmp_path_factory.mktemp("day2-shared"), SHARED["name"], REGIONS)
-    app.deployment.bootstrap()
+    app.bootstrap(SHARED)
     return app
 
 
@@ -257,9 +263,15 @@ def test_5_switch_to_sse_kms_replicates_every_object_written_meanwhile(shared):
     point = shared.mrap(SHARED["name"])
     before = shared.bucket_state(point)
 
-    shared.deploy({**start, "encryption": "sse-kms", "kms_default_encryption": False})
+    kms = {**start, "encryption": "sse-kms"}
+    notes = shared.deploy(kms)  # deploy 1: keys and rules selecting SSE-KMS objects; buckets still SSE-S3
+    assert "sse-kms" in notes.lower() or "kms" in notes, notes
+    for region, bucket in point.buckets.items():
+        rule = shared.aws.client("s3", region).get_bucket_encryption(Bucket=bucket)[
+            "ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+        assert rule["SSEAlgorithm"] == "AES256", f"{region}: still SSE-S3 by default after deploy 1"
     shared.write(point, "between-the-deploys.txt", b"kms, explicitly", ServerSideEncryption="aws:kms")
-    shared.deploy({**start, "encryption": "sse-kms"})
+    shared.deploy(kms)  # deploy 2: KMS by default
     shared.write(point, "after-the-switch.txt", b"kms by default")
 
     heads = [shared.aws.client("s3", r).head_object(Bucket=b, Key=k, VersionId=v) for r, b, k, v, _ in
@@ -315,7 +327,7 @@ def test_adding_a_region_converges_by_a_blue_green_mrap(dataplane, tmp_path_fact
     """docs/operations.md: a new ``access_point_name`` with the new Region creates the new MRAP beside the old one
     (kept, still serving), clients move to the new alias, and the printed command retires the old MRAP."""
     app = App(dataplane, tmp_path_factory.mktemp("day2-bg"), BLUE_GREEN["name"], [*REGIONS, "ap-southeast-2"])
-    app.deployment.bootstrap()
+    app.bootstrap(BLUE_GREEN)
     app.deploy(BLUE_GREEN)
     blue = app.mrap("e2e-bg")
     s3 = dataplane.s3_client("us-east-1")

@@ -120,6 +120,23 @@ def test_an_object_whose_key_cannot_decrypt_is_unreadable(kms_object, make_unusa
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"secret"
 
 
+def test_an_object_under_an_alias_records_the_key_and_outlives_the_alias(aws):
+    """S3 records the key ARN with an SSE-KMS object (HeadObject answers it), so deleting the alias that named the
+    key at PUT does not make the object unreadable; moto 5.2.5 keeps the alias and would resolve it at read time."""
+    kms = SESSION.client("kms", region_name="us-east-1")
+    s3 = SESSION.client("s3", region_name="us-east-1")
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/data", TargetKeyId=key["KeyId"])
+    s3.create_bucket(Bucket="aliased")
+    s3.put_bucket_encryption(Bucket="aliased", ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                               "KMSMasterKeyID": f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/data"}}]})
+    s3.put_object(Bucket="aliased", Key="k", Body=b"kept")
+    assert s3.head_object(Bucket="aliased", Key="k")["SSEKMSKeyId"] == key["Arn"]
+    kms.delete_alias(AliasName="alias/data")
+    assert s3.get_object(Bucket="aliased", Key="k")["Body"].read() == b"kept"
+
+
 def test_an_sse_s3_object_needs_no_key(kms_object):
     s3 = SESSION.client("s3", region_name="eu-west-1")
     s3.put_object(Bucket="encrypted", Key="plain", Body=b"open", ServerSideEncryption="AES256")
