@@ -349,8 +349,9 @@ def test_adding_a_region_converges_by_a_blue_green_mrap(dataplane, tmp_path_fact
 
     # The old one is retired by the command the deploy printed.
     command = next(line for line in notes.splitlines() if "delete-multi-region-access-point" in line)
-    assert "e2e-bg" in command and "e2e-bg-green" not in command.replace("e2e-bg-green", ""), command
-    control = app.aws.client("s3control", HOME)
+    assert re.search(r"--details Name=e2e-bg$", command.strip()), command
+    assert f"--account-id {app.aws.account}" in command, command
+    control = app.aws.client("s3control", HOME)  # what the printed AWS CLI command calls
     control.delete_multi_region_access_point(AccountId=app.aws.account, ClientToken=str(time.time()),
                                              Details={"Name": re.search(r"Name=([\w-]+)", command)[1]})
     names = [p["Name"] for p in control.list_multi_region_access_points(AccountId=app.aws.account)["AccessPoints"]]
