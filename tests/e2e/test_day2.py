@@ -54,7 +54,10 @@ class App:
     def deploy(self, config: dict[str, Any]) -> str:
         """``cdk deploy --all`` of ``config``; returns what the app printed at synth (its notes)."""
         self.path.write_text(json.dumps(config))
-        self.deployment.synth()
+        try:
+            self.deployment.synth()
+        except DeployError as err:  # the app's own errors, not only the CLI's exit line
+            pytest.fail("synth refused:\n" + "\n".join(ln for ln in err.output.splitlines() if "error" in ln))
         notes = self.deployment.last_synth_output
         self.deployment.deploy()
         self.deployment.record_lock()  # the lock records what was deployed (python -m mrap_constructs.lock record)
@@ -324,8 +327,9 @@ BLUE_GREEN: dict[str, Any] = {"name": "e2e-bg", "regions": REGIONS, "home_region
 
 
 def test_adding_a_region_converges_by_a_blue_green_mrap(dataplane, tmp_path_factory):
-    """docs/operations.md: a new ``access_point_name`` with the new Region creates the new MRAP beside the old one
-    (kept, still serving), clients move to the new alias, and the printed command retires the old MRAP."""
+    """docs/operations.md: a new ``access_point_name`` (with ``allow_replacement``) and the new Region create the new
+    MRAP beside the old one (kept, still serving), clients move to the new alias, and the printed command retires the
+    old MRAP."""
     app = App(dataplane, tmp_path_factory.mktemp("day2-bg"), BLUE_GREEN["name"], [*REGIONS, "ap-southeast-2"])
     app.bootstrap(BLUE_GREEN)
     app.deploy(BLUE_GREEN)
@@ -335,7 +339,8 @@ def test_adding_a_region_converges_by_a_blue_green_mrap(dataplane, tmp_path_fact
     dataplane.wait_replicated(blue, "written-through-blue.txt")
     before = app.bucket_state(blue)
 
-    notes = app.deploy({**BLUE_GREEN, "regions": [*REGIONS, "ap-southeast-2"], "access_point_name": "e2e-bg-green"})
+    notes = app.deploy({**BLUE_GREEN, "regions": [*REGIONS, "ap-southeast-2"], "access_point_name": "e2e-bg-green",
+                        "allow_replacement": True})
 
     green = app.mrap("e2e-bg-green")
     assert sorted(green.buckets) == sorted([*REGIONS, "ap-southeast-2"])
