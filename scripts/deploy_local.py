@@ -27,6 +27,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="a config file (default: the `mrap` context of cdk.json)")
     parser.add_argument("--keep", action="store_true", help="keep the emulator running until Ctrl-C")
+    parser.add_argument("--record", action="store_true",
+                        help="after a deploy that succeeded, record it in the config's lock "
+                             "(python -m mrap_constructs.lock record; the entry is keyed by the emulator's account)")
     args = parser.parse_args()
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
     try:
@@ -57,7 +60,10 @@ def _deploy(config: MrapConfig, args: argparse.Namespace) -> int:
             return 0
         print(f"== deploy --all ({wave_line(config)})", flush=True)
         deployment.deploy()
-        deployed = deployment.inspect(config.name)
+        if args.record:
+            for line in deployment.record_lock():
+                print(line, flush=True)
+        deployed = deployment.inspect(config.effective_access_point_name)
         print("\n" + deployed.summary())
         problems = [f"{r}: versioning {v}" for r, v in deployed.versioning.items() if v != "Enabled"]
         if sorted(deployed.buckets) != sorted(config.regions):

@@ -134,9 +134,11 @@ KEY_CHANGES: dict[str, KeyChange] = {
                                  "MRAP Regions: Replacement", _NEW_SET),
     "existing_buckets": KeyChange(REFUSED, "the MRAP's bucket in that Region changes (Regions: Replacement, same name: "
                                   "stuck); the created bucket's stack leaves the app", _BLUE_GREEN),
-    "pipeline.repository": KeyChange(REFUSED, "a pipeline deploys the set as stage stacks named after the stage: new "
-                                     "stacks whose buckets and MRAP names are taken by the deployed ones",
-                                     "keep the deployed account out of pipeline.accounts, or start it as a new set"),
+    "pipeline.repository": KeyChange(REFUSED, "adding or removing the pipeline block: a pipeline deploys the set as "
+                                     "stage stacks named after the stage, new stacks whose bucket and MRAP names are "
+                                     "taken by the deployed ones (and the other way round, the app's stacks)",
+                                     "keep the deployed account out of pipeline.accounts (deploy it as it is), or "
+                                     "start the pipeline's accounts as new sets"),
     "pipeline.branch": KeyChange(REFUSED, "as pipeline.repository", "as pipeline.repository"),
     "pipeline.connection_arn": KeyChange(REFUSED, "as pipeline.repository", "as pipeline.repository"),
     "pipeline.accounts": KeyChange(REFUSED, "as pipeline.repository", "as pipeline.repository"),
@@ -238,6 +240,10 @@ def check(deployed: MrapConfig | None, config: MrapConfig, state: dict | None = 
             continue  # blue/green: the MRAP guard (mrap_constructs.lock, allow_replacement) judges it
         if key.startswith("pipeline.") and (deployed.pipeline is None) == (config.pipeline is None):
             continue  # a pipeline's own settings: its stack updates; the stage stacks keep their names
+        if key.startswith("pipeline.") and key != "pipeline.repository":
+            continue  # the block came or went: one message (under pipeline.repository) says it
+        if key == "account" and (old is None or new is None):
+            continue  # the entry is keyed by the account: an account written out or resolved is the same one
         if change.kind == REFUSED:
             verdict.problems.append(_refuse(key, old, new, change))
     if not kms_default:
