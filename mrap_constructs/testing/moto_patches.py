@@ -25,6 +25,7 @@ def apply() -> None:
     _key_policy_from_template()
     _bucket_policy_conditions()
     _managed_policy_delete()
+    _managed_policy_update()
     _replication_round_trip()
     _bucket_delete_not_empty()
     _vpc_endpoint_tags()
@@ -207,6 +208,45 @@ def _managed_policy_delete() -> None:
     ORIGINALS["managed_policy_delete"] = getattr(ManagedPolicy, "delete", None)
     ManagedPolicy.delete = delete
     _APPLIED.add("managed_policy_delete")
+
+
+def _managed_policy_update() -> None:
+    """moto 5.2.5's ``AWS::IAM::ManagedPolicy`` has no update: a stack update that changes its ``PolicyDocument``
+    leaves the old document in force (a replication role keeps the destinations it had, so a Region added later is
+    denied ``s3:ReplicateObject``). CloudFormation updates it in place ("Update requires: No interruption") with a new
+    default policy version (at most five: the oldest non-default one goes), and attaches/detaches the ``Roles``
+    that changed (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-managedpolicy.html)."""
+    if "managed_policy_update" in _APPLIED:
+        return
+    import json
+
+    from moto.iam.models import ManagedPolicy, iam_backends
+
+    ORIGINALS["managed_policy_update"] = ManagedPolicy.__dict__.get("update_from_cloudformation_json")
+
+    def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str, region_name: str) -> Any:
+        props = cloudformation_json["Properties"]
+        backend = iam_backends[account_id]["aws"]
+        policy = backend.get_policy(original_resource.arn)
+        document = props["PolicyDocument"]
+        document = document if isinstance(document, str) else json.dumps(document)
+        current = next(v.document for v in policy.versions if v.version_id == policy.default_version_id)
+        if json.loads(current) != json.loads(document):
+            if len(policy.versions) >= 5:
+                oldest = next(v for v in policy.versions if v.version_id != policy.default_version_id)
+                backend.delete_policy_version(policy.arn, oldest.version_id)
+            backend.create_policy_version(policy.arn, document, set_as_default=True)
+        wanted = set(props.get("Roles", []))
+        attached = {role.name for role in backend.roles.values() if policy.arn in role.managed_policies}
+        for role in sorted(wanted - attached):
+            backend.attach_role_policy(policy.arn, role)
+        for role in sorted(attached - wanted):
+            backend.detach_role_policy(policy.arn, role)
+        return policy
+
+    ManagedPolicy.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    _APPLIED.add("managed_policy_update")
 
 
 def _replication_round_trip() -> None:

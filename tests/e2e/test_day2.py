@@ -349,8 +349,10 @@ def test_adding_a_region_converges_by_a_blue_green_mrap(dataplane, tmp_path_fact
         {r: s["versioning"] for r, s in before.items()}
     # Clients move to the new alias: what was written through the old one reads through the new one.
     assert s3.get_object(Bucket=green.arn, Key="written-through-blue.txt")["Body"].read() == b"blue"
+    rules = app.bucket_state(green)
+    assert all(len(state["destinations"]) == 2 for state in rules.values()), rules
     s3.put_object(Bucket=green.arn, Key="written-through-green.txt", Body=b"green")
-    dataplane.wait_replicated(green, "written-through-green.txt")
+    dataplane.wait_replicated(green, "written-through-green.txt")  # into the new Region too
 
     # The old one is retired by the command the deploy printed.
     command = next(line for line in notes.splitlines() if "delete-multi-region-access-point" in line)

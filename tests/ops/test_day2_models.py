@@ -366,3 +366,32 @@ def test_a_bucket_policy_moved_to_another_bucket_leaves_the_old_bucket_without_o
     assert json.loads(s3.get_bucket_policy(Bucket=second)["Policy"]) == document
     with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
         s3.get_bucket_policy(Bucket=first)
+
+
+def _managed_policy(bucket: str) -> dict:
+    return {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "Role"}], "PolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ReplicateObject",
+                                                "Resource": f"arn:aws:s3:::{bucket}/*"}]}}}
+
+
+_ROLE = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+    "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                            "Principal": {"Service": "s3.amazonaws.com"}}]}}}
+
+
+@pytest.mark.parametrize("patched", [False, True])
+def test_a_managed_policy_document_updates_in_place(aws, monkeypatch, patched):
+    """AWS::IAM::ManagedPolicy ``PolicyDocument``: Update requires No interruption (a new default version).
+    If the unpatched case fails, moto updates managed policies itself: drop _managed_policy_update."""
+    from moto.iam.models import ManagedPolicy
+
+    if not patched:
+        monkeypatch.delattr(ManagedPolicy, "update_from_cloudformation_json")
+    _stack("policy-update", {"Role": _ROLE, "Policy": _managed_policy("first")})
+    _update("policy-update", {"Role": _ROLE, "Policy": _managed_policy("second")})
+    iam = SESSION.client("iam", region_name="us-east-1")
+    [policy] = iam.list_policies(Scope="Local")["Policies"]
+    document = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])[
+        "PolicyVersion"]["Document"]
+    document = json.loads(document) if isinstance(document, str) else document
+    assert document["Statement"][0]["Resource"] == f"arn:aws:s3:::{'second' if patched else 'first'}/*"
