@@ -206,7 +206,8 @@ def test_1_sse_kms_to_sse_s3_keeps_every_kms_object_readable(shared):
     assert {c[2] for c in shared.written} and shared.unreadable() == []
     before = shared.bucket_state(point)
     keys_before = shared.key_states()
-    assert len(keys_before) == len(REGIONS) and set(keys_before.values()) == {"Enabled"}
+    # One key per Region, or more when an earlier switch back to SSE-KMS made new ones (the old ones retained).
+    assert len(keys_before) >= len(REGIONS) and set(keys_before.values()) == {"Enabled"}
 
     shared.deploy({**SHARED, "encryption": "sse-s3"})
 
