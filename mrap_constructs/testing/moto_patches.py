@@ -7,6 +7,7 @@ so the patch can be dropped or adjusted.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -570,6 +571,7 @@ def _sse_kms_reads_need_a_usable_key() -> None:
     original_put = S3Backend.put_object
     ORIGINALS["s3_put_object"] = original_put
 
+    @functools.wraps(original_put)  # moto's signature (the data plane's hooks check it)
     def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
         key = original_put(self, bucket_name, key_name, *args, **kwargs)
         if key is not None and key.encryption == "aws:kms" and key.kms_key_id and "alias/" in key.kms_key_id:
