@@ -140,6 +140,8 @@ class LocalDeployment:
         self.assembly_dir = Path(assembly_dir) if assembly_dir else self.project / "cdk.out.local"
         self._stacks: list[StackTarget] | None = None
         self._fresh = False
+        #: The output of the last successful ``synth`` (the app's notes, e.g. the stacks left behind).
+        self.last_synth_output = ""
 
     # --- the CLI ---------------------------------------------------------------------------------------------------
 
@@ -167,8 +169,10 @@ class LocalDeployment:
     # --- what the app deploys ----------------------------------------------------------------------------------------
 
     def synth(self) -> list[StackTarget]:
-        """Synthesize the app into ``assembly_dir``; returns its stacks (a pipeline's stages included)."""
-        self._run("synth", "--quiet", "-o", str(self.assembly_dir), echo=False, account=self.aws.account)
+        """Synthesize the app into ``assembly_dir``; returns its stacks (a pipeline's stages included). What the
+        app printed (its ``note:`` lines) is kept in ``last_synth_output``."""
+        self.last_synth_output = self._run("synth", "--quiet", "-o", str(self.assembly_dir), echo=False,
+                                           account=self.aws.account)
         self._stacks = _stacks_of(self.assembly_dir)
         self._fresh = True
         return self._stacks
