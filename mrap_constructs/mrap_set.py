@@ -125,7 +125,7 @@ def set_problems(*, regions: Sequence[str], account: str | None, bucket_accounts
     return found
 
 
-#: A KMS key ARN (or alias ARN) as ``existing_bucket_keys`` takes it: partition, Region, account, ``key/`` or ``alias/``.
+#: A KMS key ARN (or alias ARN) as ``existing_bucket_keys`` takes it: partition, Region, account, key/ or alias/.
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(key|alias)/[A-Za-z0-9/_+=.@-]+$")
 
 
@@ -622,8 +622,8 @@ class MrapSet(Construct):
     @property
     def reader_roles(self) -> dict[str, str]:
         """``{region: role ARN}`` of the read-only role in each bucket account other than the MRAP's."""
-        return {r: f"arn:{region_partition(r)}:iam::{self.owners[r]}:role/{state_reader_role_name(self.bucket_prefix, r)}"
-                for r in self._other_accounts}
+        return {r: f"arn:{region_partition(r)}:iam::{self.owners[r]}:role/"
+                   f"{state_reader_role_name(self.bucket_prefix, r)}" for r in self._other_accounts}
 
     @property
     def _other_accounts(self) -> list[str]:

@@ -35,7 +35,8 @@ def _names_account(statement: dict[str, Any], account: str) -> bool:
         return True
     if not isinstance(principal, dict):
         return False
-    return any(p in ("*", account) or p.endswith(f":iam::{account}:root") for p in map(str, as_list(principal.get("AWS"))))
+    entries = [str(p) for p in as_list(principal.get("AWS"))]
+    return any(p in ("*", account) or p.endswith(f":iam::{account}:root") for p in entries)
 
 
 def allowed(bucket: Any, caller_account: str) -> bool:
