@@ -532,6 +532,7 @@ class MrapSet(Construct):
             env=Environment(account=self.account, region=self.home_region), mrap_name=self.name,
             endpoint_regions=regions, mrap_refresh_key=mrap_key,
             endpoint_refresh_keys={r: fingerprint([vpc_cidr, availability_zones.get(r)]) for r in regions},
+            endpoint_stack_names={r: stack.stack_name for r, stack in self.endpoint_stacks.items()},
             description=f"MRAP {self.name}: the MRAP policy, only through the PrivateLink endpoints (wave 4)",
         )
         for stack in self.endpoint_stacks.values():
