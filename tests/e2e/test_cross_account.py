@@ -10,6 +10,7 @@ plane and backfill by its Batch Operations:
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +100,14 @@ def test_failover_reads_every_account_then_activates(deployed, monkeypatch):
         if name.startswith("AWS_"):
             monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL")
+    # S3's next datapoint once the queue drained (the engine's "1 pending" and "0 pending" can share a timestamp).
+    dims = [{"Name": "SourceBucket", "Value": mrap.buckets["us-east-1"]},
+            {"Name": "DestinationBucket", "Value": mrap.buckets["eu-west-1"]},
+            {"Name": "RuleId", "Value": "to-eu-west-1"}]
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    aws.client("cloudwatch", "us-east-1", A).put_metric_data(Namespace="AWS/S3", MetricData=[
+        {"MetricName": name, "Dimensions": dims, "Value": 0, "Timestamp": later}
+        for name in ("OperationsPendingReplication", "BytesPendingReplication")])
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["--endpoint-url", aws.endpoint_url, "--json", "failover", "e2e-xkms",
                      "--active", "us-east-1,eu-west-1"], out=out, err=err)
