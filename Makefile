@@ -16,7 +16,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 SCAN_VENV := .venv-scan
 
-.PHONY: setup test unit synth deploy-local bench diff lint scan clean wheel examples
+.PHONY: setup test unit synth deploy-local bench diff lint scan clean wheel examples conformance
 
 setup: $(VENV)/.stamp-python node_modules/.stamp-npm $(SCAN_VENV)/.stamp-scan
 
@@ -73,6 +73,16 @@ deploy-local: setup
 ## Synth cost vs Regions against an L1 baseline, template limits, deploy waves, suite times -> BENCHMARKS.md
 bench: setup
 	$(PY) bench/run.py
+
+## Score the emulator and the ministack peer (PyPI, its own .venv-peer/) against the MRAP behaviours AWS documents:
+## docs/conformance.md (case, source, result per target) and a BENCHMARKS.md section. No credentials needed.
+## MRAP_CONFORMANCE_AWS=1 (with AWS credentials in the environment) also scores that account: it prints what it
+## creates and the cost first, and deletes everything it made. Never run by CI.
+conformance: setup
+	$(PY) bench/conformance.py
+	@if [ "$$MRAP_CONFORMANCE_AWS" = "1" ]; then \
+		$(PY) -m mrap_constructs.testing.conformance --target aws --write docs/conformance.md; \
+	else echo "AWS not scored (set MRAP_CONFORMANCE_AWS=1 with credentials in the environment to add it)"; fi
 
 diff: setup
 	npx cdk diff $(CDK_FLAGS)

@@ -44,6 +44,7 @@ from mrap_constructs.naming import (
     bucket_name,
     bucket_name_problem,
     bucket_prefix_problem,
+    mrap_name_problem,
     region_partition,
 )
 from mrap_constructs.regions import CONTROL_PLANE_REGION, SUPPORTED_REGIONS, state_reader_role_name, suggest_region
@@ -183,6 +184,25 @@ def filter_problems(*, regions: Sequence[str], plan: Mapping[str, Sequence[str]]
              f"({keys['active']}), or drop the filter, or set {keys['acknowledge']}: true to accept it")]
 
 
+def unreplicated_active_problems(*, plan: Mapping[str, Sequence[str]], failover_active: Sequence[str] | None,
+                                 accept: bool) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` when failover makes a Region active whose writes replicate nowhere while other Regions
+    replicate (``one-way`` from another source): the only copy of what is written there stays there, and the other
+    Regions never see it. For ``MrapSet`` and the app config alike (the config names the keys ``failover.active`` and
+    ``replication.source_region``; ``failover.accept_unreplicated_writes`` acknowledges it)."""
+    if accept or failover_active is None or not any(plan.values()):
+        return []
+    sources = sorted(src for src, dsts in plan.items() if dsts)
+    stranded = [r for r in failover_active if not plan.get(r)]
+    if not stranded:
+        return []
+    return [("failover_active", list(failover_active),
+             f"{stranded} active but replicating nowhere: replication is one-way from {sources} "
+             f"(replication_source_region), so writes routed to {', '.join(stranded)} are never replicated and the "
+             "other Regions never see them. Make the source active (or use full-mesh), or acknowledge with "
+             "accept_unreplicated_writes")]
+
+
 def backfill_sources(*, existing_buckets: Mapping[str, str], plan: Mapping[str, Sequence[str]],
                      backfill: bool | None) -> list[str]:
     """The Regions whose buckets get a backfill job: those holding data (``existing_buckets``) with replication
@@ -223,6 +243,11 @@ class MrapSet(Construct):
         scope: an App or a Stage.
         id: construct id.
         name: the MRAP name (3-50 lowercase letters, digits, hyphens); also names the stacks.
+        access_point_name: the MRAP's own name when it differs from ``name`` (the stacks keep ``name``): give a new
+            one to replace the MRAP blue/green — CloudFormation creates the new MRAP beside the old one (kept: its
+            UpdateReplacePolicy is Retain) over the same buckets; move clients to the new alias, then delete the old
+            MRAP. Changing the Regions (or the buckets) of a deployed MRAP needs a new name: CloudFormation cannot
+            replace a custom-named resource under the same name. Default: ``name``.
         regions: the MRAP's Regions, one bucket each (1-17).
         account: the MRAP's account. Default: the deploying account (``AWS::AccountId``). Required with
             ``bucket_accounts``.
@@ -269,6 +294,18 @@ class MrapSet(Construct):
         backfill_key: names the backfill; a new key starts new jobs. Default: ``"initial"``.
         failover_require_in_sync: a deploy that activates a Region fails while its replication backlog is not empty.
             Default: True.
+        accept_unreplicated_writes: allow ``one-way`` replication with ``failover_active`` naming a Region other than
+            the source (writes routed there never replicate anywhere). Default: False (a ``ValueError`` naming both).
+        kms_default_encryption: with ``KMS``, make the keys the buckets' default encryption. False creates the keys
+            and lets the rules replicate SSE-KMS objects but leaves the buckets' default encryption SSE-S3: the first
+            of two deploys switching a deployed set to SSE-KMS, so the rules select KMS objects before any bucket
+            encrypts with KMS (S3 replicates SSE-KMS objects only when a rule selects them:
+            https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
+            Default: True.
+        policy_generation: a counter that changes the MRAP policy's statement ids (``Sid`` suffix ``G{n}``) when the
+            stack owning the policy changes (``restrict_to_endpoints`` or ``cloudfront`` toggled): the new owner then
+            always rewrites the policy, even when its stack is still deployed with the template it had before (the
+            CDK CLI skips a stack whose template is unchanged). The app keeps it in the lock. Default: 0 (no suffix).
 
     Attributes:
         access_point (the ``MultiRegionAccessPoint``), bucket_names, bucket_stacks, replication_stacks,
@@ -331,9 +368,17 @@ class MrapSet(Construct):
         cloudfront_certificate_arn: str | None = None,
         cloudfront_logging: bool = True,
         cloudfront_web_acl_id: str | None = None,
+        access_point_name: str | None = None,
+        accept_unreplicated_writes: bool = False,
+        kms_default_encryption: bool = True,
+        policy_generation: int = 0,
     ) -> None:
         super().__init__(scope, id)
         self.name = name
+        #: The MRAP's own name (``access_point_name``, default ``name``); the stacks are named after ``name``.
+        self.access_point_name: str = access_point_name or name
+        self.kms_default_encryption = kms_default_encryption
+        self.policy_generation = policy_generation
         self.regions: list[str] = list(regions)
         self.home_region = home_region
         self.bucket_prefix = bucket_prefix or name
@@ -351,6 +396,13 @@ class MrapSet(Construct):
                 names={"prefix": "replication_options.prefix", "tags": "replication_options.tags",
                        "active": "failover_active", "acknowledge": "acknowledge_filtered_404s"}):
             problems.add(field, value, rule)
+        for field, value, rule in unreplicated_active_problems(
+                plan=self.plan, failover_active=failover_active, accept=accept_unreplicated_writes):
+            problems.add(field, value, rule)
+        if access_point_name is not None and (why := mrap_name_problem(access_point_name)):
+            problems.add("access_point_name", access_point_name, why)
+        if policy_generation < 0:
+            problems.add("policy_generation", policy_generation, "give 0 or more")
         problems.raise_if_any()
         if cloudfront:
             problems = Problems("MrapSet", id)
@@ -422,6 +474,7 @@ class MrapSet(Construct):
                                           for src in sources_elsewhere],
                 bucket_name=self.bucket_names[region],
                 kms_alias=self.kms_alias_name if self.kms else None,
+                kms_default_encryption=self.kms_default_encryption,
                 access_logs=access_logs, request_metrics=request_metrics, removal_policy=self.removal_policy,
                 cloudfront_account=(self.account or Aws.ACCOUNT_ID) if self.cloudfront and self.kms else None,
                 state_reader_role_name=(state_reader_role_name(self.bucket_prefix, region)
@@ -476,7 +529,8 @@ class MrapSet(Construct):
                            require_in_sync: bool, cloudtrail_management_events: bool = False) -> AccessPointStack:
         stack = AccessPointStack(
             scope, f"{self.stack_prefix}-access-point", env=Environment(account=self.account, region=self.home_region),
-            mrap_name=self.name, bucket_names=self.bucket_names,
+            mrap_name=self.access_point_name, trail_name=f"mrap-{self.name}-data-events",
+            policy_generation=self.policy_generation, bucket_names=self.bucket_names,
             bucket_accounts={r: a for r, a in self.bucket_accounts.items() if a != self.account},
             removal_policy=self.removal_policy, failover_active=failover_active, failover_passive=failover_passive,
             routes_region=routes_region, dashboard_replication=dashboard_replication,
@@ -501,7 +555,7 @@ class MrapSet(Construct):
             stack = BackfillStack(
                 scope, f"{self.stack_prefix}-backfill-{source}",
                 env=Environment(account=self.owners[source], region=source),
-                source_bucket_name=self.bucket_names[source], mrap_name=self.name, backfill_key=key,
+                source_bucket_name=self.bucket_names[source], mrap_name=self.access_point_name, backfill_key=key,
                 source_kms_key_arn=self._bucket_key_arn(source) if self.replication_kms else None,
                 description=f"MRAP {self.name}: backfill from {source} to {', '.join(self.plan[source])} (wave 3)",
             )
@@ -517,7 +571,7 @@ class MrapSet(Construct):
         for region in regions:
             stack = PrivateLinkStack(
                 scope, f"{self.stack_prefix}-privatelink-{region}",
-                env=Environment(account=self.account, region=region), mrap_name=self.name,
+                env=Environment(account=self.account, region=region), mrap_name=self.access_point_name,
                 bucket_names=[self.bucket_names[r] for r in self.regions], vpc_cidr=vpc_cidr,
                 availability_zones=availability_zones.get(region), mrap_refresh_key=mrap_key,
                 description=f"MRAP {self.name}: VPC and PrivateLink endpoint in {region} (wave 3)",
@@ -529,8 +583,8 @@ class MrapSet(Construct):
         # Wave 4: the policy names the endpoint ids, which exist once wave 3 is done.
         self.policy_stack = RestrictedPolicyStack(
             scope, f"{self.stack_prefix}-access-point-policy",
-            env=Environment(account=self.account, region=self.home_region), mrap_name=self.name,
-            endpoint_regions=regions, mrap_refresh_key=mrap_key,
+            env=Environment(account=self.account, region=self.home_region), mrap_name=self.access_point_name,
+            endpoint_regions=regions, mrap_refresh_key=mrap_key, policy_generation=self.policy_generation,
             endpoint_refresh_keys={r: fingerprint([vpc_cidr, availability_zones.get(r)]) for r in regions},
             endpoint_stack_names={r: stack.stack_name for r, stack in self.endpoint_stacks.items()},
             description=f"MRAP {self.name}: the MRAP policy, only through the PrivateLink endpoints (wave 4)",
@@ -545,8 +599,9 @@ class MrapSet(Construct):
         # which names the distribution (see the module docstring).
         self.cloudfront_stack = CloudFrontStack(
             scope, f"{self.stack_prefix}-cloudfront",
-            env=Environment(account=self.account, region=CLOUDFRONT_STACK_REGION), mrap_name=self.name,
-            regions=self.regions, mrap_refresh_key=self.access_point.replacement_fingerprint,
+            env=Environment(account=self.account, region=CLOUDFRONT_STACK_REGION), mrap_name=self.access_point_name,
+            policy_generation=self.policy_generation, regions=self.regions,
+            mrap_refresh_key=self.access_point.replacement_fingerprint,
             price_class=price_class, default_root_object=default_root_object, domain_names=domain_names,
             certificate_arn=certificate_arn, logging=logging, web_acl_id=web_acl_id,
             removal_policy=self.removal_policy, existing_buckets=list(self.existing_buckets.values()),

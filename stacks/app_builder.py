@@ -75,6 +75,8 @@ def set_props(config: MrapConfig) -> dict[str, Any]:
         "backfill": config.backfill,
         "backfill_key": config.backfill_key,
         "failover_require_in_sync": failover.require_in_sync if failover else True,
+        "accept_unreplicated_writes": failover.accept_unreplicated_writes if failover else False,
+        "access_point_name": config.access_point_name,
         **cloudfront_props(config),
     }
 
@@ -93,22 +95,26 @@ def cloudfront_props(config: MrapConfig) -> dict[str, Any]:
 class MrapDeployment(MrapSet):
     """The ``MrapSet`` built from an app config; ``config`` is kept for reference."""
 
-    def __init__(self, scope: Construct, id: str, *, config: MrapConfig) -> None:
-        super().__init__(scope, id, **set_props(config))
+    def __init__(self, scope: Construct, id: str, *, config: MrapConfig,
+                 overrides: dict[str, Any] | None = None) -> None:
+        super().__init__(scope, id, **{**set_props(config), **(overrides or {})})
         self.config = config
 
 
-def build_app(app: cdk.App | cdk.Stage, config: MrapConfig, *, nag: bool = True) -> MrapDeployment:
+def build_app(app: cdk.App | cdk.Stage, config: MrapConfig, *, nag: bool = True,
+              overrides: dict[str, Any] | None = None) -> MrapDeployment:
     """Add the stacks for ``config`` to ``app`` (an App or a Stage).
 
     Args:
         app: the CDK app (or a Stage).
         config: a validated ``MrapConfig``.
+        overrides: ``MrapSet`` props the deployed state implies (``stacks.day2.check``: ``kms_default_encryption``,
+            ``policy_generation``). Default: none.
         nag: check the stacks built here with the cdk-nag packs (AwsSolutions, NIST 800-53 rev 5, HIPAA Security) so
             any violation fails synth; other stacks in ``app`` are not checked.
             Default: True.
     """
-    deployment = MrapDeployment(app, f"{config.name}-set", config=config)
+    deployment = MrapDeployment(app, f"{config.name}-set", config=config, overrides=overrides)
     add_deploy_rules(app)
     if nag:  # only the stacks built here: a user's other stacks in the same App are theirs to check
         add_nag_packs(app, deployment.stacks)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mrap_constructs.cloudfront import cloudfront_problems
 from mrap_constructs.monitoring.alarms import AlarmThresholds
-from mrap_constructs.mrap_set import backfill_problems, filter_problems, set_problems
+from mrap_constructs.mrap_set import backfill_problems, filter_problems, set_problems, unreplicated_active_problems
 from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
 from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, failover_problems, suggest_region
 from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode, replication_plan
@@ -207,6 +207,8 @@ class FailoverConfig(_Model):
     routes_region: str | None = None
     #: A deploy that makes a Region active fails while its replication backlog is not empty (opt out: false).
     require_in_sync: bool = True
+    #: With one-way replication, allow an active Region other than the source (its writes never replicate).
+    accept_unreplicated_writes: bool = False
 
     # Checked against the MRAP's Regions by MrapConfig (regions.failover_problems, shared with the construct).
 
@@ -215,6 +217,9 @@ class MrapConfig(_Model):
     """The whole app config. Defaults are what ``cdk deploy --all`` uses when a key is absent."""
 
     name: str
+    #: The MRAP's own name when it differs from ``name`` (stack names keep ``name``): a new one replaces the MRAP
+    #: blue/green (the path for adding or removing a Region; docs/operations.md). Default: ``name``.
+    access_point_name: str | None = None
     regions: list[str] = Field(min_length=1)
     account: str | None = None
     home_region: str = "us-west-2"
@@ -256,6 +261,13 @@ class MrapConfig(_Model):
             raise ValueError(why)
         return value
 
+    @field_validator("access_point_name")
+    @classmethod
+    def _access_point_name(cls, value: str | None) -> str | None:
+        if value is not None and (why := mrap_name_problem(value)):
+            raise ValueError(why)
+        return value
+
     @field_validator("regions")
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:
@@ -290,6 +302,14 @@ class MrapConfig(_Model):
         if self.failover is not None:
             problems += [f"failover.{field}={value!r}: {rule}" for field, value, rule in failover_problems(
                 self.regions, self.failover.active, self.failover.passive, self.failover.routes_region)]
+            problems += [f"failover.active={value!r}: {rule}".replace("(replication_source_region)", "(replication."
+                                                                       "source_region)")
+                         .replace("accept_unreplicated_writes", "failover.accept_unreplicated_writes: true")
+                         for _field, value, rule in unreplicated_active_problems(
+                             plan=replication_plan(self.regions, self.replication_mode,
+                                                   source if source in self.regions else None),
+                             failover_active=[r for r in self.failover.active if r in self.regions],
+                             accept=self.failover.accept_unreplicated_writes)]
         if self.monitoring.alarms and not self.replication.metrics and self.replication.mode != "none":
             problems.append("monitoring.alarms=true needs replication.metrics=true (the alarms watch replication "
                             "metrics); turn metrics on or alarms off")
@@ -326,6 +346,11 @@ class MrapConfig(_Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def effective_access_point_name(self) -> str:
+        """``access_point_name``, or ``name`` when absent."""
+        return self.access_point_name or self.name
 
     @property
     def effective_bucket_prefix(self) -> str:

@@ -12,6 +12,7 @@ from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes
 from mrap_constructs.monitoring import MrapDashboard
 from mrap_constructs.monitoring.trail import DataEventsTrail
 from mrap_constructs.naming import account_root_principal
+from mrap_constructs.policy import owner_sid
 
 
 class AccessPointStack(Stack):
@@ -43,6 +44,8 @@ class AccessPointStack(Stack):
         routes_handler_role_name: str | None = None,
         reader_roles: Mapping[str, str] | None = None,
         cloudtrail_management_events: bool = False,
+        trail_name: str | None = None,
+        policy_generation: int = 0,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description)
@@ -52,7 +55,7 @@ class AccessPointStack(Stack):
         )
         if policy:  # else the restricted policy of wave 4 (mrap_constructs/stacks/policy.py) is the MRAP's policy
             self.access_point.add_to_resource_policy(iam.PolicyStatement(
-                sid="AllowOwningAccountPrincipals",
+                sid=owner_sid("AllowOwningAccountPrincipals", policy_generation),
                 principals=[account_root_principal(self, self.account)],
                 actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
                 resources=[self.access_point.arn, self.access_point.object_arn("*")],
@@ -77,7 +80,7 @@ class AccessPointStack(Stack):
         self.trail: DataEventsTrail | None = None
         if cloudtrail_buckets is not None:
             self.trail = DataEventsTrail(self, "Trail", bucket_names=cloudtrail_buckets, removal_policy=removal_policy,
-                                         trail_name=f"mrap-{mrap_name}-data-events",
+                                         trail_name=trail_name or f"mrap-{mrap_name}-data-events",
                                          include_management_events=cloudtrail_management_events)
         CfnOutput(self, "MrapName", value=mrap_name)
         CfnOutput(self, "MrapAlias", value=self.access_point.alias)
