@@ -167,12 +167,24 @@ class ReplicationDestination:
             When given and different, replicas are handed to the destination owner (``AccessControlTranslation``).
         replica_kms_key_arn: key ARN or alias ARN of the destination's KMS key; objects encrypted with SSE-KMS
             are re-encrypted with it. Default: none (SSE-KMS objects are not replicated).
+        owner_enforced: the destination bucket's Object Ownership is ``BucketOwnerEnforced`` (every bucket
+            ``MrapBucket`` creates): its owner owns every replica without the owner override, so a cross-account rule
+            sets no ``AccessControlTranslation`` and the role needs no ``s3:ObjectOwnerOverrideToBucketOwner`` (S3
+            User Guide, "Changing the replica owner": the bucket owner enforced setting "mimics the existing owner
+            override behavior without the need of the s3:ObjectOwnerOverrideToBucketOwner permission",
+            https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html). Default: False
+            (the owner override is set, and the destination's policy must grant the override to the role).
     """
 
     region: str
     bucket_name: str
     account: str | None = None
     replica_kms_key_arn: str | None = None
+    owner_enforced: bool = False
+
+    def overrides_owner(self, source_account: str | None) -> bool:
+        """Whether the rule into this destination hands replicas to its owner with ``AccessControlTranslation``."""
+        return bool(self.account) and self.account != source_account and not self.owner_enforced
 
     @property
     def bucket_arn(self) -> str:
@@ -203,7 +215,8 @@ def replication_rules(
             destination["StorageClass"] = options.storage_class
         if dest.account and dest.account != source_account:
             destination["Account"] = dest.account
-            destination["AccessControlTranslation"] = {"Owner": "Destination"}
+            if dest.overrides_owner(source_account):
+                destination["AccessControlTranslation"] = {"Owner": "Destination"}
         if sse_kms and dest.replica_kms_key_arn:
             destination["EncryptionConfiguration"] = {"ReplicaKmsKeyID": dest.replica_kms_key_arn}
         if options.metrics:
@@ -407,7 +420,7 @@ class BucketReplication(Construct):
             actions=list(_perms.REPLICATION_DESTINATION_ACTIONS),
             resources=destination_objects,
         ))
-        cross_account = [f"{d.bucket_arn}/*" for d in destinations if d.account and d.account != stack.account]
+        cross_account = [f"{d.bucket_arn}/*" for d in destinations if d.overrides_owner(stack.account)]
         if cross_account:
             policy.add_statements(iam.PolicyStatement(
                 sid="HandReplicasToDestinationOwner",

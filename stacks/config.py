@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mrap_constructs.cloudfront import cloudfront_problems
 from mrap_constructs.monitoring.alarms import AlarmThresholds
-from mrap_constructs.mrap_set import backfill_problems, set_problems, unreplicated_active_problems
+from mrap_constructs.mrap_set import backfill_problems, filter_problems, set_problems, unreplicated_active_problems
 from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
 from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, failover_problems, suggest_region
 from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode, replication_plan
@@ -52,6 +52,9 @@ class ReplicationConfig(_Model):
     storage_class: str | None = None
     prefix: str = ""
     tags: dict[str, str] = Field(default_factory=dict)
+    #: Accept filtered replication (prefix/tags) with two or more active Regions, where objects outside the filter
+    #: 404 whenever a request lands on a Region they were not written in (MRAP routing does not check existence).
+    acknowledge_filtered_404s: bool = False
 
     @field_validator("storage_class")
     @classmethod
@@ -100,6 +103,8 @@ class MonitoringConfig(_Model):
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     access_logs: bool = True
     cloudtrail: bool = False
+    #: With cloudtrail: also log management events in the data-events trail (a second copy is billed per event).
+    cloudtrail_management_events: bool = False
     request_metrics: bool = False
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
 
@@ -229,6 +234,11 @@ class MrapConfig(_Model):
     privatelink: PrivateLinkConfig | None = None
     bucket_accounts: dict[str, str] = Field(default_factory=dict)
     existing_buckets: dict[str, str] = Field(default_factory=dict)
+    #: ``{region: KMS key ARN}``: the key of each adopted SSE-KMS bucket (needed with encryption sse-kms).
+    existing_bucket_keys: dict[str, str] = Field(default_factory=dict)
+    #: ARNs (ArnLike patterns) of the MRAP account's principals allowed to assume the read-only role in each bucket
+    #: account (operators running `mrap activate` / `mrap failover`); the routes handler always may.
+    bucket_account_readers: list[str] = Field(default_factory=list)
     pipeline: PipelineConfig | None = None
     #: S3 Batch Replication of what the existing buckets held before replication, new Regions passive until
     #: ``mrap activate``. Default (absent): on when ``existing_buckets`` has a bucket that replicates somewhere.
@@ -305,7 +315,20 @@ class MrapConfig(_Model):
                             "metrics); turn metrics on or alarms off")
         problems += [f"{field}={value!r}: {rule}" for field, value, rule in set_problems(
             regions=self.regions, account=self.account, bucket_accounts=self.bucket_accounts,
-            existing_buckets=self.existing_buckets, encryption=self.encryption, kms=self.encryption == "sse-kms")]
+            existing_buckets=self.existing_buckets, encryption=self.encryption, kms=self.encryption == "sse-kms",
+            existing_bucket_keys=self.existing_bucket_keys)]
+        plan = replication_plan(self.regions, self.replication_mode, source if source in self.regions else None)
+        problems += [f"{field}={value!r}: {rule}" for field, value, rule in filter_problems(
+            regions=self.regions, plan=plan, prefix=self.replication.prefix, tags=self.replication.tags,
+            active=self.failover.active if self.failover else None,
+            acknowledged=self.replication.acknowledge_filtered_404s)]
+        for index, arn in enumerate(self.bucket_account_readers):
+            if not re.fullmatch(r"arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/*?-]+", arn):
+                problems.append(f"bucket_account_readers[{index}]={arn!r}: give an IAM role or user ARN (wildcards "
+                                "allowed), e.g. arn:aws:iam::111122223333:role/operators")
+            elif self.account and arn.split(":")[4] != self.account:
+                problems.append(f"bucket_account_readers[{index}]={arn!r}: must be a principal of the MRAP account "
+                                f"{self.account} (the reader roles trust that account)")
         problems += [f"{field}={value!r}: {rule}" for field, value, rule in backfill_problems(
             existing_buckets=self.existing_buckets, backfill=self.backfill,
             plan=replication_plan(self.regions, self.replication_mode, source if source in self.regions else None))]

@@ -9,8 +9,9 @@ AWS (S3 User Guide, "Replicating objects within and across Regions", "What does 
   object whose write matched no rule never gets a status;
 - a replica is never replicated again by the rules of its own bucket, so a two-way pair does not loop; only its
   metadata changes go back, with ``ReplicaModifications``;
-- the rule's role must allow the replication (``role_permissions``); if not, the version's status is ``FAILED``
-  and nothing is copied;
+- the rule's role must allow the replication (``role_permissions``), and for an SSE-KMS object decrypt with its key
+  and encrypt with the replica key, a key of another account admitting the role in its key policy
+  (``strict/replication_kms.py``); if not, the version's status is ``FAILED`` and nothing is copied;
 - the destination must exist and be versioned, otherwise the replication fails;
 - objects stored in S3 Glacier Flexible Retrieval (``GLACIER``) or S3 Glacier Deep Archive (``DEEP_ARCHIVE``) are
   not replicated ("What isn't replicated with replication configurations?"); objects encrypted with SSE-C are, and
@@ -39,6 +40,7 @@ from typing import Any
 
 from mrap_constructs.testing.dataplane import replication_metrics, replication_rules, role_permissions
 from mrap_constructs.testing.s3_object_rules import SSE_C_ATTRIBUTE
+from mrap_constructs.testing.strict import replication_kms
 
 PENDING, COMPLETED, FAILED, REPLICA = "PENDING", "COMPLETED", "FAILED", "REPLICA"
 #: Source storage classes S3 does not replicate (S3 User Guide, "What does Amazon S3 replicate?", section "What
@@ -382,6 +384,15 @@ class ReplicationEngine:
             decision = role_permissions.evaluate(job.role, check_action, resource)
             if not decision.allowed:
                 return decision.reason
+        if job.kind == "object" and job.key.encryption == "aws:kms":
+            # SSE-KMS: decrypt with the object's key, encrypt with the replica key (strict/replication_kms.py).
+            why = replication_kms.problem(
+                job.role, source_account=job.account_id, source_region=job.region, source_bucket=job.source_bucket,
+                key_name=job.key_name, source_key_id=job.key.kms_key_id, replica_key_id=job.rule.replica_kms_key_id,
+                destination_account=dest_bucket.account_id, destination_region=dest_bucket.region_name,
+                destination_bucket=dest_bucket.name)
+            if why:
+                return why
         if job.kind == "object":
             self._copy(job, dest_backend, dest_bucket)
         elif job.kind == "delete_marker":

@@ -16,6 +16,7 @@ from typing import Any
 from mrap_constructs.testing.strict import (
     alarm_actions_kms,
     cloudtrail_kms,
+    cross_account_reads,
     mrap_api_regions,
     mrap_create,
     policy_principals,
@@ -29,6 +30,7 @@ RULES: dict[str, Callable[[dict[str, Any]], None]] = {
     "strict_cloudtrail_kms": cloudtrail_kms.install,
     "strict_alarm_actions_kms": alarm_actions_kms.install,
     "strict_mrap_create": mrap_create.install,
+    "strict_cross_account_reads": cross_account_reads.install,
     "strict_mrap_api_regions": mrap_api_regions.install,
 }
 
