@@ -46,7 +46,7 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(UNIT_TESTS)
 	$(MAKE) --no-print-directory examples
-	$(PY) -m pytest -m e2e tests/dataplane
+	$(PY) -m pytest -m e2e tests/dataplane tests/ops
 	$(PY) -m pytest -m e2e -p no:randomly tests/e2e
 
 ## The library as users get it: the wheel (only mrap_constructs), built in isolation.
