@@ -13,11 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import time as real_time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 
 from mrap_constructs.ops import cli
+from mrap_constructs.ops import client as client_module
 from mrap_constructs.testing import cfn_models
 from mrap_constructs.testing.dataplane.session import LocalDataPlane
 from mrap_constructs.testing.emulator import LocalAws
@@ -100,11 +103,16 @@ def test_failover_reads_every_account_then_activates(deployed, monkeypatch):
         if name.startswith("AWS_"):
             monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL")
-    # S3's next datapoint once the queue drained (the engine's "1 pending" and "0 pending" can share a timestamp).
+    # S3's next datapoint once the queue drained. The check reads the newest 60 s period's Maximum, so a "1 pending"
+    # and a "0 pending" in one period read as behind (conservative, as on AWS). The check runs two minutes "later"
+    # (its clock moved, not the test's waiting), and the drained point sits in that later period: no timing involved.
     dims = [{"Name": "SourceBucket", "Value": mrap.buckets["us-east-1"]},
             {"Name": "DestinationBucket", "Value": mrap.buckets["eu-west-1"]},
             {"Name": "RuleId", "Value": "to-eu-west-1"}]
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    shift = 120
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=shift)
+    monkeypatch.setattr(client_module, "time", SimpleNamespace(
+        time=lambda: real_time.time() + shift, sleep=real_time.sleep, monotonic=real_time.monotonic))
     aws.client("cloudwatch", "us-east-1", A).put_metric_data(Namespace="AWS/S3", MetricData=[
         {"MetricName": name, "Dimensions": dims, "Value": 0, "Timestamp": later}
         for name in ("OperationsPendingReplication", "BytesPendingReplication")])
