@@ -553,15 +553,7 @@ def kms_key_problem(kms_key_id: str, account_id: str, region_name: str) -> tuple
     (``KMSInvalidStateException``), or no longer exists (``NotFoundException``)
     (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html); S3 answers a GET of an SSE-KMS object
     with KMS's error code prefixed ``KMS.`` (e.g. ``KMS.KMSInvalidStateException: arn:... is pending deletion.``)."""
-    from moto.kms.models import kms_backends
-
-    if kms_key_id.startswith("arn:"):
-        _, _, _, region_name, account_id, _ = kms_key_id.split(":", 5)
-    backend = kms_backends[account_id][region_name]
-    try:
-        key = backend.keys.get(backend.any_id_to_key_id(kms_key_id))
-    except Exception:  # an alias that names no key
-        key = None
+    key = _find_key(kms_key_id, account_id, region_name)
     if key is None:
         return "KMS.NotFoundException", f"Key '{kms_key_id}' does not exist"
     if key.key_state == "PendingDeletion":
@@ -617,17 +609,23 @@ def _sse_kms_reads_need_a_usable_key() -> None:
     _APPLIED.add("sse_kms_reads")
 
 
-def _key_arn(kms_key_id: str, account_id: str, region_name: str) -> str | None:
-    """The ARN of the key ``kms_key_id`` (an id, key ARN, alias name or alias ARN) names, or None."""
+def _find_key(kms_key_id: str, account_id: str, region_name: str) -> Any:
+    """The moto key ``kms_key_id`` (an id, key ARN, alias name or alias ARN) names, or None. An ARN's account and
+    Region win over the given ones."""
     from moto.kms.models import kms_backends
 
     if kms_key_id.startswith("arn:"):
         _, _, _, region_name, account_id, _ = kms_key_id.split(":", 5)
     backend = kms_backends[account_id][region_name]
     try:
-        key = backend.keys.get(backend.any_id_to_key_id(kms_key_id))
+        return backend.keys.get(backend.any_id_to_key_id(kms_key_id))
     except Exception:  # an alias that names no key
         return None
+
+
+def _key_arn(kms_key_id: str, account_id: str, region_name: str) -> str | None:
+    """The ARN of the key ``kms_key_id`` (an id, key ARN, alias name or alias ARN) names, or None."""
+    key = _find_key(kms_key_id, account_id, region_name)
     return key.arn if key is not None else None
 
 
