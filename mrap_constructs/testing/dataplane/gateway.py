@@ -22,10 +22,10 @@ import hashlib
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any
 from xml.sax.saxutils import escape
 
 from mrap_constructs.testing.dataplane import access_policy, operations, routing, sigv4a
+from mrap_constructs.testing.dataplane.in_process import InProcessS3
 
 GLOBAL_SUFFIX = ".accesspoint.s3-global.amazonaws.com"
 SERVED_BY_HEADER = "x-mrap-emulator-region"
@@ -99,7 +99,7 @@ class DataPlane:
     log: list[Routed] = field(default_factory=list)
     denials: list[access_policy.Decision] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _pool: Any = None
+    _s3: InProcessS3 | None = None
 
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret S3 would check a signature with: ``secrets``; else the temporary credentials moto's STS issued
@@ -210,7 +210,6 @@ class DataPlane:
 
     def _forward(self, method: str, bucket: str, region: str, path: str, query: str, headers: dict[str, str],
                  body: bytes, key_id: str, token: str | None) -> Response:
-        import urllib3
         from botocore.auth import S3SigV4Auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
@@ -230,13 +229,13 @@ class DataPlane:
         url = f"{self.endpoint_url}/{bucket}{path}" + (f"?{query}" if query else "")
         request = AWSRequest(method=method, url=url, data=body, headers=lower)
         S3SigV4Auth(Credentials(key_id, self.secret_for(key_id) or "testing", token), "s3", region).add_auth(request)
-        if self._pool is None:
-            self._pool = urllib3.PoolManager(maxsize=8)
-        upstream = self._pool.request(method, url, body=body or None, headers=dict(request.headers.items()),
-                                      redirect=False, retries=False, preload_content=True)
-        out = [(k, v) for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP]
+        s3 = self._s3
+        if s3 is None or s3.endpoint_url != self.endpoint_url:
+            s3 = self._s3 = InProcessS3(self.endpoint_url)
+        status, headers_out, data = s3.request(method, f"/{bucket}{path}", query, request.headers, body)
+        out = [(k, v) for k, v in headers_out if k.lower() not in _HOP_BY_HOP]
         if method != "HEAD":
-            out.append(("Content-Length", str(len(upstream.data))))
-        elif "content-length" in upstream.headers:
-            out.append(("Content-Length", upstream.headers["content-length"]))
-        return Response(upstream.status, out, upstream.data if method != "HEAD" else b"")
+            out.append(("Content-Length", str(len(data))))
+        else:
+            out += [(k, v) for k, v in headers_out if k.lower() == "content-length"]
+        return Response(status, out, data if method != "HEAD" else b"")
