@@ -22,10 +22,12 @@ import hashlib
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
+from typing import Any
 from xml.sax.saxutils import escape
 
 from mrap_constructs.testing.dataplane import access_policy, operations, routing, sigv4a
 from mrap_constructs.testing.dataplane.in_process import InProcessS3
+from mrap_constructs.testing.dataplane.policy_cache import PolicyCache
 
 GLOBAL_SUFFIX = ".accesspoint.s3-global.amazonaws.com"
 SERVED_BY_HEADER = "x-mrap-emulator-region"
@@ -100,6 +102,12 @@ class DataPlane:
     denials: list[access_policy.Decision] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _s3: InProcessS3 | None = None
+    #: Parsed policies by their text, MRAPs by alias, buckets by name, callers by access key: each entry checked
+    #: against moto's state on every use (``_lookup``), so a change there is seen by the next request.
+    _policies: PolicyCache = field(default_factory=PolicyCache)
+    _mraps: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    _buckets: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    _callers: dict[str, access_policy.Caller] = field(default_factory=dict)
 
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret S3 would check a signature with: ``secrets``; else the temporary credentials moto's STS issued
@@ -123,14 +131,58 @@ class DataPlane:
 
     def mrap(self, alias: str) -> tuple[str, str, dict[str, str]] | None:
         """(account, ARN, {region: bucket}) of the MRAP with ``alias``."""
+        found = self._mrap_point(alias)
+        if found is None:
+            return None
+        account, point = found
+        return account, f"arn:aws:s3::{account}:accesspoint/{alias}", {r["Region"]: r["Bucket"] for r in point.regions}
+
+    def _mrap_point(self, alias: str) -> tuple[str, Any] | None:
+        """(account, moto's MRAP object) for ``alias``: the one found last time if moto still holds that very object
+        under its name (an MRAP's Regions and alias never change; a deleted or re-created one is a new object),
+        else searched for in every account."""
         from moto.s3control.models import s3control_backends
 
+        cached = self._mraps.get(alias)
+        if cached is not None:
+            account, point = cached
+            if account in s3control_backends and s3control_backends[account]["aws"].multi_region_access_points.get(
+                    account, {}).get(point.name) is point:
+                return cached
+            self._mraps.pop(alias, None)
         for account in list(s3control_backends.keys()):
-            for point in s3control_backends[account]["aws"].multi_region_access_points.get(account, {}).values():
+            for point in list(s3control_backends[account]["aws"].multi_region_access_points.get(account, {}).values()):
                 if point.alias == alias:
-                    return account, f"arn:aws:s3::{account}:accesspoint/{alias}", {
-                        r["Region"]: r["Bucket"] for r in point.regions}
+                    self._mraps[alias] = (account, point)
+                    return account, point
         return None
+
+    def _bucket(self, name: str) -> tuple[Any, Any] | None:
+        """(backend, bucket) of bucket ``name`` (``replication.find_bucket``), remembered while moto holds it."""
+        from moto.s3.models import s3_backends
+
+        from mrap_constructs.testing.dataplane.replication import find_bucket
+
+        cached = self._buckets.get(name)
+        if cached is not None:
+            account, bucket = cached
+            if account in s3_backends:
+                backend = s3_backends[account]["aws"]
+                if backend.buckets.get(name) is bucket:
+                    return backend, bucket
+            self._buckets.pop(name, None)
+        found = find_bucket(name)
+        if found is not None:
+            self._buckets[name] = (found[0].account_id, found[1])
+        return found
+
+    def _caller(self, access_key_id: str) -> access_policy.Caller:
+        """``access_policy.caller_for``, remembered per key: who a key belongs to never changes (a deleted or
+        deactivated key has no secret, so its request is refused before this is asked)."""
+        caller = self._callers.get(access_key_id)
+        if caller is None:
+            caller = self._callers[access_key_id] = access_policy.caller_for(access_key_id)
+        return caller
 
     def dials(self, arn: str, regions: dict[str, str]) -> dict[str, int]:
         from mrap_constructs.testing import cfn_models
@@ -150,10 +202,12 @@ class DataPlane:
         if not host.endswith(GLOBAL_SUFFIX):
             return error_response("InvalidRequest", f"{host} is not a Multi-Region Access Point endpoint", 400)
         alias = host.removesuffix(GLOBAL_SUFFIX)
-        found = self.mrap(alias)
-        if found is None:
+        point = self._mrap_point(alias)
+        if point is None:
             return error_response("NoSuchAccessPoint", f"The specified accesspoint does not exist: {alias}", 404)
-        mrap_account, arn, buckets = found
+        mrap_account, mrap_object = point
+        arn = f"arn:aws:s3::{mrap_account}:accesspoint/{alias}"
+        buckets = {r["Region"]: r["Bucket"] for r in mrap_object.regions}
         key_id = sigv4a.access_key_of(headers, query)
         try:
             secret = self.secret_for(key_id) if key_id else None
@@ -178,7 +232,7 @@ class DataPlane:
         except routing.NoActiveRegion as err:
             return error_response("ServiceUnavailable", str(err), 503)
         bucket = buckets[region]
-        denied = self._authorize(key_id or "", method, key, query, alias, mrap_account, arn, bucket)
+        denied = self._authorize(key_id or "", method, key, query, mrap_object, mrap_account, arn, bucket)
         if denied is not None:
             with self._lock:
                 self.log.append(Routed(method, key, region_from, region, bucket, 403))
@@ -190,18 +244,18 @@ class DataPlane:
             self.log.append(Routed(method, key, region_from, region, bucket, response.status))
         return response
 
-    def _authorize(self, access_key_id: str, method: str, key: str, query: str, alias: str, mrap_account: str,
-                   arn: str, bucket: str) -> access_policy.Decision | None:
+    def _authorize(self, access_key_id: str, method: str, key: str, query: str, mrap_object: Any,
+                   mrap_account: str, arn: str, bucket: str) -> access_policy.Decision | None:
         """None if the MRAP policy, the bucket's policy and the caller's identity allow the request
-        (``access_policy``), else the denying decision (kept in ``denials``)."""
-        from mrap_constructs.testing.dataplane.replication import find_bucket
-
-        found = find_bucket(bucket)
+        (``access_policy``), else the denying decision (kept in ``denials``). The policies are read from moto's
+        state now (the MRAP's as ``PutMultiRegionAccessPointPolicy`` stored it: ``access_policy.stored_mrap_policy``),
+        parsed through ``_policies``."""
+        found = self._bucket(bucket)
         decision = access_policy.evaluate(
-            caller=access_policy.caller_for(access_key_id), method=method, key=key, query=query,
-            mrap_account=mrap_account, mrap_arn=arn, mrap_policy=access_policy.stored_mrap_policy(mrap_account, alias),
+            caller=self._caller(access_key_id), method=method, key=key, query=query,
+            mrap_account=mrap_account, mrap_arn=arn, mrap_policy=mrap_object.policy,
             bucket=bucket, bucket_account=found[0].account_id if found else mrap_account,
-            bucket_policy=found[1].policy if found else None)
+            bucket_policy=found[1].policy if found else None, cache=self._policies)
         if decision.allowed:
             return None
         with self._lock:
