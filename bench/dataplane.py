@@ -25,12 +25,14 @@ same section when it regenerates the whole file.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,56 @@ def _direct_client(dataplane: Any, region: str) -> Any:
                         aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
                         config=Config(retries={"max_attempts": 1}, max_pool_connections=max(THREADS) + 2))
+
+
+@contextlib.contextmanager
+def peer_calls(regions: list[str]) -> Iterator[dict[str, Callable[[int], Any]] | None]:
+    """``{"put": f(i), "get": f(i)}`` through the peer's MRAP alias (``ministack`` from ``bench/conformance.py``,
+    started on 127.0.0.1 and stopped after), set up like ours: versioned buckets in ``regions``, a full mesh of
+    rules, the MRAP; None when the peer is not installed in ``.venv-peer`` (``make conformance`` installs it)."""
+    from bench import conformance
+
+    executable = conformance.PEER_VENV / "bin" / conformance.PEER
+    if os.environ.get("BENCH_DATAPLANE_PEER", "1") == "0" or not executable.exists():
+        yield None
+        return
+    from mrap_constructs.testing.conformance import EndpointTarget
+
+    port = conformance._free_port()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{conformance.PEER}-bench-{port}.log"
+    process = conformance.start_peer(executable, port, log)
+    try:
+        target = EndpointTarget(f"http://127.0.0.1:{port}", name=conformance.PEER,
+                                client_region=conformance.PEER_REGION)
+        buckets = {region: f"bench-peer-{region}" for region in regions}
+        for region, bucket in buckets.items():
+            s3 = target.client("s3", region)
+            s3.create_bucket(Bucket=bucket, **({} if region == "us-east-1" else {
+                "CreateBucketConfiguration": {"LocationConstraint": region}}))
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        role = "arn:aws:iam::000000000000:role/bench-replication"
+        for region, bucket in buckets.items():
+            target.client("s3", region).put_bucket_replication(Bucket=bucket, ReplicationConfiguration={
+                "Role": role, "Rules": [{"ID": f"to-{r}", "Priority": i, "Status": "Enabled", "Filter": {"Prefix": ""},
+                                         "DeleteMarkerReplication": {"Status": "Enabled"},
+                                         "Destination": {"Bucket": f"arn:aws:s3:::{b}"}}
+                                        for i, (r, b) in enumerate(sorted(buckets.items())) if r != region]})
+        control = target.client("s3control", "us-west-2")
+        account = target.client("sts").get_caller_identity()["Account"]
+        control.create_multi_region_access_point(AccountId=account, ClientToken="bench", Details={
+            "Name": "bench-peer", "Regions": [{"Bucket": b} for b in buckets.values()]})
+        alias = control.get_multi_region_access_point(AccountId=account, Name="bench-peer")["AccessPoint"]["Alias"]
+        arn = f"arn:aws:s3::{account}:accesspoint/{alias}"
+        client = target.mrap_s3()  # boto3's pool of 10 connections serves the 8 threads
+        yield {"put": lambda i: client.put_object(Bucket=arn, Key=f"peer/obj-{i:05d}", Body=BODY),
+               "get": lambda i: client.get_object(Bucket=arn, Key=f"peer/obj-{i:05d}")["Body"].read()}
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def throughput(dataplane: Any, rounds: int = ROUNDS, objects: int = THROUGHPUT_OBJECTS,
@@ -158,8 +210,11 @@ def measure(ns: list[int] = NS, objects: int = OBJECTS) -> dict[str, Any]:
     """Both measurements on one emulator and data plane: ``{"throughput": ..., "lag": ...}``."""
     from mrap_constructs.testing.dataplane import LocalDataPlane
 
-    with LocalDataPlane(delay=DELAY, client_region=ORDER[0]) as dataplane:
-        return {"throughput": throughput(dataplane), "lag": lag(dataplane, ns, objects)}
+    with LocalDataPlane(delay=DELAY, client_region=ORDER[0]) as dataplane, \
+            peer_calls(ORDER[:3]) as peer:
+        if peer is None:
+            print("peer (ministack) not installed in .venv-peer: not measured (`make conformance` installs it)")
+        return {"throughput": throughput(dataplane, peer=peer), "lag": lag(dataplane, ns, objects)}
 
 
 def section(results: dict[str, Any], objects: int = OBJECTS) -> list[str]:
