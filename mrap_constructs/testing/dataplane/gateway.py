@@ -6,7 +6,8 @@ with SigV4A in the headers or a presigned URL (``sigv4a``), one of the operation
 others are refused before any bucket sees them), routed to the nearest active Region (``routing``); what that
 bucket answers is the answer.
 
-The gateway forwards to the emulator's S3 (moto server on 127.0.0.1) path-style, re-signed with SigV4 for the
+The gateway hands the request to the emulator's S3 in this process (``in_process.InProcessS3``: moto's S3 WSGI
+app, with the environ moto's server would build; no second HTTP hop) path-style, re-signed with SigV4 for the
 bucket's Region under the caller's own access key (so moto sees the same account), after decoding the SDK's
 ``aws-chunked`` body (botocore streams PutObject with ``STREAMING-UNSIGNED-PAYLOAD-TRAILER`` and a CRC32 trailer;
 the trailer checksum is passed on as a header). Chunk signatures of ``STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD``
