@@ -49,3 +49,16 @@ def test_environ_is_what_moto_s_server_builds():
     assert environ["HTTP_X_AMZ_META_MY_KEY"] == "1" and environ["HTTP_X_AMZ_META_OTHER"] == "2"
     assert environ["moto.preserved_header_names"] == {"HTTP_X_AMZ_META_MY_KEY": "x-amz-meta-my_key"}
     assert environ["wsgi.input"].read() == b"body"
+
+
+@pytest.mark.mrap(regions=["us-east-1", "eu-west-1"], client_region="us-east-1")
+def test_a_client_connection_is_kept_alive_for_every_request(mrap):
+    """One CONNECT and one TLS handshake serve all of a client's sequential requests (HTTP/1.1 keep-alive inside
+    the tunnel): no new connection per request, unlike moto's server (``Connection: close``)."""
+    mrap.s3.put_object(Bucket=mrap.arn, Key="first", Body=b"x")
+    opened = mrap.dataplane.proxy.tunnels
+    for i in range(5):
+        mrap.s3.put_object(Bucket=mrap.arn, Key=f"k{i}", Body=b"x")
+        mrap.s3.get_object(Bucket=mrap.arn, Key=f"k{i}")["Body"].read()
+    mrap.s3.head_object(Bucket=mrap.arn, Key="k0")
+    assert mrap.dataplane.proxy.tunnels == opened

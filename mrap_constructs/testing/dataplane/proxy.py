@@ -244,6 +244,8 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         except (OSError, ValueError):
             self.close_connection = True
             return
+        with self.server.count_lock:
+            self.server.tunnels += 1
         try:
             _TunnelHandler(tls, self.client_address, self.server, host, client_region)
         except (OSError, ValueError):
@@ -281,10 +283,18 @@ class MrapProxy:
         self._server.plane = plane
         self._server.ca = self.ca
         self._server.refused = []
+        self._server.tunnels = 0
+        self._server.count_lock = threading.Lock()
         self.port = self._server.server_address[1]
         self._server.region_source = (f"the user name of HTTPS_PROXY (http://REGION:{PROXY_PASSWORD}@127.0.0.1:"
                                       f"{self.port})")
         self._thread: threading.Thread | None = None
+
+    @property
+    def tunnels(self) -> int:
+        """How many TLS tunnels (``CONNECT``s to an MRAP host) the proxy has opened: a client keeps one per
+        connection alive for all its requests (HTTP/1.1 inside the tunnel)."""
+        return self._server.tunnels
 
     @property
     def refused(self) -> list[str]:
