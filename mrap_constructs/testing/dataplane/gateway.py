@@ -20,9 +20,11 @@ say; tests and ``mrap smoke`` use it to see a failover).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -109,6 +111,8 @@ class DataPlane:
     _mraps: dict[str, tuple[str, Any]] = field(default_factory=dict)
     _buckets: dict[str, tuple[str, Any]] = field(default_factory=dict)
     _callers: dict[str, access_policy.Caller] = field(default_factory=dict)
+    #: SigV4 signing keys of the hop to the bucket, by (secret, day, Region).
+    _signing_keys: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
 
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret S3 would check a signature with: ``secrets``; else the temporary credentials moto's STS issued
@@ -239,7 +243,8 @@ class DataPlane:
                 self.log.append(Routed(method, key, region_from, region, bucket, 403))
             return error_response("AccessDenied", "Access Denied", 403, path)
         token = sigv4a.security_token_of(headers, target.partition("?")[2])
-        response = self._forward(method, bucket, region, path, query, headers, body, key_id or "testing", token)
+        response = self._forward(method, bucket, region, path, query, headers, body, key_id or "testing", token,
+                                 secret or "testing")
         response.headers.append((SERVED_BY_HEADER, region))
         with self._lock:
             self.log.append(Routed(method, key, region_from, region, bucket, response.status))
@@ -263,12 +268,40 @@ class DataPlane:
             self.denials.append(decision)
         return decision
 
-    def _forward(self, method: str, bucket: str, region: str, path: str, query: str, headers: dict[str, str],
-                 body: bytes, key_id: str, token: str | None) -> Response:
-        from botocore.auth import S3SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
+    def _sign_v4(self, method: str, raw_path: str, query: str, headers: dict[str, str], key_id: str, secret: str,
+                 token: str | None, region: str, host: str) -> None:
+        """Add SigV4 (``AWS4-HMAC-SHA256``) for S3 in ``region`` to ``headers`` (lower-case names, with
+        ``x-amz-content-sha256``), signing ``host``, ``x-amz-content-sha256``, ``x-amz-date`` and the session token
+        (SigV4 signs the headers the signer lists in ``SignedHeaders``; ``host`` and ``x-amz-date`` must be among
+        them: IAM User Guide, "Create a signed AWS API request", https://docs.aws.amazon.com/IAM/latest/UserGuide/
+        create-signed-request.html). S3's canonical URI is the path as sent, not encoded again."""
+        now = datetime.now(UTC)
+        amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+        headers["x-amz-date"] = amz_date
+        if token:
+            headers["x-amz-security-token"] = token
+        signing = {**headers, "host": host}
+        signed = [name for name in ("host", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token")
+                  if name in signing]
+        canonical = "\n".join([method, raw_path, sigv4a.canonical_query(query),
+                               "".join(f"{name}:{' '.join(signing[name].split())}\n" for name in signed),
+                               ";".join(signed), signing["x-amz-content-sha256"]])
+        scope = f"{day}/{region}/s3/aws4_request"
+        to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        key = self._signing_keys.get((secret, day, region))
+        if key is None:
+            key = ("AWS4" + secret).encode()
+            for part in (day, region, "s3", "aws4_request"):
+                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+            if len(self._signing_keys) > 256:
+                self._signing_keys.clear()
+            self._signing_keys[(secret, day, region)] = key
+        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={key_id}/{scope}, SignedHeaders={';'.join(signed)}, "
+                                    f"Signature={signature}")
 
+    def _forward(self, method: str, bucket: str, region: str, path: str, query: str, headers: dict[str, str],
+                 body: bytes, key_id: str, token: str | None, secret: str) -> Response:
         lower = {k.lower(): v for k, v in headers.items()}
         encodings = [e.strip() for e in lower.get("content-encoding", "").split(",") if e.strip()]
         if "aws-chunked" in encodings or lower.get("x-amz-content-sha256", "").startswith("STREAMING-"):
@@ -281,13 +314,11 @@ class DataPlane:
         if encodings:
             lower["content-encoding"] = ",".join(encodings)
         lower["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
-        url = f"{self.endpoint_url}/{bucket}{path}" + (f"?{query}" if query else "")
-        request = AWSRequest(method=method, url=url, data=body, headers=lower)
-        S3SigV4Auth(Credentials(key_id, self.secret_for(key_id) or "testing", token), "s3", region).add_auth(request)
         s3 = self._s3
         if s3 is None or s3.endpoint_url != self.endpoint_url:
             s3 = self._s3 = InProcessS3(self.endpoint_url)
-        status, headers_out, data = s3.request(method, f"/{bucket}{path}", query, request.headers, body)
+        self._sign_v4(method, f"/{bucket}{path}", query, lower, key_id, secret, token, region, s3.netloc)
+        status, headers_out, data = s3.request(method, f"/{bucket}{path}", query, lower, body)
         out = [(k, v) for k, v in headers_out if k.lower() not in _HOP_BY_HOP]
         if method != "HEAD":
             out.append(("Content-Length", str(len(data))))
