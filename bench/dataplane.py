@@ -239,8 +239,11 @@ def section(results: dict[str, Any], objects: int = OBJECTS) -> list[str]:
             mrap = statistics.median(r[("mrap", op, t)] for r in rounds)
             lines.append(f"| {op.upper()} | {t} | {direct:.0f} | {mrap:.0f} | {tp['ratio'][(op, t)]:.2f}x |")
     if "peer_ratio" in tp:
-        lines += ["", "Against the peer's MRAP alias (`ministack`, plain HTTP) in the same rounds, MRAP / peer: " +
-                  ", ".join(f"{op.upper()} x{t} {v:.2f}x" for (op, t), v in tp["peer_ratio"].items()) + "."]
+        lines += ["", "Against the peer's MRAP alias (`ministack` from `bench/conformance.py`, same buckets, rules and "
+                  "clients) in the same rounds, MRAP / peer: " +
+                  ", ".join(f"{op.upper()} x{t} {v:.2f}x" for (op, t), v in tp["peer_ratio"].items()) +
+                  ". Not like for like: the peer serves plain HTTP with SigV4 (no TLS, no SigV4A check, no policies) "
+                  "from its own process, so its server does not share the clients' interpreter as ours does."]
     base_n = min(lags)
     lines += ["", f"Replication lag: {objects} objects of 1 KiB PUT one after another through the MRAP ARN; engine "
               f"delay {DELAY} s; lag is write-to-replica per destination (`Outcome.latency`) over {objects} x (N-1) "
