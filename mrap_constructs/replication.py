@@ -132,9 +132,10 @@ class ReplicationOptions:
         tags: replicate only objects carrying all these tags. Default: no tag filter. Needs ``delete_markers=False``:
             S3 cannot replicate delete markers under a tag filter.
 
-    Existing objects are not replicated by live replication: run S3 Batch Replication once
-    (``aws s3control create-job --operation '{"S3ReplicateObject":{}}' ...`` with a manifest generated
-    from the replication configuration); it is not a CloudFormation resource.
+    Existing objects are not replicated by live replication: S3 Batch Replication copies them
+    (``S3ReplicateObject`` jobs with a manifest generated from the replication configuration). CloudFormation has no
+    resource type for a Batch Operations job, so ``BatchReplicationBackfill`` (``MrapSet(backfill=...)``) creates one
+    through a custom resource that calls ``s3control:CreateJob``.
     """
 
     delete_markers: bool = True

@@ -353,7 +353,8 @@ class MrapClient:
 
     def backfill_jobs(self, info: MrapInfo) -> list[BackfillJob]:
         """The MRAP's backfill jobs (S3 Batch Replication, found by their Description ``mrap-backfill NAME ...``)
-        in each of its Regions, with their progress from ``DescribeJob``; newest first per Region."""
+        in each of its Regions, with their progress from ``DescribeJob``; sorted by Region, then by creation time,
+        oldest first (so the last job of a Region is its newest)."""
         jobs = []
         for region in info.regions:
             control = self.s3control(region)
@@ -378,7 +379,7 @@ class MrapClient:
                     succeeded=int(progress.get("NumberOfTasksSucceeded", 0)),
                     failed=int(progress.get("NumberOfTasksFailed", 0)),
                     created=str(job.get("CreationTime", ""))))
-        return sorted(jobs, key=lambda j: (j.region, j.created), reverse=False)
+        return sorted(jobs, key=lambda j: (j.region, j.created))
 
     def activation_problems(self, info: MrapInfo, region: str) -> list[str]:
         """What stands between ``region`` and taking traffic: each backfill job into it that has not completed
