@@ -152,3 +152,25 @@ def initial_dials(goal: Mapping[str, int], empty: Iterable[str]) -> dict[str, in
     if not any(dials.values()):
         dials = {region: PASSIVE if region in empty else ACTIVE for region in dials}
     return dict(sorted(dials.items()))
+
+
+def regions_problem(regions: Sequence[str]) -> str | None:
+    """Why ``regions`` cannot be an MRAP's Regions, or None: the one statement of the rule, for ``MrapSet`` and the
+    app config alike (each Region supports MRAPs, listed once, at most ``MAX_REGIONS``)."""
+    problems = [f"{region!r} does not support MRAPs{suggest_region(region)}"
+                for region in regions if region not in SUPPORTED_REGIONS]
+    if not regions:
+        problems.append("give at least one Region (one bucket each)")
+    duplicates = sorted({r for r in regions if list(regions).count(r) > 1})
+    if duplicates:
+        problems.append(f"{duplicates} listed more than once (one bucket per Region)")
+    if len(regions) > MAX_REGIONS:
+        problems.append(f"{len(regions)} Regions; an MRAP holds at most {MAX_REGIONS}")
+    return "; ".join(problems) or None
+
+
+def home_region_problem(region: str) -> str | None:
+    """Why ``region`` cannot hold the MRAP's stack (its control plane calls and the dashboard), or None."""
+    if region not in SUPPORTED_REGIONS:
+        return f"{region!r} is not a Region that supports MRAPs{suggest_region(region)}"
+    return None

@@ -40,6 +40,7 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from mrap_constructs import _paths
 from mrap_constructs._nag import acknowledge, acknowledge_compliance
 from mrap_constructs._validation import Problems
 from mrap_constructs.access_point import MultiRegionAccessPoint
@@ -162,6 +163,11 @@ class MultiRegionAccessPointRoutes(Construct):
         self.provider_log_group = logs.LogGroup(self, "ProviderLogs", retention=logs.RetentionDays.ONE_YEAR,
                                                 removal_policy=RemovalPolicy.DESTROY)
         provider = cr.Provider(self, "Provider", on_event_handler=self.handler, log_group=self.provider_log_group)
+        if _paths.moved(provider):  # the framework function's description names the provider's path (see _paths)
+            framework = provider.node.find_child("framework-onEvent").node.default_child
+            framework.add_property_override(  # type: ignore[union-attr]
+                "Description", "AWS CDK resource provider framework - onEvent "
+                               f"({'/'.join(_paths.stable_path(provider))})")
         self.resource = CustomResource(
             self,
             "Resource",

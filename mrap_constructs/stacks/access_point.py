@@ -40,9 +40,9 @@ class AccessPointStack(Stack):
         policy: bool = True,
         initial_passive: Sequence[str] = (),
         require_in_sync: bool = True,
-        description: str | None = None,
+        description: str | None = None, stack_name: str | None = None,
     ) -> None:
-        super().__init__(scope, id, env=env, description=description)
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         self.access_point = MultiRegionAccessPoint(
             self, "AccessPoint", name=mrap_name, buckets=bucket_names, bucket_accounts=bucket_accounts,
             removal_policy=removal_policy

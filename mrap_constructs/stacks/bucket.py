@@ -44,9 +44,9 @@ class RegionalBucketStack(Stack):
         replication_source_roles: Sequence[str] = (),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         cloudfront_account: str | None = None,
-        description: str | None = None,
+        description: str | None = None, stack_name: str | None = None,
     ) -> None:
-        super().__init__(scope, id, env=env, description=description)
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         self.log_bucket: s3.IBucket | None = (
             AccessLogBucket(self, "AccessLogs", removal_policy=removal_policy).bucket if access_logs else None
         )

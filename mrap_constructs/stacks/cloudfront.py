@@ -47,8 +47,8 @@ class CloudFrontStack(Stack):
                  default_root_object: str | None = None, domain_names: Sequence[str] = (),
                  certificate_arn: str | None = None, logging: bool = True, web_acl_id: str | None = None,
                  removal_policy: RemovalPolicy = RemovalPolicy.RETAIN, existing_buckets: Sequence[str] = (),
-                 description: str | None = None) -> None:
-        super().__init__(scope, id, env=env, description=description)
+                 description: str | None = None, stack_name: str | None = None) -> None:
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name,
                                                         refresh_key=mrap_refresh_key)
         self.policy = MultiRegionAccessPointPolicy(self, "Policy", mrap_name=mrap_name, document=iam.PolicyDocument(

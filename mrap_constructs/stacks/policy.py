@@ -29,11 +29,11 @@ class RestrictedPolicyStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, env: Environment, mrap_name: str, endpoint_regions: Sequence[str],
                  mrap_refresh_key: str | None = None, endpoint_refresh_keys: Mapping[str, str] | None = None,
-                 description: str | None = None) -> None:
+                 description: str | None = None, stack_name: str | None = None) -> None:
         """``mrap_refresh_key`` / ``endpoint_refresh_keys[region]`` change whenever the MRAP / a Region's endpoint may
         have been replaced: the lookups then read the new alias / endpoint id (a deny naming a dead endpoint id would
         block every request). Default: read only when the stack is created."""
-        super().__init__(scope, id, env=env, description=description)
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         endpoint_ids = []
         for region in sorted(endpoint_regions):
             lookup = sdk_call_resource(
