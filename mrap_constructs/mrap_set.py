@@ -292,7 +292,7 @@ def _from_flat_keywords(flat: dict[str, Any], *, replication: ReplicationOptions
                           | ({"cloudfront="} if isinstance(cloudfront, bool) else set()))
     warnings.warn(f"MrapSet: the flat keywords {given} are deprecated and will be removed in the next release; use "
                   f"the option groups {replacements} (ReplicationOptions, MonitoringOptions, FailoverOptions, "
-                  "PrivateLinkOptions, CloudFrontOptions, BackfillOptions)", DeprecationWarning, stacklevel=3)
+                  "PrivateLinkOptions, CloudFrontOptions, BackfillOptions)", DeprecationWarning, stacklevel=4)
     groups: dict[str, dict[str, Any]] = {"replication": {}, "monitoring": {}, "failover": {}, "privatelink": {},
                                          "cloudfront": {}, "backfill": {}}
     for key, value in flat.items():

@@ -8,10 +8,13 @@ from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes, ReplicationDestination, _perms
+from mrap_constructs import _perms
+from mrap_constructs.access_point import MultiRegionAccessPoint
 from mrap_constructs.monitoring import MrapDashboard
 from mrap_constructs.monitoring.trail import DataEventsTrail
 from mrap_constructs.naming import account_root_principal
+from mrap_constructs.replication import ReplicationDestination
+from mrap_constructs.routes import MultiRegionAccessPointRoutes
 
 
 class AccessPointStack(Stack):

@@ -9,8 +9,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mrap_constructs import MrapBucket
 from mrap_constructs._nag import acknowledge_all, compliance
+from mrap_constructs.bucket import MrapBucket
 from mrap_constructs.cloudfront import admit_cloudfront
 from mrap_constructs.log_bucket import AccessLogBucket
 

@@ -21,7 +21,8 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint, _perms
+from mrap_constructs import _perms
+from mrap_constructs.access_point import MultiRegionAccessPoint
 from mrap_constructs.cloudfront import CERTIFICATE_REGION, MrapDistribution
 from mrap_constructs.naming import account_root_principal
 from mrap_constructs.policy import MultiRegionAccessPointPolicy

@@ -15,10 +15,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint, _perms
+from mrap_constructs import _perms
 from mrap_constructs._nag import acknowledge_all
 from mrap_constructs._sdk_call import sdk_call_resource
-from mrap_constructs.access_point import data_access_deny
+from mrap_constructs.access_point import MultiRegionAccessPoint, data_access_deny
 from mrap_constructs.endpoint import ENDPOINT_TAG
 from mrap_constructs.naming import account_root_principal
 from mrap_constructs.policy import MultiRegionAccessPointPolicy

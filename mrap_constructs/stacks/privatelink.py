@@ -9,8 +9,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint, _paths
+from mrap_constructs import _paths
 from mrap_constructs._nag import acknowledge_compliance
+from mrap_constructs.access_point import MultiRegionAccessPoint
 from mrap_constructs.endpoint import ENDPOINT_TAG, MultiRegionAccessPointEndpoint
 
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from aws_cdk import Annotations, CfnOutput, Environment, Stack
 from constructs import Construct
 
-from mrap_constructs import BucketReplication, ReplicationDestination, ReplicationOptions
 from mrap_constructs.monitoring import AlarmThresholds, ReplicationAlarms
+from mrap_constructs.replication import BucketReplication, ReplicationDestination, ReplicationOptions
 
 
 class ReplicationStack(Stack):
