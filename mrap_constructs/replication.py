@@ -40,7 +40,7 @@ from mrap_constructs._nag import acknowledge_all, nag_rendering, wildcard_findin
 from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.naming import region_partition, s3_bucket_arn
-from mrap_constructs.regions import suggest_region
+from mrap_constructs.regions import SUPPORTED_REGIONS, suggest_region
 
 #: S3's limit of rules in one replication configuration.
 MAX_RULES = 1000
@@ -89,7 +89,8 @@ def plan_problems(regions: Sequence[str], mode: ReplicationMode | str,
         found.append(("regions", list(regions), "list each Region once"))
     if source_region is not None and source_region not in regions:
         found.append(("source_region", source_region,
-                      f"must be one of the MRAP's Regions {sorted(regions)}{suggest_region(source_region)}"))
+                      f"must be one of the MRAP's Regions {sorted(regions)}"
+                      f"{'' if source_region in SUPPORTED_REGIONS else suggest_region(source_region)}"))
     if source_region is not None and mode != ReplicationMode.ONE_WAY:
         found.append(("source_region", source_region, f"only applies to mode 'one-way', not {mode.value!r}"))
     return found

@@ -247,8 +247,8 @@ class MrapConfig(_Model):
         renamed = {"backfill.enabled": "backfill", "backfill.key": "backfill_key"}
         problems = [f"{renamed.get(field, field)}={value!r}: {rule}"
                     for field, value, rule in mrap_set_problems(**self.set_arguments(self.account))]
-        if problems:
-            raise ValueError("; ".join(problems))
+        if problems:  # one line each (parse_config reports them as separate problems)
+            raise ValueError("\n".join(problems))
         return self
 
     def set_options(self) -> SetOptions:
@@ -304,7 +304,7 @@ def parse_config(raw: Any) -> MrapConfig:
     try:
         return MrapConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError([_describe(error, raw) for error in err.errors()]) from None
+        raise ConfigError([line for error in err.errors() for line in _describe(error, raw).splitlines()]) from None
 
 
 def load_config(context: dict[str, Any]) -> MrapConfig:
@@ -344,6 +344,8 @@ def _describe(error: dict, raw: dict) -> str:
     if kind == "missing":
         return f"{location}: required key is missing"
     message = re.sub(r" or instance of \w+", "", error["msg"].removeprefix("Value error, "))
+    if kind == "value_error" and not error["loc"]:  # the library's rules: each line names its key
+        return "\n".join(f"{CONTEXT_KEY}.{line}" for line in message.splitlines())
     if "input" in error and kind != "value_error" or kind == "value_error" and not location.endswith(")"):
         value = error.get("input")
         if not isinstance(value, dict):
