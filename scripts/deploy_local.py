@@ -116,8 +116,8 @@ def keep_commands(endpoint_url: str, account: str, name: str, credentials: dict[
         + " AWS_DEFAULT_REGION=us-east-1",
         f"HTTP_PROXY={endpoint_url} aws s3control get-multi-region-access-point --account-id {account} "
         f"--name {name} --region us-west-2",
-        f".venv/bin/python -m mrap_constructs.ops.cli status {name}",
-        f".venv/bin/python -m mrap_constructs.ops.cli failover {name} --to REGION --wait",
+        f".venv/bin/python -m mrap_runtime.cli status {name}",
+        f".venv/bin/python -m mrap_runtime.cli failover {name} --to REGION --wait",
     ]
 
 
