@@ -234,9 +234,10 @@ def _access_point_stack(app: cdk.App, name: str, names: dict[str, str], account:
                                         regions=[{"bucket": names[r]} for r in sorted(names)])
     mrap.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
     arn = f"arn:aws:s3::{account}:accesspoint/{mrap.attr_alias}"
-    s3.CfnMultiRegionAccessPointPolicy(stack, "AccessPointPolicy", mrap_name=mrap.ref, policy=_document(
+    policy = s3.CfnMultiRegionAccessPointPolicy(stack, "AccessPointPolicy", mrap_name=mrap.ref, policy=_document(
         {**_allow(OBJECT_ACTIONS, [f"{arn}/object/*", arn], "AllowOwningAccountPrincipals"),
          "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}))
+    policy.apply_removal_policy(cdk.RemovalPolicy.RETAIN)  # a deleted MRAP policy is reset, not removed
     hostname = f"{mrap.attr_alias}.accesspoint.s3-global.amazonaws.com"
     routes = ", ".join(f"{r} active" for r in sorted(names))
     widgets: list[dict] = [{"type": "text", "width": 24, "height": 4, "x": 0, "y": 0, "properties": {

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 from aws_cdk import (
     Annotations,
     Aws,
+    CfnDeletionPolicy,
     RemovalPolicy,
     Resource,
     Stack,
@@ -149,7 +150,8 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
         bucket_accounts: ``{region: account}`` for buckets owned by another account. Default: all buckets are
             owned by the MRAP's account.
         block_public_access: public-access settings of the MRAP. Default: ``BlockPublicAccess.BLOCK_ALL``.
-        removal_policy: what happens to the MRAP on stack delete. Default: ``RemovalPolicy.RETAIN``.
+        removal_policy: what happens to the MRAP on stack delete. Default: ``RemovalPolicy.RETAIN``. On
+            replacement (a new name) the old MRAP is always retained, so its clients keep working until they move.
 
     Attributes:
         name, alias, arn, hostname, regions, resource (the L1), policy (the ``MultiRegionAccessPointPolicy`` once a
@@ -210,6 +212,10 @@ class MultiRegionAccessPoint(MultiRegionAccessPointBase):
             ),
         )
         self.resource.apply_removal_policy(removal_policy)
+        # Replaced (a new name: the blue/green path), the old MRAP stays whatever removal_policy says: its clients
+        # keep working until they move to the new alias and the old MRAP is deleted by hand
+        # (``aws s3control delete-multi-region-access-point``).
+        self.resource.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
         self.policy: MultiRegionAccessPointPolicy | None = None
 
     @classmethod

@@ -43,9 +43,10 @@ class MrapBucket(Construct):
             Default: the stack's account.
         server_access_logs_bucket: where S3 server access logs go. Default: no access logs.
         server_access_logs_prefix: object key prefix of the access logs. Default: ``"access-logs/"``.
-        removal_policy: what happens to the bucket (and a created key) on stack delete.
+        removal_policy: what happens to the bucket on stack delete.
             Default: ``RemovalPolicy.RETAIN``. ``DESTROY`` also empties the bucket first
-            (``auto_delete_objects``), so choose it only for data you can lose.
+            (``auto_delete_objects``), so choose it only for data you can lose. A key created here is always
+            retained: KMS deletion makes every object under it unreadable for good.
         noncurrent_version_expiration: expire noncurrent versions after this long. Default: keep them.
         replication_source_roles: ARNs of replication roles in other accounts that may write replicas here
             (cross-account replication; their replicas are handed to this bucket's owner). Default: none.
@@ -115,7 +116,9 @@ class MrapBucket(Construct):
                 "Key",
                 description=f"Encrypts the MRAP bucket {bucket_name or id}",
                 enable_key_rotation=True,
-                removal_policy=removal_policy,
+                # Always retained: deleting a key that encrypted objects makes them unreadable for good (KMS
+                # "Deleting AWS KMS keys", https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html).
+                removal_policy=RemovalPolicy.RETAIN,
             )
 
         destroy = removal_policy == RemovalPolicy.DESTROY

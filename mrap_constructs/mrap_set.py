@@ -140,6 +140,25 @@ def set_problems(*, regions: Sequence[str], account: str | None, bucket_accounts
     return found
 
 
+def unreplicated_active_problems(*, plan: Mapping[str, Sequence[str]], failover_active: Sequence[str] | None,
+                                 accept: bool) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` when failover makes a Region active whose writes replicate nowhere while other Regions
+    replicate (``one-way`` from another source): the only copy of what is written there stays there, and the other
+    Regions never see it. For ``MrapSet`` and the app config alike (the config names the keys ``failover.active`` and
+    ``replication.source_region``; ``failover.accept_unreplicated_writes`` acknowledges it)."""
+    if accept or failover_active is None or not any(plan.values()):
+        return []
+    sources = sorted(src for src, dsts in plan.items() if dsts)
+    stranded = [r for r in failover_active if not plan.get(r)]
+    if not stranded:
+        return []
+    return [("failover_active", list(failover_active),
+             f"{stranded} active but replicating nowhere: replication is one-way from {sources} "
+             f"(replication_source_region), so writes routed to {', '.join(stranded)} are never replicated and the "
+             "other Regions never see them. Make the source active (or use full-mesh), or acknowledge with "
+             "accept_unreplicated_writes")]
+
+
 def backfill_sources(*, existing_buckets: Mapping[str, str], plan: Mapping[str, Sequence[str]],
                      backfill: bool | None) -> list[str]:
     """The Regions whose buckets get a backfill job: those holding data (``existing_buckets``) with replication
@@ -222,6 +241,13 @@ def mrap_set_problems(*, name: str, regions: Sequence[str], account: str | None,
                   for field_name, value, rule in options.cloudfront.problems(regions, restrict_to_endpoints=restrict)]
     if not found:  # the backfill rules read the replication plan, which needs valid Regions and mode
         plan = replication_plan(regions, replication.mode, replication.source_region)
+        if options.failover is not None:
+            found += [("failover.active", value, rule.replace("(replication_source_region)",
+                                                              "(replication.source_region)")
+                       .replace("accept_unreplicated_writes", "failover.accept_unreplicated_writes: true"))
+                      for _, value, rule in unreplicated_active_problems(
+                          plan=plan, failover_active=list(options.failover.active),
+                          accept=options.failover.accept_unreplicated_writes)]
         found += [(f"backfill.{'enabled' if f == 'backfill' else f}", value, rule) for f, value, rule in
                   backfill_problems(existing_buckets=existing_buckets, plan=plan, backfill=options.backfill.enabled)]
     return found
@@ -238,6 +264,7 @@ class FlatKeywords(TypedDict, total=False):
     failover_passive: Sequence[str] | None
     routes_region: str | None
     failover_require_in_sync: bool
+    accept_unreplicated_writes: bool
     alarms: AlarmThresholds | None
     alarm_email: str | None
     alarms_per_rule: bool
@@ -264,6 +291,7 @@ _FLAT = {
     "replication_kms": ("replication", "kms"),
     "failover_active": ("failover", "active"), "failover_passive": ("failover", "passive"),
     "routes_region": ("failover", "routes_region"), "failover_require_in_sync": ("failover", "require_in_sync"),
+    "accept_unreplicated_writes": ("failover", "accept_unreplicated_writes"),
     "alarms": ("monitoring", "alarms"), "alarm_email": ("monitoring", "alarm_email"),
     "alarms_per_rule": ("monitoring", "alarms_per_rule"), "dashboard": ("monitoring", "dashboard"),
     "access_logs": ("monitoring", "access_logs"), "request_metrics": ("monitoring", "request_metrics"),
@@ -306,7 +334,7 @@ def _from_flat_keywords(flat: dict[str, Any], *, replication: ReplicationOptions
     if not replication.metrics:  # earlier releases created no alarms without metrics, rather than failing
         groups["monitoring"]["alarms"] = None
     monitoring = replace(monitoring, **groups["monitoring"])
-    if failover is None and groups["failover"].keys() - {"require_in_sync"}:
+    if failover is None and groups["failover"].keys() - {"require_in_sync", "accept_unreplicated_writes"}:
         failover = FailoverOptions(active=groups["failover"].pop("active", None) or [])
     if failover is not None:
         failover = replace(failover, **groups["failover"])
@@ -347,6 +375,11 @@ class MrapSet(Construct):
         scope: an App or a Stage.
         id: construct id.
         name: the MRAP name (3-50 lowercase letters, digits, hyphens); also names the stacks.
+        access_point_name: the MRAP's own name when it differs from ``name`` (the stacks keep ``name``): give a new
+            one to replace the MRAP blue/green — CloudFormation creates the new MRAP beside the old one (kept: its
+            UpdateReplacePolicy is Retain) over the same buckets; move clients to the new alias, then delete the old
+            MRAP. Changing the Regions (or the buckets) of a deployed MRAP needs a new name: CloudFormation cannot
+            replace a custom-named resource under the same name. Default: ``name``.
         regions: the MRAP's Regions, one bucket each (1-17).
         account: the MRAP's account. Default: the deploying account (``AWS::AccountId``). Required with
             ``bucket_accounts``.
@@ -408,6 +441,9 @@ class MrapSet(Construct):
         privatelink: PrivateLinkOptions | None = None,
         cloudfront: CloudFrontOptions | bool | None = None,
         backfill: BackfillOptions | bool | None = None,
+        access_point_name: str | None = None,
+        kms_default_encryption: bool = True,
+        policy_generation: int = 0,
         **flat: Unpack[FlatKeywords],
     ) -> None:
         super().__init__(scope, id)
@@ -419,6 +455,10 @@ class MrapSet(Construct):
         if isinstance(backfill, bool) or backfill is None:
             backfill = BackfillOptions(enabled=backfill)
         self.name = name
+        #: The MRAP's own name (``access_point_name``, default ``name``); the stacks are named after ``name``.
+        self.access_point_name: str = access_point_name or name
+        self.kms_default_encryption = kms_default_encryption
+        self.policy_generation = policy_generation
         self.regions: list[str] = list(regions)
         self.home_region = home_region
         self.bucket_prefix = bucket_prefix or name
@@ -434,6 +474,10 @@ class MrapSet(Construct):
                 kms=encryption == s3.BucketEncryption.KMS, bucket_accounts=self.bucket_accounts,
                 existing_buckets=self.existing_buckets, options=self.options):
             problems.add(field_name, value, rule)
+        if access_point_name is not None and (why := mrap_name_problem(access_point_name)):
+            problems.add("access_point_name", access_point_name, why)
+        if policy_generation < 0:
+            problems.add("policy_generation", policy_generation, "give 0 or more")
         problems.raise_if_any()
         self.plan = replication_plan(self.regions, replication.mode, replication.source_region)
         self.cloudfront = cloudfront is not None
@@ -500,6 +544,7 @@ class MrapSet(Construct):
                                           for src in sources_elsewhere],
                 bucket_name=self.bucket_names[region],
                 kms_alias=self.kms_alias_name if self.kms else None,
+                kms_default_encryption=self.kms_default_encryption,
                 access_logs=access_logs, request_metrics=request_metrics, removal_policy=self.removal_policy,
                 cloudfront_account=(self.account or Aws.ACCOUNT_ID) if self.cloudfront and self.kms else None,
                 description=f"MRAP {self.name}: bucket in {region} (wave 1)",
@@ -549,7 +594,8 @@ class MrapSet(Construct):
         stack = AccessPointStack(
             self, stack_id, stack_name=self._stack_name(stack_id),
             env=Environment(account=self.account, region=self.home_region),
-            mrap_name=self.name, bucket_names=self.bucket_names,
+            mrap_name=self.access_point_name, trail_name=f"mrap-{self.name}-data-events",
+            policy_generation=self.policy_generation, bucket_names=self.bucket_names,
             bucket_accounts={r: a for r, a in self.bucket_accounts.items() if a != self.account},
             removal_policy=self.removal_policy, failover_active=failover.active if failover else None,
             failover_passive=failover.passive if failover else None,
@@ -574,7 +620,7 @@ class MrapSet(Construct):
             stack = BackfillStack(
                 self, stack_id, stack_name=self._stack_name(stack_id),
                 env=Environment(account=self.owners[source], region=source),
-                source_bucket_name=self.bucket_names[source], mrap_name=self.name, backfill_key=key,
+                source_bucket_name=self.bucket_names[source], mrap_name=self.access_point_name, backfill_key=key,
                 description=f"MRAP {self.name}: backfill from {source} to {', '.join(self.plan[source])} (wave 3)",
             )
             stack.add_stack_dependency(self.replication_stacks[source], "the job replicates with the source's rules")
@@ -591,7 +637,7 @@ class MrapSet(Construct):
             stack_id = f"{self.stack_prefix}-privatelink-{region}"
             stack = PrivateLinkStack(
                 self, stack_id, stack_name=self._stack_name(stack_id),
-                env=Environment(account=self.account, region=region), mrap_name=self.name,
+                env=Environment(account=self.account, region=region), mrap_name=self.access_point_name,
                 bucket_names=[self.bucket_names[r] for r in self.regions], vpc_cidr=vpc_cidr,
                 availability_zones=availability_zones.get(region), mrap_refresh_key=mrap_key,
                 description=f"MRAP {self.name}: VPC and PrivateLink endpoint in {region} (wave 3)",
@@ -604,8 +650,8 @@ class MrapSet(Construct):
         stack_id = f"{self.stack_prefix}-access-point-policy"
         self.policy_stack = RestrictedPolicyStack(
             self, stack_id, stack_name=self._stack_name(stack_id),
-            env=Environment(account=self.account, region=self.home_region), mrap_name=self.name,
-            endpoint_regions=regions, mrap_refresh_key=mrap_key,
+            env=Environment(account=self.account, region=self.home_region), mrap_name=self.access_point_name,
+            endpoint_regions=regions, mrap_refresh_key=mrap_key, policy_generation=self.policy_generation,
             endpoint_refresh_keys={r: fingerprint([vpc_cidr, availability_zones.get(r)]) for r in regions},
             description=f"MRAP {self.name}: the MRAP policy, only through the PrivateLink endpoints (wave 4)",
         )
@@ -618,8 +664,9 @@ class MrapSet(Construct):
         stack_id = f"{self.stack_prefix}-cloudfront"
         self.cloudfront_stack = CloudFrontStack(
             self, stack_id, stack_name=self._stack_name(stack_id),
-            env=Environment(account=self.account, region=CLOUDFRONT_STACK_REGION), mrap_name=self.name,
-            regions=self.regions, mrap_refresh_key=self.access_point.replacement_fingerprint,
+            env=Environment(account=self.account, region=CLOUDFRONT_STACK_REGION), mrap_name=self.access_point_name,
+            policy_generation=self.policy_generation, regions=self.regions,
+            mrap_refresh_key=self.access_point.replacement_fingerprint,
             price_class=options.price_class, default_root_object=options.default_root_object,
             domain_names=list(options.domain_names), certificate_arn=options.certificate_arn, logging=options.logging,
             web_acl_id=options.web_acl_id,

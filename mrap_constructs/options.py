@@ -70,12 +70,15 @@ class FailoverOptions:
         routes_region: where to call the routes API. Default: one of the Regions that serves it.
         require_in_sync: a deploy that activates a Region fails while its replication backlog is not empty.
             Default: True.
+        accept_unreplicated_writes: allow ``one-way`` replication with ``active`` naming a Region other than the
+            source (writes routed there never replicate anywhere). Default: False (a ``ValueError`` naming both).
     """
 
     active: Sequence[str]
     passive: Sequence[str] | None = None
     routes_region: str | None = None
     require_in_sync: bool = True
+    accept_unreplicated_writes: bool = False
 
     def problems(self, regions: Sequence[str]) -> list[Problem]:
         return failover_problems(regions, list(self.active), None if self.passive is None else list(self.passive),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -13,9 +14,14 @@ from mrap_constructs.naming import mrap_name_problem
 class MultiRegionAccessPointPolicy(Construct):
     """The resource policy of one MRAP, named by its MRAP name (or a reference to the MRAP, which also orders it).
 
-    An MRAP policy can be replaced but not deleted: removing this construct leaves the last policy in place
-    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html). Statements name the
-    MRAP by its alias ARN (``IMultiRegionAccessPoint.arn`` / ``object_arn()``).
+    An MRAP policy can be replaced but not deleted
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html): when
+    CloudFormation deletes the resource it *resets* the policy to admit only the owning account
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-multiregionaccesspointpolicy.html).
+    So the resource is always retained (DeletionPolicy and UpdateReplacePolicy ``Retain``): when the policy moves to
+    another stack (``restrict_to_endpoints`` or ``cloudfront`` toggled) or a stack holding it is deleted, the policy
+    the new owner wrote stays. Statements name the MRAP by its alias ARN (``IMultiRegionAccessPoint.arn`` /
+    ``object_arn()``).
 
     Args:
         scope: parent construct (any Region: the policy is global).
@@ -47,7 +53,13 @@ class MultiRegionAccessPointPolicy(Construct):
         # Child id "Default", not "Resource": it keeps the logical id of the policy written before this construct
         # existed (a new logical id would replace the policy resource in deployed stacks).
         self.resource = s3.CfnMultiRegionAccessPointPolicy(self, "Default", mrap_name=mrap_name, policy=self.document)
+        self.resource.apply_removal_policy(RemovalPolicy.RETAIN)
 
     def add_statements(self, *statements: iam.PolicyStatement) -> None:
         """Add ``statements`` to the document."""
         self.document.add_statements(*statements)
+
+
+def owner_sid(sid: str, generation: int = 0) -> str:
+    """``sid`` with the policy-owner generation as suffix (``G{n}``; none for 0): see ``MrapSet(policy_generation)``."""
+    return f"{sid}G{generation}" if generation else sid

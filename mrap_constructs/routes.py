@@ -174,6 +174,8 @@ class MultiRegionAccessPointRoutes(Construct):
             properties={
                 "AccountId": stack.account,
                 "MrapName": access_point.resource.ref,
+                # A replaced MRAP has a new alias (its name may stay): the handler compares the alias.
+                "MrapAlias": access_point.alias,
                 "Dials": {region: str(dial) for region, dial in self.dials.items()},
                 "RoutesRegion": self.routes_region,
                 "TimeoutSeconds": str(int(timeout.to_seconds())),

@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             args.account,
             session=boto3.Session(profile_name=args.profile) if args.profile else None,
             routes_region=args.region,
-            # MRAP_EMULATOR_ENDPOINT_URL: the local data plane's export lines name the emulator only there.
+            # The local data plane's block sets both (MRAP_EMULATOR_ENDPOINT_URL since before it set AWS_ENDPOINT_URL).
             endpoint_url=(args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
                           or os.environ.get("MRAP_EMULATOR_ENDPOINT_URL") or None),
         )

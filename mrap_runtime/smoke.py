@@ -20,14 +20,14 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 @dataclass(frozen=True)
 class LocalDataPlaneProxy:
-    """The local data plane's HTTPS proxy, as its export lines name it (``HTTPS_PROXY``, ``AWS_CA_BUNDLE``)."""
+    """The local data plane's HTTPS proxy, as its block names it (``HTTPS_PROXY``, ``AWS_CA_BUNDLE``)."""
 
     proxy_url: str
     ca_bundle: str
 
 
 def local_data_plane(environ: Mapping[str, str] | None = None) -> LocalDataPlaneProxy | None:
-    """The local data plane ``environ`` points at (``make deploy-local KEEP=1``'s export lines), if it answers:
+    """The local data plane ``environ`` points at (the block ``make deploy-local KEEP=1`` prints), if it answers:
     ``HTTPS_PROXY`` on 127.0.0.1/localhost accepting connections, and ``AWS_CA_BUNDLE`` an existing file."""
     environ = os.environ if environ is None else environ
     proxy = environ.get("HTTPS_PROXY") or environ.get("https_proxy") or ""
@@ -58,8 +58,8 @@ def require_global_endpoint(client: MrapClient, environ: Mapping[str, str] | Non
 
 def _data_client(client: MrapClient, region: str) -> Any:
     """The client for calls through the MRAP: AWS's S3, or, against a local emulator, one through the data plane's
-    proxy. botocore picks proxies from a client's endpoint URL, and the emulator's is in ``NO_PROXY``, so the proxy
-    and the CA are given explicitly."""
+    proxy. botocore picks proxies from a client's endpoint URL, and a shell may still hold the emulator's in
+    ``NO_PROXY`` (the block unsets it), so the proxy and the CA are given explicitly."""
     dataplane = local_data_plane() if urlsplit(client.endpoint_url or "").hostname in LOCAL_HOSTS else None
     if dataplane is None:
         return client.s3(region)

@@ -51,28 +51,33 @@ def set_props(config: MrapConfig) -> dict[str, Any]:
         "privatelink": options.privatelink,
         "cloudfront": options.cloudfront,
         "backfill": options.backfill,
+        "access_point_name": config.access_point_name,
     }
 
 
 class MrapDeployment(MrapSet):
     """The ``MrapSet`` built from an app config; ``config`` is kept for reference."""
 
-    def __init__(self, scope: Construct, id: str, *, config: MrapConfig) -> None:
-        super().__init__(scope, id, **set_props(config))
+    def __init__(self, scope: Construct, id: str, *, config: MrapConfig,
+                 overrides: dict[str, Any] | None = None) -> None:
+        super().__init__(scope, id, **{**set_props(config), **(overrides or {})})
         self.config = config
 
 
-def build_app(app: cdk.App | cdk.Stage, config: MrapConfig, *, nag: bool = True) -> MrapDeployment:
+def build_app(app: cdk.App | cdk.Stage, config: MrapConfig, *, nag: bool = True,
+              overrides: dict[str, Any] | None = None) -> MrapDeployment:
     """Add the stacks for ``config`` to ``app`` (an App or a Stage).
 
     Args:
         app: the CDK app (or a Stage).
         config: a validated ``MrapConfig``.
+        overrides: ``MrapSet`` props the deployed state implies (``stacks.day2.check``: ``kms_default_encryption``,
+            ``policy_generation``). Default: none.
         nag: check the stacks built here with the cdk-nag packs (AwsSolutions, NIST 800-53 rev 5, HIPAA Security) so
             any violation fails synth; other stacks in ``app`` are not checked.
             Default: True.
     """
-    deployment = MrapDeployment(app, f"{config.name}-set", config=config)
+    deployment = MrapDeployment(app, f"{config.name}-set", config=config, overrides=overrides)
     add_deploy_rules(app)
     if nag:  # only the stacks built here: a user's other stacks in the same App are theirs to check
         add_nag_packs(app, deployment.stacks)

@@ -180,17 +180,23 @@ class FailoverConfig(_Model):
     routes_region: str | None = None
     #: A deploy that makes a Region active fails while its replication backlog is not empty (opt out: false).
     require_in_sync: bool = True
+    #: With one-way replication, allow an active Region other than the source (its writes never replicate).
+    accept_unreplicated_writes: bool = False
 
     def options(self) -> FailoverOptions:
         """The block as ``MrapSet(failover=...)``."""
         return FailoverOptions(active=list(self.active), passive=None if self.passive is None else list(self.passive),
-                               routes_region=self.routes_region, require_in_sync=self.require_in_sync)
+                               routes_region=self.routes_region, require_in_sync=self.require_in_sync,
+                               accept_unreplicated_writes=self.accept_unreplicated_writes)
 
 
 class MrapConfig(_Model):
     """The whole app config. Defaults are what ``cdk deploy --all`` uses when a key is absent."""
 
     name: str
+    #: The MRAP's own name when it differs from ``name`` (stack names keep ``name``): a new one replaces the MRAP
+    #: blue/green (the path for adding or removing a Region; docs/operations.md). Default: ``name``.
+    access_point_name: str | None = None
     regions: list[str]
     account: str | None = None
     home_region: str = "us-west-2"
@@ -224,6 +230,13 @@ class MrapConfig(_Model):
     @classmethod
     def _account(cls, value: str | None) -> str | None:
         if value is not None and (why := account_problem(value)):
+            raise ValueError(why)
+        return value
+
+    @field_validator("access_point_name")
+    @classmethod
+    def _access_point_name(cls, value: str | None) -> str | None:
+        if value is not None and (why := mrap_name_problem(value)):
             raise ValueError(why)
         return value
 
@@ -267,6 +280,11 @@ class MrapConfig(_Model):
                 "encryption": self.encryption, "kms": self.encryption == "sse-kms",
                 "bucket_accounts": dict(self.bucket_accounts), "existing_buckets": dict(self.existing_buckets),
                 "options": self.set_options()}
+
+    @property
+    def effective_access_point_name(self) -> str:
+        """``access_point_name``, or ``name`` when absent."""
+        return self.access_point_name or self.name
 
     @property
     def effective_bucket_prefix(self) -> str:

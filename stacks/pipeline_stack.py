@@ -36,9 +36,11 @@ class MrapStage(cdk.Stage):
             inside a pipeline stack register them on the App instead (``add_nag_packs``). Default: True.
     """
 
-    def __init__(self, scope: Construct, id: str, *, config: MrapConfig, account: str, nag: bool = True) -> None:
+    def __init__(self, scope: Construct, id: str, *, config: MrapConfig, account: str, nag: bool = True,
+                 overrides: dict | None = None) -> None:
         super().__init__(scope, id, env=cdk.Environment(account=account, region=config.home_region))
-        self.deployment: MrapDeployment = build_app(self, config.model_copy(update={"account": account}), nag=nag)
+        self.deployment: MrapDeployment = build_app(self, config.model_copy(update={"account": account}), nag=nag,
+                                                    overrides=overrides)
 
 
 class PipelineStack(cdk.Stack):
@@ -49,7 +51,8 @@ class PipelineStack(cdk.Stack):
         env: where the pipeline lives (the tooling account and Region).
     """
 
-    def __init__(self, scope: Construct, id: str, *, config: MrapConfig, env: cdk.Environment) -> None:
+    def __init__(self, scope: Construct, id: str, *, config: MrapConfig, env: cdk.Environment,
+                 overrides: dict[str, dict] | None = None) -> None:
         super().__init__(scope, id, env=env, description=f"MRAP {config.name}: delivery pipeline")
         assert config.pipeline is not None
         settings = config.pipeline
@@ -63,22 +66,27 @@ class PipelineStack(cdk.Stack):
         wave = self.pipeline.add_wave("Accounts")
         self.stages: list[MrapStage] = []
         for account in _targets(settings.accounts):
-            stage = MrapStage(self, f"Mrap-{account}", config=config, account=account, nag=False)
+            stage = MrapStage(self, f"Mrap-{account}", config=config, account=account, nag=False,
+                              overrides=(overrides or {}).get(account))
             wave.add_stage(stage)
             self.stages.append(stage)
         self.pipeline.build_pipeline()  # the generated roles, policies and support stacks exist from here on
         _acknowledge_generated(self.pipeline)
 
 
-def build_pipeline(app: cdk.App, config: MrapConfig, *, nag: bool = True) -> cdk.Stack:
+def build_pipeline(app: cdk.App, config: MrapConfig, *, nag: bool = True,
+                   overrides: dict[str, dict] | None = None) -> PipelineStack:
     """The many-accounts path: a CDK Pipelines stack deploying the setup to every ``pipeline.accounts`` account.
 
     Args:
         nag: check the pipeline and every stage with the cdk-nag packs (see ``add_nag_packs``). Default: True.
+        overrides: per account, the ``MrapSet`` props its deployed state implies (``stacks.day2.check``).
+            Default: none.
     """
     assert config.pipeline is not None
     stack = PipelineStack(app, f"{stack_name_prefix(config.name)}-pipeline", config=config,
-                          env=cdk.Environment(account=config.pipeline.account, region=config.pipeline.region))
+                          env=cdk.Environment(account=config.pipeline.account, region=config.pipeline.region),
+                          overrides=overrides)
     add_deploy_rules(app)
     if nag:
         add_nag_packs(app)

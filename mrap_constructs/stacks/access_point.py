@@ -13,6 +13,7 @@ from mrap_constructs.access_point import MultiRegionAccessPoint
 from mrap_constructs.monitoring import MrapDashboard
 from mrap_constructs.monitoring.trail import DataEventsTrail
 from mrap_constructs.naming import account_root_principal
+from mrap_constructs.policy import owner_sid
 from mrap_constructs.replication import ReplicationDestination
 from mrap_constructs.routes import MultiRegionAccessPointRoutes
 
@@ -43,6 +44,8 @@ class AccessPointStack(Stack):
         policy: bool = True,
         initial_passive: Sequence[str] = (),
         require_in_sync: bool = True,
+        trail_name: str | None = None,
+        policy_generation: int = 0,
         description: str | None = None, stack_name: str | None = None,
     ) -> None:
         super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
@@ -52,7 +55,7 @@ class AccessPointStack(Stack):
         )
         if policy:  # else the restricted policy of wave 4 (mrap_constructs/stacks/policy.py) is the MRAP's policy
             self.access_point.add_to_resource_policy(iam.PolicyStatement(
-                sid="AllowOwningAccountPrincipals",
+                sid=owner_sid("AllowOwningAccountPrincipals", policy_generation),
                 principals=[account_root_principal(self, self.account)],
                 actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
                 resources=[self.access_point.arn, self.access_point.object_arn("*")],
@@ -76,7 +79,7 @@ class AccessPointStack(Stack):
         self.trail: DataEventsTrail | None = None
         if cloudtrail_buckets is not None:
             self.trail = DataEventsTrail(self, "Trail", bucket_names=cloudtrail_buckets, removal_policy=removal_policy,
-                                         trail_name=f"mrap-{mrap_name}-data-events")
+                                         trail_name=trail_name or f"mrap-{mrap_name}-data-events")
         CfnOutput(self, "MrapName", value=mrap_name)
         CfnOutput(self, "MrapAlias", value=self.access_point.alias)
         CfnOutput(self, "MrapArn", value=self.access_point.arn)

@@ -25,7 +25,12 @@ class RegionalBucketStack(Stack):
         request_metrics: CloudWatch request metrics on the bucket. Default: False.
         access_point_account: the MRAP's account when it is not this stack's (cross-account). Default: this one.
         replication_source_roles: replication roles of other accounts allowed to write replicas. Default: none.
-        removal_policy: for the buckets and the key. Default: RETAIN.
+        kms_default_encryption: with ``kms_alias``, make the key the bucket's default encryption. False keeps SSE-S3
+            as the default (the key exists for the replication rules): step 1 of switching to SSE-KMS. Default: True.
+        removal_policy: for the buckets. Default: RETAIN. The key is always retained, whatever this says: a key that
+            encrypted objects must outlive them, and KMS deletion makes every object and replica under it unreadable
+            for good (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html); delete it yourself
+            once no object uses it (``aws kms schedule-key-deletion``).
         cloudfront_account: let CloudFront distributions of this account decrypt with the key (a distribution serves
             the MRAP). Default: None (no CloudFront statement).
     """
@@ -38,6 +43,7 @@ class RegionalBucketStack(Stack):
         env: Environment,
         bucket_name: str,
         kms_alias: str | None = None,
+        kms_default_encryption: bool = True,
         access_logs: bool = True,
         request_metrics: bool = False,
         access_point_account: str | None = None,
@@ -52,7 +58,11 @@ class RegionalBucketStack(Stack):
         )
         key = None
         if kms_alias:
-            key = kms.Key(self, "Key", alias=kms_alias, enable_key_rotation=True, removal_policy=removal_policy,
+            # RETAIN whatever removal_policy says: switching encryption away (the key leaves the stack) or destroying
+            # the stack would otherwise schedule the key's deletion, and every SSE-KMS object and replica under it
+            # becomes unreadable, then lost (KMS "Deleting AWS KMS keys",
+            # https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html).
+            key = kms.Key(self, "Key", alias=kms_alias, enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
                           description=f"Encrypts {bucket_name} and the replicas written into it")
             if cloudfront_account:
                 admit_cloudfront(key, cloudfront_account)
@@ -60,7 +70,7 @@ class RegionalBucketStack(Stack):
             self,
             "Bucket",
             bucket_name=bucket_name,
-            encryption_key=key,
+            encryption_key=key if kms_default_encryption else None,
             server_access_logs_bucket=self.log_bucket,
             removal_policy=removal_policy,
             request_metrics=request_metrics,
@@ -72,7 +82,7 @@ class RegionalBucketStack(Stack):
         if not access_logs:
             opted_out = "Server access logs were switched off explicitly in the config (monitoring.access_logs: false)."
             findings |= {"AwsSolutions-S1": opted_out, **compliance("S3BucketLoggingEnabled", opted_out)}
-        if not key:
+        if not key or not kms_default_encryption:
             findings |= compliance("S3DefaultEncryptionKMS", "SSE-S3 is the documented default; set "
                                    "encryption='sse-kms' for customer managed keys.")
         acknowledge_all(self.mrap_bucket, findings)

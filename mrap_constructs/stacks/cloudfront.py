@@ -25,7 +25,7 @@ from mrap_constructs import _perms
 from mrap_constructs.access_point import MultiRegionAccessPoint
 from mrap_constructs.cloudfront import CERTIFICATE_REGION, MrapDistribution
 from mrap_constructs.naming import account_root_principal
-from mrap_constructs.policy import MultiRegionAccessPointPolicy
+from mrap_constructs.policy import MultiRegionAccessPointPolicy, owner_sid
 
 #: Where the CloudFront stack is deployed.
 CLOUDFRONT_STACK_REGION = CERTIFICATE_REGION
@@ -48,13 +48,15 @@ class CloudFrontStack(Stack):
                  default_root_object: str | None = None, domain_names: Sequence[str] = (),
                  certificate_arn: str | None = None, logging: bool = True, web_acl_id: str | None = None,
                  removal_policy: RemovalPolicy = RemovalPolicy.RETAIN, existing_buckets: Sequence[str] = (),
-                 description: str | None = None, stack_name: str | None = None) -> None:
+                 policy_generation: int = 0, description: str | None = None,
+                 stack_name: str | None = None) -> None:
         super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name,
                                                         refresh_key=mrap_refresh_key)
         self.policy = MultiRegionAccessPointPolicy(self, "Policy", mrap_name=mrap_name, document=iam.PolicyDocument(
             statements=[iam.PolicyStatement(
-                sid="AllowOwningAccountPrincipals", principals=[account_root_principal(self, self.account)],
+                sid=owner_sid("AllowOwningAccountPrincipals", policy_generation),
+                principals=[account_root_principal(self, self.account)],
                 actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
                 resources=[access_point.arn, access_point.object_arn("*")])]))
         certificate = (acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn)

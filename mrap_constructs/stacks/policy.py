@@ -21,7 +21,7 @@ from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs.access_point import MultiRegionAccessPoint, data_access_deny
 from mrap_constructs.endpoint import ENDPOINT_TAG
 from mrap_constructs.naming import account_root_principal
-from mrap_constructs.policy import MultiRegionAccessPointPolicy
+from mrap_constructs.policy import MultiRegionAccessPointPolicy, owner_sid
 
 
 class RestrictedPolicyStack(Stack):
@@ -29,7 +29,8 @@ class RestrictedPolicyStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, env: Environment, mrap_name: str, endpoint_regions: Sequence[str],
                  mrap_refresh_key: str | None = None, endpoint_refresh_keys: Mapping[str, str] | None = None,
-                 description: str | None = None, stack_name: str | None = None) -> None:
+                 policy_generation: int = 0, description: str | None = None,
+                 stack_name: str | None = None) -> None:
         """``mrap_refresh_key`` / ``endpoint_refresh_keys[region]`` change whenever the MRAP / a Region's endpoint may
         have been replaced: the lookups then read the new alias / endpoint id (a deny naming a dead endpoint id would
         block every request). Default: read only when the stack is created."""
@@ -57,7 +58,7 @@ class RestrictedPolicyStack(Stack):
         access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name,
                                                         refresh_key=mrap_refresh_key)
         document = iam.PolicyDocument(statements=[
-            iam.PolicyStatement(sid="AllowOwningAccountPrincipals",
+            iam.PolicyStatement(sid=owner_sid("AllowOwningAccountPrincipals", policy_generation),
                                 principals=[account_root_principal(self, self.account)],
                                 actions=list(_perms.DELEGATED_BUCKET_ACTIONS),
                                 resources=[access_point.arn, access_point.object_arn("*")]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,41 @@ ENDPOINT: dict[str, str] = {}
 #: Routing dials per MRAP ARN, {arn: {region: dial}}: the store of the routes API the emulator serves (moto has
 #: none; ``moto_patches._mrap_routes_api``). A Region not listed is active (100).
 ROUTES: dict[str, dict[str, int]] = {}
+#: The dials the data plane routes by, per MRAP ARN: ``[(monotonic time it takes effect, {region: dial}), ...]``
+#: oldest first (``routes_in_force``). AWS: "Updated routing configurations might not be immediately applied. It can
+#: take up to 2 minutes for your changes to take effect" (S3 Control API Reference,
+#: SubmitMultiRegionAccessPointRoutes; ``botocore/data/s3control/2018-08-20/service-2.json``).
+ROUTES_SCHEDULE: dict[str, list[tuple[float, dict[str, int]]]] = {}
+#: Seconds between a routes update and the data plane using it: ``MRAP_EMULATOR_ROUTES_DELAY``, default 0 (at once,
+#: so tests stay fast); ``LocalDataPlane(routes_delay=...)`` sets it. AWS: up to 120.
+ROUTES_DELAY: dict[str, float] = {"seconds": float(os.environ.get("MRAP_EMULATOR_ROUTES_DELAY", "0"))}
+
+
+def _clock() -> float:
+    """The time routes updates are scheduled by (``time.monotonic``; a test may replace it)."""
+    import time
+
+    return time.monotonic()
+
+
+def submit_routes(arn: str, dials: dict[str, int]) -> None:
+    """Store a routes update (``ROUTES``, what GetMultiRegionAccessPointRoutes answers) and schedule it for the data
+    plane ``ROUTES_DELAY`` seconds from now."""
+    ROUTES[arn] = dict(dials)
+    ROUTES_SCHEDULE.setdefault(arn, []).append((_clock() + ROUTES_DELAY["seconds"], dict(dials)))
+
+
+def routes_in_force(arn: str) -> dict[str, int]:
+    """The dials the data plane routes ``arn`` by now: the latest update whose delay has passed (``{}``: none yet,
+    every Region active)."""
+    now = _clock()
+    due = [dials for at, dials in ROUTES_SCHEDULE.get(arn, []) if at <= now]
+    return due[-1] if due else {}
+
+
+def reset_routes() -> None:
+    ROUTES.clear()
+    ROUTES_SCHEDULE.clear()
 #: Every custom-resource request the runner handled: (resource type, request type, logical id).
 CUSTOM_RESOURCE_LOG: list[tuple[str, str, str]] = []
 #: Resource types moto's CloudFormation skipped (created nothing for): what the emulator cannot prove.

@@ -118,7 +118,7 @@ class LocalAws:
 
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=30)
         self._credentials.clear()
-        cfn_models.ROUTES.clear()
+        cfn_models.reset_routes()
         cfn_models.CUSTOM_RESOURCE_LOG.clear()
         from mrap_constructs.testing import batch_operations
 

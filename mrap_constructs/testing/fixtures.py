@@ -11,10 +11,11 @@ Example:
         assert mrap.s3.get_object(Bucket=mrap.arn, Key="a.txt")["VersionId"] == version
 
 The ``mrap`` marker takes ``LocalDataPlane.create_mrap``'s arguments (``regions``, ``two_way``, ``delete_markers``,
-``metrics``, ``prefix``, ``role_actions``, ``name``), or ``config=`` (a config file of your CDK app) to deploy with
-the real CDK CLI through ``LocalDeployment`` (``project=`` its directory; slower: bootstrap + deploy). Without a
-marker: two Regions, us-east-1 and eu-west-1, two-way. ``mrap.env`` holds the variables to run a program of yours
-in a subprocess against it.
+``metrics``, ``prefix``, ``role_actions``, ``name``, ``bucket_prefix``), ``delay`` (replication lag), ``routes_delay``
+(seconds before a routes update reaches the data plane; AWS: up to 2 minutes; default 0), or ``config=`` (a config
+file of your CDK app) to deploy with the real CDK CLI through ``LocalDeployment`` (``project=`` its directory; slower:
+bootstrap + deploy). Without a marker: two Regions, us-east-1 and eu-west-1, two-way. ``mrap.env`` holds the variables
+to run a program of yours in a subprocess against it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from mrap_constructs.testing.dataplane.session import LocalDataPlane, Mrap
 
 #: Replication lag of the fixtures, in seconds (short, so a test can still see PENDING with a pause).
 DEFAULT_DELAY = float(os.environ.get("MRAP_EMULATOR_REPLICATION_DELAY", "0.05"))
+#: Seconds before a routes update reaches the data plane (AWS: up to 120): ``MRAP_EMULATOR_ROUTES_DELAY``, default 0.
+DEFAULT_ROUTES_DELAY = float(os.environ.get("MRAP_EMULATOR_ROUTES_DELAY", "0"))
 
 
 @dataclass
@@ -56,7 +59,7 @@ class MrapUnderTest:
     def env(self) -> dict[str, str]:
         """``os.environ`` without its AWS settings, plus the emulator's (for a subprocess of yours)."""
         kept = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k.upper() not in
-                ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY")}
+                ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY")}
         return {**kept, **self.dataplane.environment()}
 
     def wait_replicated(self, key: str, version_id: str | None = None, timeout: float = 30) -> str:
@@ -103,6 +106,9 @@ def mrap(request: pytest.FixtureRequest, mrap_dataplane: LocalDataPlane) -> Iter
     mrap_dataplane.plane.log.clear()
     mrap_dataplane.plane.denials.clear()
     mrap_dataplane.engine.delay = options.pop("delay", DEFAULT_DELAY)
+    from mrap_constructs.testing import cfn_models
+
+    cfn_models.ROUTES_DELAY["seconds"] = options.pop("routes_delay", DEFAULT_ROUTES_DELAY)
     mrap_dataplane.engine.paused.set()
     mrap_dataplane._client_region_set = "client_region" in options
     if "client_region" in options:

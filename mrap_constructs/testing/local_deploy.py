@@ -6,6 +6,7 @@ Used by ``make deploy-local`` (``scripts/deploy_local.py``) and ``tests/e2e``; r
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -216,9 +217,27 @@ class LocalDeployment:
         if not self._fresh:
             self.synth()
         self._fresh = False
-        # --method=direct: moto's change-set path returns no stack outputs.
+        # --method=direct: moto's change-set path returns no stack outputs. The outputs file goes next to the
+        # assembly (not the project's cdk-outputs.json, which records real deploys): ``record_lock`` reads it.
         self._run("deploy", "--all", *self._app_args(), "--method=direct", "--require-approval", "never",
-                  "--concurrency", str(self.concurrency))
+                  "--concurrency", str(self.concurrency), "--outputs-file", str(self.outputs_file))
+
+    @property
+    def outputs_file(self) -> Path:
+        """Where ``deploy`` has the CDK CLI write the stack outputs (``--outputs-file``)."""
+        return self.assembly_dir / "cdk-outputs.json"
+
+    def record_lock(self) -> list[str]:
+        """After a ``deploy`` that succeeded: record what it deployed in the app's lock
+        (``python -m mrap_constructs.lock record`` on this assembly and outputs file)."""
+        from mrap_constructs.lock import record
+
+        cwd = Path.cwd()
+        os.chdir(self.project)  # the pending entry names its lock relative to the project, as the app saw it
+        try:
+            return record(self.assembly_dir, self.outputs_file)
+        finally:
+            os.chdir(cwd)
 
     def destroy(self) -> None:
         self._run("destroy", "--all", "--force", *self._app_args())

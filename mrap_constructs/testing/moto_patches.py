@@ -32,6 +32,15 @@ def apply() -> None:
     _create_rolls_back()
     _mrap_routes_api()
     _batch_operations_jobs()
+    _s3_object_rules()
+
+
+def _s3_object_rules() -> None:
+    """SSE-C, unknown multipart upload ids and MRAP copy sources: ``s3_object_rules`` (its docstring says what moto
+    does and what AWS does)."""
+    from mrap_constructs.testing import s3_object_rules
+
+    s3_object_rules.apply()
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
@@ -143,12 +152,32 @@ def _after_cloudformation_create(model: Any, original_key: str, complete: Any) -
     model.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
 
 
+def mrap_alias(account: str, name: str, serial: int = 1) -> str:
+    """The alias the emulator gives the ``serial``-th MRAP called ``name`` in ``account``: 13 lowercase letters and
+    digits, then ``.mrap``, as AWS's (``mfzwi23gnjvgw.mrap`` in S3 User Guide, "Making requests through a
+    Multi-Region Access Point"). AWS picks it at random, does not derive it from the name ("you can't determine the
+    name of a Multi-Region Access Point from its alias") and never reuses one (S3 User Guide, "Rules for naming
+    Amazon S3 Multi-Region Access Points",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/multi-region-access-point-naming.html). The emulator
+    makes it reproducible instead: base32 of a SHA-256 of account, name and how many MRAPs of that name the account
+    created since the emulator started (a re-created MRAP gets a new alias, as a replaced one does in AWS)."""
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(f"{account}/{name}/{serial}".encode()).digest()
+    return base64.b32encode(digest).decode().lower()[:13] + ".mrap"
+
+
 def _mrap_bucket_regions() -> None:
     """moto 5.2.5 reports every MRAP bucket's Region as us-east-1: ``create_multi_region_access_point`` searches
     the per-Region S3 backends but skips the ``aws`` partition key where moto actually keeps buckets. Real S3 reports
     each bucket's own Region, and its owner as ``BucketAccountId`` (``RegionReport`` in
     ``botocore/data/s3control/2018-08-20/service-2.json``), which moto leaves out; the patch reads both from the
-    bucket, in whichever account it is."""
+    bucket, in whichever account it is.
+
+    moto's alias is ``{name}-{10 hex}.mrap``: longer than AWS's for every name over 2 characters (a hostname label
+    AWS never produces; a 50-character name made a host over X.509's 64-character Common Name), and it gives the
+    name away. The patch gives every new MRAP an alias in AWS's shape (``mrap_alias``)."""
     if "mrap_bucket_regions" in _APPLIED:
         return
     from moto.s3.models import s3_backends
@@ -160,7 +189,11 @@ def _mrap_bucket_regions() -> None:
     def create_multi_region_access_point(self: Any, account_id: str, name: str, public_access_block: Any,
                                          regions: list[dict[str, str]], region_name: str) -> Any:
         operation = original(self, account_id, name, public_access_block, regions, region_name)
-        for item in self.multi_region_access_points[account_id][name].regions:
+        point = self.multi_region_access_points[account_id][name]
+        serials = self.__dict__.setdefault("_mrap_alias_serials", {})
+        serials[(account_id, name)] = serials.get((account_id, name), 0) + 1
+        point.alias = mrap_alias(account_id, name, serials[(account_id, name)])
+        for item in point.regions:
             bucket = _find_bucket(s3_backends, item["Bucket"])
             if bucket is not None:
                 item["Region"] = bucket.region_name
@@ -444,8 +477,9 @@ def _mrap_routes_api() -> None:
     ``SubmitMultiRegionAccessPointRoutes`` answer 404 (its URL rule for ``/mrap/instances/<name>`` stops at the
     ``/`` inside the MRAP ARN), so ``mrap routes`` / ``mrap failover`` cannot run against the emulator. The patch
     serves both, keeping the dials in ``cfn_models.ROUTES`` (``{arn: {region: dial}}``, default 100 = active) as S3
-    does: the MRAP must exist, each update names a Bucket or Region of it, a dial is 0 or 100. AWS applies a change
-    within ~2 minutes; the emulator applies it at once."""
+    does: the MRAP must exist, each update names a Bucket or Region of it, a dial is 0 or 100, and at least one
+    Region stays active (an all-passive result is ``InvalidRequest``). AWS applies a change within ~2 minutes; the
+    data plane applies it after ``cfn_models.ROUTES_DELAY`` (default 0: at once)."""
     if "mrap_routes_api" in _APPLIED:
         return
     from moto.core.responses import ActionResult, EmptyResult
@@ -486,7 +520,13 @@ def _mrap_routes_api() -> None:
             if dial not in (0, 100):
                 raise InvalidRequestException(f"TrafficDialPercentage must be 0 or 100, got {dial}")
             dials[region] = dial
-        cfn_models.ROUTES.setdefault(arn, {r: 100 for r in buckets}).update(dials)
+        merged = {**cfn_models.ROUTES.get(arn, {r: 100 for r in buckets}), **dials}
+        if not any(dial == 100 for dial in merged.values()):
+            # botocore s3control model, MultiRegionAccessPointRoute.TrafficDialPercentage: "If all Regions in the
+            # routing configuration are designated as passive, you'll receive an InvalidRequest error."
+            raise InvalidRequestException(f"At least one Region must be active: this update would leave every "
+                                          f"Region of {arn} passive (TrafficDialPercentage 0)")
+        cfn_models.submit_routes(arn, merged)
         return EmptyResult()
 
     ORIGINALS["routes_path_handler"] = urls.url_paths.get(ROUTES_PATH)

@@ -9,7 +9,8 @@ reverts every Region to active (100), so removing failover from the app never le
 for AWS to apply them, retrying while another routes update is in flight. Runs under the CDK Provider framework,
 which relays the result to CloudFormation.
 
-Resource properties: ``AccountId``, ``MrapName``, ``Dials`` (``{region: "0"|"100"}``), optional ``RoutesRegion``,
+Resource properties: ``AccountId``, ``MrapName``, ``MrapAlias`` (how a replaced MRAP is recognised),
+``Dials`` (``{region: "0"|"100"}``), optional ``RoutesRegion``,
 ``TimeoutSeconds`` (default 600), ``InitialPassive`` (Regions) and ``RequireInSync`` (default ``"true"``).
 
 Time budget: conflict retries and the wait share one deadline, ``TimeoutSeconds`` from the start, cut to the
@@ -43,11 +44,21 @@ def _dials(props: dict[str, Any]) -> dict[str, int]:
     return {region: int(dial) for region, dial in props.get("Dials", {}).items()}
 
 
+def mrap_replaced(props: dict[str, Any], old: dict[str, Any] | None) -> bool:
+    """Whether the MRAP behind an Update is another one than before: its alias changed (a replacement gets a new alias
+    even when it keeps its name), or, for resources written before ``MrapAlias`` existed, its name."""
+    if old is None:
+        return True
+    if old.get("MrapAlias") and props.get("MrapAlias"):
+        return old["MrapAlias"] != props["MrapAlias"]
+    return old.get("MrapName") != props.get("MrapName")
+
+
 def dials_to_submit(request_type: str, props: dict[str, Any], old: dict[str, Any] | None) -> dict[str, int]:
     """The dials this request submits: on Create (or when the MRAP was replaced) the goal with the initially
     passive Regions at 0; on Update only the goal dials that changed."""
     goal = _dials(props)
-    if request_type == "Create" or old is None or old.get("MrapName") != props.get("MrapName"):
+    if request_type == "Create" or mrap_replaced(props, old):
         return initial_dials(goal, props.get("InitialPassive") or [])
     previous = _dials(old)
     return {region: dial for region, dial in goal.items() if previous.get(region) != dial}
@@ -73,7 +84,7 @@ def on_event(event: dict[str, Any], context: Any = None, client_factory: ClientF
         info = client.describe(name)
         old = event.get("OldResourceProperties")
         dials = dials_to_submit(event["RequestType"], props, old)
-        if event["RequestType"] == "Update" and old is not None and old.get("MrapName") == name \
+        if event["RequestType"] == "Update" and not mrap_replaced(props, old) \
                 and props.get("RequireInSync", "true") != "false":
             behind = [backlog.describe() for region, dial in sorted(dials.items()) if dial == ACTIVE
                       for backlog in [client.backlog(info, region)] if not backlog.in_sync]

@@ -20,7 +20,7 @@ def test_smoke_runs_through_the_data_plane_from_its_export_lines(mrap, monkeypat
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         monkeypatch.delenv(name)
     for name, value in mrap.env.items():  # what `make deploy-local KEEP=1` prints, and nothing else
-        if name.startswith(("AWS_", "MRAP_")) or name in ("HTTPS_PROXY", "NO_PROXY"):
+        if name.startswith(("AWS_", "MRAP_")) or name in ("HTTPS_PROXY", "HTTP_PROXY"):
             monkeypatch.setenv(name, value)
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["--json", "smoke", mrap.point.name, "--timeout", "20"], out=out, err=err)

@@ -28,6 +28,36 @@ def test_patched_mrap_reports_each_bucket_region(mrap):
     assert {r["Region"]: r["Bucket"] for r in point["Regions"]} == BUCKETS
 
 
+#: AWS's MRAP alias: lowercase letters and digits, then ``.mrap`` (S3 User Guide, "Rules for naming Amazon S3
+#: Multi-Region Access Points": "a unique alphanumeric string that ends in .mrap"; its example ``mfzwi23gnjvgw.mrap``
+#: in "Making requests through a Multi-Region Access Point" has 13 characters).
+AWS_ALIAS = r"[a-z0-9]{13}\.mrap"
+
+
+def test_moto_still_builds_the_alias_from_the_name(mrap):
+    """If this fails, moto's alias changed shape: check moto_patches.mrap_alias is still needed."""
+    from moto.s3control.models import MultiRegionAccessPoint
+
+    assert MultiRegionAccessPoint("media", {}, []).alias.startswith("media-")
+
+
+def test_patched_aliases_have_aws_shape_and_are_never_reused(mrap):
+    import re
+
+    control = SESSION.client("s3control", region_name="us-west-2")
+    name = "n" * 50  # the longest name AWS accepts (MultiRegionAccessPointRestrictions: 3-50 characters)
+    aliases = []
+    for _ in range(2):
+        control.create_multi_region_access_point(AccountId=ACCOUNT, ClientToken=str(len(aliases)), Details={
+            "Name": name, "Regions": [{"Bucket": BUCKETS["eu-west-1"]}]})
+        aliases.append(control.get_multi_region_access_point(AccountId=ACCOUNT, Name=name)["AccessPoint"]["Alias"])
+        control.delete_multi_region_access_point(AccountId=ACCOUNT, ClientToken=f"d{len(aliases)}",
+                                                 Details={"Name": name})
+    assert all(re.fullmatch(AWS_ALIAS, alias) for alias in aliases), aliases
+    assert aliases[0] != aliases[1] and name not in aliases[0]
+    assert aliases[0] == moto_patches.mrap_alias(ACCOUNT, name, 1)  # reproducible from run to run
+
+
 def test_moto_still_skips_mrap_resources_in_cloudformation():
     """If this fails, moto models one of these types in CloudFormation: drop that model from cfn_models.MODELS."""
     original = moto_patches.ORIGINALS["resource_class_from_type"]

@@ -45,12 +45,16 @@ def test_cdk_cli_synth_with_a_one_region_config_file(tmp_path):
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "reserved context key" not in result.stderr  # the CLI warns about `aws:` keys in cdk.json
-    assert json.loads((tmp_path / "one.lock.json").read_text())["create_only"]["Name"] == "solo"
+    assert not (tmp_path / "one.lock.json").exists(), "a synth is not a deploy: `record` writes the lock afterwards"
+    pending = json.loads((out / "mrap.pending.json").read_text())["pending"][0]
+    assert pending["entry"]["key"] == "111111111111/solo" and pending["lock"] == str(tmp_path / "one.lock.json")
+    assert pending["expect"]["solo-access-point"] == {"MrapName": "solo"}
     # app.py turns creation stack traces off (APP_CONTEXT): under jsii they never show user code.
     metadata = [json.loads(p.read_text()) for p in out.glob("*.metadata.json")]
     types = {entry["type"] for stack in metadata for entries in stack.values() for entry in entries}
     assert "aws:cdk:logicalId" in types and "aws:cdk:creationStack" not in types
-    assert f"note: created {tmp_path / 'one.lock.json'}" in result.stderr
+    assert (f"note: 111111111111/solo is not in {tmp_path / 'one.lock.json'}: a first deploy. After `cdk deploy --all` "
+            "succeeds, run `python -m mrap_constructs.lock record`") in result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     names = sorted(a["properties"]["stackName"] for a in manifest["artifacts"].values()
                    if a["type"] == "aws:cloudformation:stack")

@@ -16,10 +16,11 @@ context below; actions and resources with moto's statement matcher. The context 
 reached from the internet: ``aws:SecureTransport`` true, no ``aws:SourceVpce`` (so a VPC-endpoint-only Deny denies),
 ``aws:PrincipalAccount``, ``aws:PrincipalArn``, ``s3:DataAccessPointAccount``, ``s3:DataAccessPointArn`` and
 ``s3:AccessPointNetworkOrigin`` = ``Internet``. The caller's identity: the emulator's ``testing`` keys are their
-account's administrator; an assumed role is evaluated from its policies in moto's IAM (``role_permissions``), and a
+account's administrator; an IAM user (``iam.create_access_key``) and an assumed role are evaluated from their policies
+in moto's IAM (``role_permissions``; a user's inline, attached and group policies), and a
 role moto's IAM does not hold (the multi-account emulator's ``OrganizationAccountAccessRole``) counts as an
-administrator too. Not evaluated: ``NotPrincipal``, permissions boundaries, SCPs, session policies, ACLs, and the keys
-of a multi-object ``DeleteObjects`` (it is evaluated as ``s3:DeleteObject`` on ``*``).
+administrator too. Not evaluated: ``NotPrincipal``, permissions boundaries, SCPs, session policies, ACLs. (A
+multi-object ``DeleteObjects`` never gets here: MRAPs do not serve it, ``operations``.)
 """
 
 from __future__ import annotations
@@ -36,11 +37,26 @@ ALLOWED, DENIED, NEUTRAL = "allowed", "denied", "neutral"
 
 @dataclass(frozen=True)
 class Caller:
-    """Who signed the request: ``account``, ``arn`` (the session ARN for an assumed role), ``role_arn`` if any."""
+    """Who signed the request: ``account``, ``arn`` (the session ARN for an assumed role, the user ARN for an IAM
+    user), ``role_arn`` if any, ``user_name`` for an IAM user."""
 
     account: str
     arn: str
     role_arn: str | None = None
+    user_name: str | None = None
+
+
+def iam_user_key(access_key_id: str) -> tuple[Any, Any, str] | None:
+    """(moto IAM user, its access key, account) holding ``access_key_id`` (``iam.create_access_key``), or None."""
+    from moto.iam.models import iam_backends
+
+    for account, partitions in list(iam_backends.items()):
+        for backend in list(partitions.values()):
+            for user in list(backend.users.values()):
+                for key in list(user.access_keys):
+                    if key.access_key_id == access_key_id:
+                        return user, key, account
+    return None
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,9 @@ def caller_for(access_key_id: str) -> Caller:
             role = backend.get_assumed_role_from_access_key(access_key_id)
             if role is not None:
                 return Caller(role.account_id, role.arn, role.role_arn)
+    user = iam_user_key(access_key_id)
+    if user is not None:
+        return Caller(user[2], user[0].arn, user_name=user[0].name)
     account = get_account_id_from(access_key_id)
     return Caller(account, f"arn:aws:iam::{account}:root")
 
@@ -136,9 +155,12 @@ def identity(caller: Caller, action: str, resource: str, context: dict[str, str]
     """The caller's identity policies: ``allowed``, ``denied`` (explicit Deny) or ``neutral``."""
     from mrap_constructs.testing.dataplane import role_permissions
 
-    if caller.role_arn is None or role_permissions._role(caller.role_arn) is None:
+    if caller.user_name is not None:
+        decision = role_permissions.evaluate_user(caller.account, caller.user_name, action, resource, context)
+    elif caller.role_arn is None or role_permissions._role(caller.role_arn) is None:
         return ALLOWED
-    decision = role_permissions.evaluate(caller.role_arn, action, resource, context)
+    else:
+        decision = role_permissions.evaluate(caller.role_arn, action, resource, context)
     if decision.allowed:
         return ALLOWED
     return DENIED if decision.reason.startswith("explicit deny") else NEUTRAL

@@ -2,7 +2,9 @@
 
 AWS: a request to ``{alias}.accesspoint.s3-global.amazonaws.com`` is an S3 request for the bucket the MRAP routes
 it to (S3 User Guide, "Making requests through a Multi-Region Access Point"): same path, query and headers, signed
-with SigV4A (``sigv4a``), routed to the nearest active Region (``routing``); what that bucket answers is the answer.
+with SigV4A in the headers or a presigned URL (``sigv4a``), one of the operations MRAPs serve (``operations``; the
+others are refused before any bucket sees them), routed to the nearest active Region (``routing``); what that
+bucket answers is the answer.
 
 The gateway forwards to the emulator's S3 (moto server on 127.0.0.1) path-style, re-signed with SigV4 for the
 bucket's Region under the caller's own access key (so moto sees the same account), after decoding the SDK's
@@ -17,14 +19,13 @@ say; tests and ``mrap smoke`` use it to see a failover).
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from mrap_constructs.testing.dataplane import access_policy, routing, sigv4a
+from mrap_constructs.testing.dataplane import access_policy, operations, routing, sigv4a
 
 GLOBAL_SUFFIX = ".accesspoint.s3-global.amazonaws.com"
 SERVED_BY_HEADER = "x-mrap-emulator-region"
@@ -101,8 +102,11 @@ class DataPlane:
     _pool: Any = None
 
     def secret_for(self, access_key_id: str) -> str | None:
-        """The secret S3 would check a signature with: ``secrets``, else temporary credentials moto's STS issued
-        (the multi-account emulator acts in other accounts through ``sts:AssumeRole``)."""
+        """The secret S3 would check a signature with: ``secrets``; else the temporary credentials moto's STS issued
+        (the multi-account emulator acts in other accounts through ``sts:AssumeRole``); else an IAM user's
+        *active* access key in moto's IAM (``iam.create_access_key``). An inactive or deleted key has none: S3
+        answers ``InvalidAccessKeyId`` (IAM User Guide, "Manage access keys for IAM users": an inactive key
+        cannot be used to sign requests)."""
         if access_key_id in self.secrets:
             return self.secrets[access_key_id]
         from moto.sts.models import sts_backends
@@ -112,6 +116,9 @@ class DataPlane:
                 role = backend.get_assumed_role_from_access_key(access_key_id)
                 if role is not None:
                     return role.secret_access_key
+        found = access_policy.iam_user_key(access_key_id)
+        if found is not None and found[1].status == "Active":
+            return found[1].secret_access_key
         return None
 
     def mrap(self, alias: str) -> tuple[str, str, dict[str, str]] | None:
@@ -128,12 +135,16 @@ class DataPlane:
     def dials(self, arn: str, regions: dict[str, str]) -> dict[str, int]:
         from mrap_constructs.testing import cfn_models
 
-        stored = cfn_models.ROUTES.get(arn, {})
+        stored = cfn_models.routes_in_force(arn)
         return {region: stored.get(region, routing.ACTIVE) for region in regions}
 
     def handle(self, method: str, host: str, target: str, headers: dict[str, str], body: bytes,
-               client_region: str | None = None) -> Response:
-        """Serve one request to ``host`` (``{alias}.accesspoint.s3-global.amazonaws.com``)."""
+               client_region: str | None = None, client_region_source: str = "") -> Response:
+        """Serve one request to ``host`` (``{alias}.accesspoint.s3-global.amazonaws.com``).
+
+        ``client_region`` (else ``self.client_region``) is where the caller runs; ``client_region_source`` names
+        where it came from, for the error a Region the distance table lacks gets (an S3 ``InvalidArgument``, not a
+        dropped connection). Default: ``MRAP_EMULATOR_CLIENT_REGION``."""
         host = host.split(":", 1)[0].lower()
         path, _, query = target.partition("?")
         if not host.endswith(GLOBAL_SUFFIX):
@@ -143,32 +154,40 @@ class DataPlane:
         if found is None:
             return error_response("NoSuchAccessPoint", f"The specified accesspoint does not exist: {alias}", 404)
         mrap_account, arn, buckets = found
+        key_id = sigv4a.access_key_of(headers, query)
         try:
-            key_id = re.search(r"Credential=([^/,\s]+)/", headers.get("Authorization") or
-                               headers.get("authorization") or "")
-            secret = self.secret_for(key_id.group(1)) if key_id else None
-            known = {key_id.group(1): secret} if key_id and secret else {}
-            sigv4a.verify(method, path, query, headers, known)
+            secret = self.secret_for(key_id) if key_id else None
+            sigv4a.verify(method, path, query, headers, {key_id: secret} if key_id and secret else {})
         except sigv4a.SignatureError as err:
             return error_response(err.code, err.message, err.status, path)
+        query = sigv4a.strip_presign(query)
+        key = urllib.parse.unquote(path.lstrip("/"))
+        try:
+            operations.check(method, key, query, headers)
+        except operations.Refused as err:
+            return error_response(err.code, err.message, err.status, path)
         region_from = client_region or self.client_region
+        if region_from not in routing.REGION_COORDINATES:
+            source = (client_region_source if client_region else "") or \
+                "MRAP_EMULATOR_CLIENT_REGION (the data plane's default client Region)"
+            return error_response(
+                "InvalidArgument", f"The client Region {region_from!r} set by {source} is not a Region the emulator "
+                f"can route from; set it to one of: {', '.join(sorted(routing.REGION_COORDINATES))}", 400, path)
         try:
             region = routing.choose_region(region_from, self.dials(arn, buckets))
         except routing.NoActiveRegion as err:
             return error_response("ServiceUnavailable", str(err), 503)
         bucket = buckets[region]
-        key = urllib.parse.unquote(path.lstrip("/"))
-        denied = self._authorize(key_id.group(1) if key_id else "", method, key, query, alias, mrap_account, arn,
-                                 bucket)
+        denied = self._authorize(key_id or "", method, key, query, alias, mrap_account, arn, bucket)
         if denied is not None:
             with self._lock:
                 self.log.append(Routed(method, key, region_from, region, bucket, 403))
             return error_response("AccessDenied", "Access Denied", 403, path)
-        response = self._forward(method, bucket, region, path, query, headers, body)
+        token = sigv4a.security_token_of(headers, target.partition("?")[2])
+        response = self._forward(method, bucket, region, path, query, headers, body, key_id or "testing", token)
         response.headers.append((SERVED_BY_HEADER, region))
         with self._lock:
-            self.log.append(Routed(method, urllib.parse.unquote(path.lstrip("/")), region_from, region, bucket,
-                                   response.status))
+            self.log.append(Routed(method, key, region_from, region, bucket, response.status))
         return response
 
     def _authorize(self, access_key_id: str, method: str, key: str, query: str, alias: str, mrap_account: str,
@@ -190,7 +209,7 @@ class DataPlane:
         return decision
 
     def _forward(self, method: str, bucket: str, region: str, path: str, query: str, headers: dict[str, str],
-                 body: bytes) -> Response:
+                 body: bytes, key_id: str, token: str | None) -> Response:
         import urllib3
         from botocore.auth import S3SigV4Auth
         from botocore.awsrequest import AWSRequest
@@ -208,12 +227,8 @@ class DataPlane:
         if encodings:
             lower["content-encoding"] = ",".join(encodings)
         lower["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
-        access_key = re.search(r"Credential=([^/]+)/", headers.get("Authorization", "") or
-                               headers.get("authorization", ""))
-        key_id = access_key.group(1) if access_key else "testing"
         url = f"{self.endpoint_url}/{bucket}{path}" + (f"?{query}" if query else "")
         request = AWSRequest(method=method, url=url, data=body, headers=lower)
-        token = next((v for k, v in headers.items() if k.lower() == "x-amz-security-token"), None)
         S3SigV4Auth(Credentials(key_id, self.secret_for(key_id) or "testing", token), "s3", region).add_auth(request)
         if self._pool is None:
             self._pool = urllib3.PoolManager(maxsize=8)

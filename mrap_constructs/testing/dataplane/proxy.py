@@ -1,36 +1,66 @@
-"""How unchanged application code reaches the data plane: an HTTPS proxy on 127.0.0.1 with a local CA.
+"""How unchanged application code reaches the emulator, MRAP requests included: an HTTP(S) proxy on 127.0.0.1
+with a local CA, and one block of environment variables (``export_lines``) that sends everything through it.
 
 botocore sends a request whose ``Bucket`` is an MRAP ARN to ``https://{alias}.accesspoint.s3-global.amazonaws.com``
-whatever ``endpoint_url`` says (the S3 endpoint rule set has no custom-endpoint branch for MRAP ARNs). It honours
-``HTTPS_PROXY`` (a ``CONNECT`` tunnel) and ``AWS_CA_BUNDLE``, so with the lines of ``export_lines()`` in its
-environment, a program written for AWS reaches the emulator:
+whatever ``endpoint_url`` / ``AWS_ENDPOINT_URL`` says (the S3 endpoint rule set has no custom-endpoint branch for
+MRAP ARNs). It honours ``HTTPS_PROXY`` (a ``CONNECT`` tunnel) and ``AWS_CA_BUNDLE``. The proxy:
 
-- ``CONNECT *.accesspoint.s3-global.amazonaws.com:443`` is answered ``200``, the tunnel's TLS is terminated with a
-  certificate from ``LocalCA`` and each HTTP request inside goes to ``DataPlane.handle``;
-- every other ``CONNECT`` and every plain proxied request is refused (``403``): nothing leaves the machine;
-- ``NO_PROXY=127.0.0.1,localhost`` keeps clients given the emulator's own endpoint off the proxy.
+- answers ``CONNECT *.accesspoint.s3-global.amazonaws.com:443`` with ``200``, terminates the tunnel's TLS with a
+  certificate from ``LocalCA`` and hands each HTTP request inside to ``DataPlane.handle``;
+- forwards plain proxied requests (``HTTP_PROXY``) for the emulator's own port on a loopback host
+  (``127.0.0.1``, ``localhost``, and s3control's account-prefixed ``123456789012.127.0.0.1``, which does not
+  resolve) to the emulator;
+- refuses (``403``) every other ``CONNECT`` and plain request: nothing leaves the machine.
 
-``AWS_ENDPOINT_URL`` is *not* among the lines: botocore decides a client's proxies once, from the client's endpoint
-URL, so an S3 client whose endpoint is ``http://127.0.0.1`` (in ``NO_PROXY``) would send its MRAP requests straight
-to the internet, unproxied. S3 requests to anything but an MRAP (and other services' requests) are refused by the
-proxy instead; point those clients at ``endpoint_url`` explicitly.
+The block sets ``AWS_ENDPOINT_URL`` (the emulator) and both ``HTTPS_PROXY`` and ``HTTP_PROXY`` (this proxy), and
+unsets ``NO_PROXY`` (``UNSET``): botocore decides a client's proxies once, from the client's endpoint URL
+(``botocore.endpoint.EndpointCreator._get_proxies``), so an S3 client whose endpoint were in ``NO_PROXY`` would send
+its MRAP requests unproxied, to the internet. With every request proxied, a program cannot reach anything but the
+emulator, even if it sets its own endpoint, and the client resolves no host name but ``127.0.0.1`` (a proxied
+request names its target to the proxy instead of looking it up).
 
-The client Region of a connection is the proxy user name, ``HTTPS_PROXY=http://eu-west-1@127.0.0.1:PORT`` (botocore
-sends it as ``Proxy-Authorization`` on the ``CONNECT``); without one, the proxy's default
-(``MRAP_EMULATOR_CLIENT_REGION`` when it started, or ``set_client_region``).
+The client Region (where the caller runs, which routing measures from) is the proxy URL's user name, with any
+password: ``HTTPS_PROXY=http://eu-west-1:client-region@127.0.0.1:PORT``. botocore sends ``Proxy-Authorization`` on
+the ``CONNECT`` only when the URL has both a user name and a password
+(``botocore.httpsession.ProxyConfiguration.proxy_headers_for``), so ``http://eu-west-1@...`` would be ignored. A
+request carries no other trace of the client's configured Region (an MRAP request is SigV4A-signed for
+``X-Amz-Region-Set: *``), and where a caller is, is a fact of its network path, which the proxy is. Without a
+user name, the proxy's default applies (``MRAP_EMULATOR_CLIENT_REGION`` when it started, or ``set_client_region``).
+A Region the emulator cannot place gets an S3 error (``InvalidArgument``) naming the variable.
 """
 
 from __future__ import annotations
 
 import base64
+import http.client
 import http.server
+import shlex
 import socket
 import socketserver
 import threading
+import urllib.parse
+from collections.abc import Mapping
 from typing import Any
 
 from mrap_constructs.testing.dataplane.gateway import GLOBAL_SUFFIX, DataPlane
 from mrap_constructs.testing.dataplane.local_ca import LocalCA
+
+#: The password of the proxy URL: any non-empty one makes botocore send the user name (the client Region).
+PROXY_PASSWORD = "client-region"
+#: What the block unsets before it exports: settings that would send requests past the proxy (``NO_PROXY``,
+#: lower-case proxy variables, which win over upper-case ones in ``urllib.request.getproxies_environment``),
+#: per-service endpoints and endpoint switches, and credentials or profiles that would act elsewhere than the
+#: emulator's files (environment credentials win over the shared credentials file).
+UNSET = ("NO_PROXY", "no_proxy", "http_proxy", "https_proxy", "all_proxy", "ALL_PROXY",
+         "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_S3_CONTROL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM",
+         "AWS_ENDPOINT_URL_CLOUDFORMATION", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+         "AWS_S3_DISABLE_MULTIREGION_ACCESS_POINTS", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+         "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE",
+         "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+#: The shared-credentials profile of each account: ``mrap-ACCOUNT``.
+PROFILE_PREFIX = "mrap-"
+_LOOPBACK = ("127.0.0.1", "localhost")
 
 
 def _read_chunked(rfile: Any) -> bytes:
@@ -65,10 +95,15 @@ class _TunnelHandler(http.server.BaseHTTPRequestHandler):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k: v for k, v in self.headers.items()}
         response = self.server.plane.handle(self.command, self.headers.get("Host", self.tunnel_host), self.path,
-                                            headers, body, client_region=self.client_region)
-        self.send_response(response.status)
+                                            headers, body, client_region=self.client_region,
+                                            client_region_source=self.server.region_source)
+        # send_response_only: send_response would add a second Date (and Server) header to the emulator's, which
+        # clients that read Date (clock-skew correction) reject ("Invalid time value" in the CDK CLI).
+        self.send_response_only(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
+        if not any(name.lower() == "date" for name, _ in response.headers):
+            self.send_header("Date", self.date_time_string())
         if not any(name.lower() == "content-length" for name, _ in response.headers):
             self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
@@ -85,13 +120,55 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         pass
 
     def _refuse(self) -> None:
-        self.send_response(403, "Forbidden: the MRAP emulator proxy only serves *" + GLOBAL_SUFFIX)
+        self.send_response(403, "Forbidden: the MRAP emulator proxy only serves *" + GLOBAL_SUFFIX
+                           + " and the emulator")
         self.send_header("Content-Length", "0")
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
 
-    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _refuse
+    def _plain(self) -> None:
+        """A plain proxied request (``HTTP_PROXY``): to the emulator if it names it, else refused."""
+        target = urllib.parse.urlsplit(self.path)
+        host = (target.hostname or "").lower()
+        emulator = urllib.parse.urlsplit(self.server.plane.endpoint_url)
+        local = host in _LOOPBACK or host.endswith(tuple(f".{name}" for name in _LOOPBACK))
+        if target.scheme != "http" or not local or (target.port or 80) != emulator.port:
+            self.server.refused.append(self.path)
+            return self._refuse()
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = _read_chunked(self.rfile)
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=300)
+        try:
+            # The absolute form as received: the emulator (moto's server) reads the host from it.
+            connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+            for name, value in self.headers.items():
+                if name.lower() not in ("proxy-authorization", "proxy-connection", "connection", "keep-alive",
+                                        "transfer-encoding", "content-length"):
+                    connection.putheader(name, value)
+            connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
+            upstream = connection.getresponse()
+            data = upstream.read()
+            self.send_response_only(upstream.status, upstream.reason)  # the emulator's Date, not a second one
+            for name, value in upstream.getheaders():
+                if name.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length"):
+                    self.send_header(name, value)
+            if upstream.getheader("Date") is None:
+                self.send_header("Date", self.date_time_string())
+            if self.command != "HEAD":
+                self.send_header("Content-Length", str(len(data)))
+            elif upstream.getheader("Content-Length"):
+                self.send_header("Content-Length", upstream.getheader("Content-Length"))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        finally:
+            connection.close()
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _plain
 
     def do_CONNECT(self) -> None:
         host, _, port = self.path.rpartition(":")
@@ -102,8 +179,8 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         client_region = None
         auth = self.headers.get("Proxy-Authorization", "")
         if auth.lower().startswith("basic "):
-            user = base64.b64decode(auth.split(" ", 1)[1]).decode().split(":", 1)[0]
-            client_region = user or None
+            user = base64.b64decode(auth.split(" ", 1)[1]).decode(errors="replace").split(":", 1)[0]
+            client_region = urllib.parse.unquote(user) or None
         self.send_response(200, "Connection Established")
         self.end_headers()
         self.wfile.flush()
@@ -153,6 +230,8 @@ class MrapProxy:
         self._server.ca = self.ca
         self._server.refused = []
         self.port = self._server.server_address[1]
+        self._server.region_source = (f"the user name of HTTPS_PROXY (http://REGION:{PROXY_PASSWORD}@127.0.0.1:"
+                                      f"{self.port})")
         self._thread: threading.Thread | None = None
 
     @property
@@ -166,8 +245,10 @@ class MrapProxy:
         return self
 
     def stop(self) -> None:
+        """Stop serving and remove the CA's directory (certificate, credentials files)."""
         self._server.shutdown()
         self._server.server_close()
+        self.ca.close()
 
     def __enter__(self) -> MrapProxy:
         return self.start()
@@ -176,32 +257,87 @@ class MrapProxy:
         self.stop()
 
     def proxy_url(self, client_region: str | None = None) -> str:
-        user = f"{client_region}@" if client_region else ""
+        """``http://REGION:PASSWORD@127.0.0.1:PORT`` (``REGION`` is the client Region), or without a Region."""
+        user = f"{urllib.parse.quote(client_region, safe='')}:{PROXY_PASSWORD}@" if client_region else ""
         return f"http://{user}127.0.0.1:{self.port}"
 
-    def environment(self, endpoint_url: str | None = None, client_region: str | None = None,
-                    access_key_id: str = "testing", secret_access_key: str = "testing") -> dict[str, str]:
-        """The variables an unchanged AWS program needs to use the emulator, MRAP requests included."""
+    def write_profiles(self, credentials: Mapping[str, Mapping[str, str]], account: str, region: str,
+                       endpoint_url: str | None = None) -> tuple[str, str]:
+        """Write ``credentials`` and ``config`` into the CA's directory (removed with it): a ``mrap-ACCOUNT``
+        profile per account of ``credentials`` (``{account: {"AWS_ACCESS_KEY_ID": ...}}``), and ``default`` acting
+        in ``account``. Returns (credentials file, config file)."""
+        keys = {"AWS_ACCESS_KEY_ID": "aws_access_key_id", "AWS_SECRET_ACCESS_KEY": "aws_secret_access_key",
+                "AWS_SESSION_TOKEN": "aws_session_token"}
+        creds, config = [], []
+        for name, acting in [("default", account), *((f"{PROFILE_PREFIX}{a}", a) for a in credentials)]:
+            creds += [f"[{name}]", *(f"{keys[k]} = {v}" for k, v in credentials[acting].items() if k in keys), ""]
+            config += [f"[{name}]" if name == "default" else f"[profile {name}]", f"region = {region}",
+                       *([f"endpoint_url = {endpoint_url}"] if endpoint_url else []),
+                       f"ca_bundle = {self.ca.bundle}", ""]
+        credentials_file, config_file = self.ca.directory / "credentials", self.ca.directory / "config"
+        credentials_file.touch(mode=0o600)
+        credentials_file.write_text("\n".join(creds))
+        config_file.write_text("\n".join(config))
+        return str(credentials_file), str(config_file)
+
+    def environment(self, endpoint_url: str | None = None, client_region: str | None = None, *,
+                    credentials: Mapping[str, Mapping[str, str]] | None = None,
+                    account: str | None = None) -> dict[str, str]:
+        """The variables an unchanged AWS program needs to use the emulator, MRAP requests included (to apply
+        after unsetting ``UNSET``).
+
+        Args:
+            endpoint_url: the emulator (``AWS_ENDPOINT_URL``). Default: none (control-plane clients then need one).
+            client_region: the client Region (in the proxy URL, and the SDK's Region). Default: the proxy's.
+            credentials: ``{account: {"AWS_ACCESS_KEY_ID": ..., ...}}`` of every account a program may act in (a
+                ``mrap-ACCOUNT`` profile each). Default: moto's default account with ``testing``.
+            account: the account the ``default`` profile acts in. Default: the first of ``credentials``.
+        """
         region = client_region or self.plane.client_region
+        credentials = credentials or {"123456789012": {"AWS_ACCESS_KEY_ID": "testing",
+                                                       "AWS_SECRET_ACCESS_KEY": "testing"}}
+        account = account or next(iter(credentials))
+        credentials_file, config_file = self.write_profiles(credentials, account, region, endpoint_url)
+        emulator = urllib.parse.urlsplit(endpoint_url) if endpoint_url else None
         return {
+            **({"AWS_ENDPOINT_URL": endpoint_url,
+                # The CDK CLI builds the template URL it hands CloudFormation from this endpoint; moto reads the
+                # bucket from the path only for a localhost URL (moto.cloudformation.utils.get_stack_from_s3_url).
+                "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{emulator.port}"} if emulator else {}),
             "HTTPS_PROXY": self.proxy_url(region),
-            "NO_PROXY": "127.0.0.1,localhost",
+            "HTTP_PROXY": self.proxy_url(region),
             "AWS_CA_BUNDLE": str(self.ca.bundle),
-            "AWS_ACCESS_KEY_ID": access_key_id,
-            "AWS_SECRET_ACCESS_KEY": secret_access_key,
+            "AWS_SHARED_CREDENTIALS_FILE": credentials_file,
+            "AWS_CONFIG_FILE": config_file,
             "AWS_DEFAULT_REGION": region,
             "AWS_REGION": region,
             "AWS_EC2_METADATA_DISABLED": "true",
-            "MRAP_EMULATOR_CLIENT_REGION": region,
             **({"MRAP_EMULATOR_ENDPOINT_URL": endpoint_url} if endpoint_url else {}),
         }
 
-    def export_lines(self, endpoint_url: str, client_region: str | None = None) -> list[str]:
-        """``export NAME=value`` lines for a shell (``environment`` as text)."""
-        import shlex
+    def export_lines(self, endpoint_url: str | None = None, client_region: str | None = None, *,
+                     credentials: Mapping[str, Mapping[str, str]] | None = None,
+                     account: str | None = None) -> list[str]:
+        """One block for a shell: ``unset`` of ``UNSET``, then ``export NAME=value`` of ``environment``."""
+        env = self.environment(endpoint_url, client_region, credentials=credentials, account=account)
+        return ["unset " + " ".join(UNSET), *(f"export {name}={shlex.quote(value)}" for name, value in env.items())]
 
-        return [f"export {name}={shlex.quote(value)}"
-                for name, value in self.environment(endpoint_url, client_region).items()]
+
+def apply_block(lines: list[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` after the ``unset``/``export`` lines of a printed block, in order (what a shell pasting them does;
+    other lines, comments included, are skipped)."""
+    env = dict(environ)
+    for line in lines:
+        words = shlex.split(line, comments=True)
+        if not words or words[0] not in ("unset", "export"):
+            continue
+        for word in words[1:]:
+            if words[0] == "unset":
+                env.pop(word, None)
+            else:
+                name, _, value = word.partition("=")
+                env[name] = value
+    return env
 
 
 def free_port() -> int:

@@ -11,7 +11,15 @@ AWS (S3 User Guide, "Replicating objects within and across Regions", "What does 
   metadata changes go back, with ``ReplicaModifications``;
 - the rule's role must allow the replication (``role_permissions``); if not, the version's status is ``FAILED``
   and nothing is copied;
-- the destination must exist and be versioned, otherwise the replication fails.
+- the destination must exist and be versioned, otherwise the replication fails;
+- objects stored in S3 Glacier Flexible Retrieval (``GLACIER``) or S3 Glacier Deep Archive (``DEEP_ARCHIVE``) are
+  not replicated ("What isn't replicated with replication configurations?"); objects encrypted with SSE-C are, and
+  the replica needs the same customer key to be read ("Replicating encrypted objects (SSE-S3, SSE-KMS, DSSE-KMS,
+  SSE-C)");
+- S3 Object Lock retention (mode, retain-until date) and legal hold go to the replica; the destination must have
+  Object Lock enabled and the role needs ``s3:GetObjectRetention`` and ``s3:GetObjectLegalHold`` on the source,
+  otherwise a locked object's replication fails ("What does Amazon S3 replicate?": "S3 Object Lock retention
+  information, if there is any"; "Object Lock considerations", section "Using Object Lock with S3 Replication").
 
 ``ReplicationEngine.delay`` is the lag (default 0.2 s, so a test can see ``PENDING``; AWS replicates most objects
 within seconds, S3 RTC 99.99 % within 15 minutes). One worker thread applies jobs in the order they fall due, like
@@ -30,8 +38,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mrap_constructs.testing.dataplane import replication_metrics, replication_rules, role_permissions
+from mrap_constructs.testing.s3_object_rules import SSE_C_ATTRIBUTE
 
 PENDING, COMPLETED, FAILED, REPLICA = "PENDING", "COMPLETED", "FAILED", "REPLICA"
+#: Source storage classes S3 does not replicate (S3 User Guide, "What does Amazon S3 replicate?", section "What
+#: isn't replicated with replication configurations?", https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+#: replication-what-is-isnot-replicated.html: "Objects that are stored in the S3 Glacier Flexible Retrieval or S3
+#: Glacier Deep Archive storage class").
+NOT_REPLICATED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+#: What the role needs on the source to replicate a version with Object Lock information (S3 User Guide, "Object
+#: Lock considerations", "Using Object Lock with S3 Replication").
+OBJECT_LOCK_SOURCE_ACTIONS = ("s3:GetObjectRetention", "s3:GetObjectLegalHold")
 _LOCAL = threading.local()
 
 
@@ -82,6 +99,13 @@ class Outcome:
     status: str
     reason: str
     latency: float
+
+
+def _lock_of(key: Any) -> tuple[str | None, str | None, str | None] | None:
+    """(retention mode, retain-until date, legal hold) of a version, or None without Object Lock information."""
+    lock = (getattr(key, "lock_mode", None), getattr(key, "lock_until", None),
+            getattr(key, "lock_legal_status", None))
+    return lock if lock[0] or lock[1] or lock[2] == "ON" else None
 
 
 def find_bucket(name: str) -> tuple[Any, Any] | None:
@@ -176,6 +200,8 @@ class ReplicationEngine:
                          rules: list[replication_rules.Rule], tags: dict[str, str],
                          enqueued: float | None = None) -> None:
         chosen = replication_rules.for_object(rules, key.name, tags, kms_encrypted=key.encryption == "aws:kms")
+        if key.storage_class in NOT_REPLICATED_STORAGE_CLASSES:
+            chosen = []
         if not chosen:
             key.__dict__.pop("replication_status", None)
             key._mrap_jobs = []
@@ -312,8 +338,15 @@ class ReplicationEngine:
         action = {"object": "s3:ReplicateObject", "delete_marker": "s3:ReplicateDelete",
                   "tags": "s3:ReplicateTags"}[job.kind]
         checks = [(action, f"arn:aws:s3:::{dest_bucket.name}/{job.key_name}")]
+        locked = job.kind == "object" and _lock_of(job.key) is not None
         if job.kind == "object":
             checks.append(("s3:GetObjectVersionForReplication", f"arn:aws:s3:::{job.source_bucket}/{job.key_name}"))
+        if locked:
+            if not dest_bucket.object_lock_enabled:
+                return (f"destination bucket {dest_bucket.name} does not have Object Lock enabled; a version with "
+                        "Object Lock information replicates only to an Object Lock bucket")
+            checks += [(action, f"arn:aws:s3:::{job.source_bucket}/{job.key_name}")
+                       for action in OBJECT_LOCK_SOURCE_ACTIONS]
         for check_action, resource in checks:
             decision = role_permissions.evaluate(job.role, check_action, resource)
             if not decision.allowed:
@@ -341,6 +374,12 @@ class ReplicationEngine:
                                  disable_notification=False)
             replica._version_id = key.version_id
             replica.last_modified = key.last_modified
+            lock = _lock_of(key)
+            if lock is not None:
+                replica.lock_mode, replica.lock_until, replica.lock_legal_status = lock
+            sse_c = getattr(key, SSE_C_ATTRIBUTE, None)
+            if sse_c is not None:
+                setattr(replica, SSE_C_ATTRIBUTE, sse_c)
             for name, value in key.metadata.items():
                 replica._metadata[name] = value
             replica.replication_status = REPLICA

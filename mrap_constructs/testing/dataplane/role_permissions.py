@@ -56,15 +56,35 @@ def evaluate(role_arn: str, action: str, resource: str, context: Mapping[str, st
         resource: e.g. ``arn:aws:s3:::bucket/key``.
         context: condition keys of the request. Default: none.
     """
+    role = _role(role_arn)
+    if role is None:
+        return Decision(False, f"no such role {role_arn}")
+    return _decide(_documents(role), action, resource, context)
+
+
+def evaluate_user(account: str, user_name: str, action: str, resource: str,
+                  context: Mapping[str, str] | None = None) -> Decision:
+    """IAM's decision for the IAM user ``user_name`` of ``account``: its inline and attached policies and those of
+    its groups (IAM User Guide, "Policy evaluation logic": identity-based policies of the user and its groups)."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account]["aws"]
+    user = backend.users.get(user_name)
+    if user is None:
+        return Decision(False, f"no such user {user_name}")
+    documents = _documents(user)
+    for group in backend.get_groups_for_user(user_name):
+        documents += _documents(group)
+    return _decide(documents, action, resource, context)
+
+
+def _decide(documents: list[dict], action: str, resource: str, context: Mapping[str, str] | None) -> Decision:
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
     from mrap_constructs.testing.moto_patches import condition_holds
 
-    role = _role(role_arn)
-    if role is None:
-        return Decision(False, f"no such role {role_arn}")
     allowed = False
-    for document in _documents(role):
+    for document in documents:
         statements = document.get("Statement", [])
         statements = statements if isinstance(statements, list) else [statements]
         applicable = [s for s in statements if condition_holds(s.get("Condition", {}), dict(context or {}))]

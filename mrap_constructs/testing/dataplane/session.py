@@ -3,7 +3,8 @@
 Example:
     with LocalDataPlane(delay=0.05) as dp:
         mrap = dp.create_mrap("media", ["us-east-1", "eu-west-1"])
-        subprocess.run([sys.executable, "app.py"], env={**os.environ, **dp.environment()}, check=True)
+        env = {k: v for k, v in os.environ.items() if k not in UNSET}
+        subprocess.run([sys.executable, "app.py"], env={**env, **dp.environment()}, check=True)
         dp.wait_idle()
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 from mrap_constructs import _perms
 from mrap_constructs.testing.dataplane import moto_hooks
 from mrap_constructs.testing.dataplane.gateway import SERVED_BY_HEADER, DataPlane
-from mrap_constructs.testing.dataplane.proxy import MrapProxy
+from mrap_constructs.testing.dataplane.proxy import UNSET, MrapProxy
 from mrap_constructs.testing.dataplane.replication import ReplicationEngine, find_bucket
 from mrap_constructs.testing.emulator import LocalAws
 
@@ -48,9 +50,23 @@ class LocalDataPlane:
         delay: replication lag in seconds. Default: 0.2.
         client_region: the Region requests come from. Default: ``$MRAP_EMULATOR_CLIENT_REGION``, else the first
             Region of the first MRAP created, else ``us-east-1``.
+        account: the account ``environment()``'s default profile acts in. Default: the emulator's default account.
+        accounts: more accounts a program may act in (a ``mrap-ACCOUNT`` profile each; ``account`` always has one).
+            Default: none.
+        routes_delay: seconds between a routes update (``SubmitMultiRegionAccessPointRoutes``, ``fail_over``) and
+            the data plane routing by it; AWS takes up to 120 (S3 Control API Reference,
+            SubmitMultiRegionAccessPointRoutes). Default: ``$MRAP_EMULATOR_ROUTES_DELAY``, else 0 (at once).
     """
 
-    def __init__(self, aws: LocalAws | None = None, *, delay: float = 0.2, client_region: str | None = None) -> None:
+    def __init__(self, aws: LocalAws | None = None, *, delay: float = 0.2, client_region: str | None = None,
+                 account: str | None = None, accounts: list[str] | None = None,
+                 routes_delay: float | None = None) -> None:
+        from mrap_constructs.testing import cfn_models
+
+        if routes_delay is not None:
+            cfn_models.ROUTES_DELAY["seconds"] = routes_delay
+        self.account = account
+        self.accounts = list(accounts or [])
         self._own_aws = aws is None
         self.aws = aws or LocalAws()
         self.engine = ReplicationEngine(delay=delay)
@@ -88,22 +104,34 @@ class LocalDataPlane:
         self._client_region_set = True
 
     def environment(self, client_region: str | None = None) -> dict[str, str]:
-        """What an unchanged AWS program needs in its environment (``export_lines`` as a dict)."""
-        return self.proxy.environment(self.aws.endpoint_url, client_region)
+        """What an unchanged AWS program needs in its environment (``export_lines`` as a dict, applied after
+        removing ``proxy.UNSET``): the emulator as ``AWS_ENDPOINT_URL``, every request through the proxy, and the
+        ``default`` profile acting in ``account`` (``mrap-ACCOUNT`` profiles for each of ``accounts``)."""
+        account = self.account or self.aws.account
+        credentials = {a: self.aws.credentials(a) for a in dict.fromkeys([account, *self.accounts])}
+        return self.proxy.environment(self.aws.endpoint_url, client_region, credentials=credentials, account=account)
 
     def export_lines(self, client_region: str | None = None) -> list[str]:
-        return self.proxy.export_lines(self.aws.endpoint_url, client_region)
+        """The one block to paste into a shell: ``unset`` what would bypass the proxy, ``export`` ``environment()``."""
+        return ["unset " + " ".join(UNSET),
+                *(f"export {name}={shlex.quote(value)}" for name, value in self.environment(client_region).items())]
 
     def s3_client(self, client_region: str | None = None) -> Any:
-        """A boto3 S3 client that reaches MRAP ARNs through the proxy (as an application's would)."""
+        """A boto3 S3 client that reaches MRAP ARNs through the proxy (as an application's would), acting in
+        ``account``; from ``client_region``, else from wherever ``set_client_region`` says at each request."""
         import boto3
         from botocore.config import Config
 
         env = self.environment(client_region)
+        keys = self.aws.credentials(self.account or self.aws.account)
         return boto3.client("s3", region_name=env["AWS_REGION"], endpoint_url=self.aws.endpoint_url,
-                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+                            aws_session_token=keys.get("AWS_SESSION_TOKEN"),
                             verify=env["AWS_CA_BUNDLE"],
-                            config=Config(proxies={"https": env["HTTPS_PROXY"]}, retries={"max_attempts": 1}))
+                            # No Region in the proxy URL unless asked: the client follows set_client_region.
+                            config=Config(proxies={"https": self.proxy.proxy_url(client_region)},
+                                          retries={"max_attempts": 1}))
 
     def wait_idle(self, timeout: float = 30) -> bool:
         return self.engine.wait_idle(timeout)
@@ -114,26 +142,29 @@ class LocalDataPlane:
 
     # -- set up without CDK ------------------------------------------------------------------------------------
     def create_mrap(self, name: str, regions: list[str], *, two_way: bool = True, delete_markers: bool = True,
-                    metrics: bool = True, prefix: str = "", role_actions: tuple[str, ...] | None = None) -> Mrap:
+                    metrics: bool = True, prefix: str = "", role_actions: tuple[str, ...] | None = None,
+                    bucket_prefix: str | None = None) -> Mrap:
         """Buckets (versioned) in ``regions``, a replication role, rules and the MRAP, straight with boto3.
 
         Args:
-            name: the MRAP name; buckets are ``{name}-{account}-{region}``.
+            name: the MRAP name.
             regions: bucket Regions (the first is the client Region unless one was set).
             two_way: a full mesh of rules; False: one-way from the first Region to the others. Default: True.
             delete_markers: ``DeleteMarkerReplication`` of every rule. Default: True.
             metrics: replication metrics on every rule. Default: True.
             prefix: every rule's prefix filter. Default: all objects.
             role_actions: the role's allowed actions. Default: the project's replication actions.
+            bucket_prefix: buckets are ``{bucket_prefix}-{account}-{region}`` (at most 63 characters). Default:
+                the MRAP name.
         """
         account = self.aws.account
-        buckets = {region: f"{name}-{account}-{region}" for region in regions}
+        buckets = {region: f"{bucket_prefix or name}-{account}-{region}" for region in regions}
         for region, bucket in buckets.items():
             s3 = self.aws.client("s3", region)
             config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
             s3.create_bucket(Bucket=bucket, **config)
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        role = self._role(f"{name}-replication", role_actions)
+        role = self._role(f"{(bucket_prefix or name)[:50]}-replication", role_actions)
         sources = regions if two_way else regions[:1]
         for source in sources:
             rules = [{"ID": f"to-{region}", "Priority": index, "Status": "Enabled", "Filter": {"Prefix": prefix},
