@@ -16,7 +16,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 SCAN_VENV := .venv-scan
 
-.PHONY: setup test unit synth deploy-local bench diff lint scan clean wheel examples
+.PHONY: setup test unit synth deploy-local bench diff lint scan clean wheel examples conformance
 
 setup: $(VENV)/.stamp-python node_modules/.stamp-npm $(SCAN_VENV)/.stamp-scan
 
@@ -40,12 +40,15 @@ node_modules/.stamp-npm: package.json package-lock.json $(VENV)/.stamp-python
 ## synthesized once per worker; the 17-Region one kept on one worker), then the end-to-end deploys one at a time.
 UNIT_TESTS := -m "not e2e" -n 2 --dist loadgroup
 
+## Unit and data-plane tests run in random order (pytest-randomly; the header prints `Using --randomly-seed=N`: rerun a
+## failure with `--randomly-seed=N`). tests/e2e are deploy sequences (one app, changed step by step): file order.
 test: setup
 	$(VENV)/bin/ruff check .
 	$(PY) scripts/typecheck.py
 	$(PY) -m pytest $(UNIT_TESTS)
 	$(MAKE) --no-print-directory examples
-	$(PY) -m pytest -m e2e
+	$(PY) -m pytest -m e2e tests/dataplane tests/ops
+	$(PY) -m pytest -m e2e -p no:randomly tests/e2e
 
 ## The library as users get it: the wheel (only mrap_constructs), built in isolation.
 wheel: setup
@@ -82,6 +85,16 @@ deploy-local: setup
 ## Synth cost vs Regions against an L1 baseline, template limits, deploy waves, suite times -> BENCHMARKS.md
 bench: setup
 	$(PY) bench/run.py
+
+## Score the emulator and the ministack peer (PyPI, its own .venv-peer/) against the MRAP behaviours AWS documents:
+## docs/conformance.md (case, source, result per target) and a BENCHMARKS.md section. No credentials needed.
+## MRAP_CONFORMANCE_AWS=1 (with AWS credentials in the environment) also scores that account: it prints what it
+## creates and the cost first, and deletes everything it made. Never run by CI.
+conformance: setup
+	$(PY) bench/conformance.py
+	@if [ "$$MRAP_CONFORMANCE_AWS" = "1" ]; then \
+		$(PY) -m mrap_constructs.testing.conformance --target aws --write docs/conformance.md; \
+	else echo "AWS not scored (set MRAP_CONFORMANCE_AWS=1 with credentials in the environment to add it)"; fi
 
 diff: setup
 	npx cdk diff $(CDK_FLAGS)

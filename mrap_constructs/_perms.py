@@ -86,3 +86,12 @@ DATA_ACCESS_ACTION_PATTERNS: tuple[str, ...] = (
 #: "Policy if using and storing an S3 generated manifest").
 BATCH_REPLICATION_OBJECT_ACTIONS: tuple[str, ...] = ("s3:InitiateReplication",)
 BATCH_REPLICATION_BUCKET_ACTIONS: tuple[str, ...] = ("s3:GetReplicationConfiguration", "s3:PutInventoryConfiguration")
+
+#: What the read-only role in a bucket account allows the MRAP account (the in-sync check before a failover): the
+#: bucket's replication rules; and its replication metrics (CloudWatch, no resource-level permissions).
+STATE_READER_BUCKET_ACTIONS: tuple[str, ...] = ("s3:GetReplicationConfiguration", "s3:GetBucketVersioning")
+STATE_READER_METRIC_ACTIONS: tuple[str, ...] = ("cloudwatch:GetMetricData",)
+
+#: What a destination key's policy allows another account's replication role: encrypt replicas
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
+REPLICA_KEY_ACTIONS: tuple[str, ...] = ("kms:Encrypt",)

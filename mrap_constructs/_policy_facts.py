@@ -60,3 +60,40 @@ def _names_service(principal: Any, service: str) -> bool:
     if not isinstance(principal, dict):
         return False
     return service in as_list(principal.get("Service")) or "*" in as_list(principal.get("AWS"))
+
+
+#: How a resource policy's ``Principal`` reaches a caller (``principal_reach``).
+DIRECT, THROUGH_ACCOUNT = "direct", "account"
+
+
+def principal_reach(principal: Any, *, account: str, arn: str, role_arn: str | None = None) -> str | None:
+    """How a resource policy's ``Principal`` names a caller of ``account`` signing as ``arn`` (an assumed role's
+    session ARN, with ``role_arn`` its role): ``DIRECT`` when it names everyone (``*``), the caller's ARN, its role
+    (any path) or, for the account's root, the account; ``THROUGH_ACCOUNT`` when it names only the caller's account
+    (``ACCOUNT`` or ``arn:aws:iam::ACCOUNT:root``); None when it does not name the caller.
+
+    ``THROUGH_ACCOUNT`` is a delegation, not a grant: an account identifier (or its ``:root`` ARN, the same thing)
+    as Principal "delegates authority to the account", whose administrator must then grant the IAM user or role
+    access; it "does not limit permissions to only the root user" either (IAM User Guide, "AWS JSON policy elements:
+    Principal", AWS account principals,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts).
+    So a role of the account is admitted only when its identity policy allows too ("Policy evaluation logic",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+    """
+    if principal == "*":
+        return DIRECT
+    if not isinstance(principal, dict):
+        return None
+    root = f"arn:aws:iam::{account}:root"
+    role_name = (role_arn or "").rsplit("/", 1)[-1]
+    reach = None
+    for value in (str(v) for v in as_list(principal.get("AWS"))):
+        if value in ("*", arn, role_arn):
+            return DIRECT
+        if role_name and value.startswith(f"arn:aws:iam::{account}:role/") and value.endswith(f"/{role_name}"):
+            return DIRECT
+        if value in (account, root):
+            if arn == root:
+                return DIRECT
+            reach = THROUGH_ACCOUNT
+    return reach

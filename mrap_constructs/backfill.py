@@ -37,6 +37,7 @@ from mrap_constructs import _perms
 from mrap_constructs._nag import acknowledge, acknowledge_all, compliance, flatten_reference, nag_rendering
 from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs._validation import Problems, is_unresolved
+from mrap_constructs.replication import _acknowledge_alias_key_wildcards, _kms_statement
 
 __all__ = ["BATCH_OPERATIONS_PRINCIPAL", "BatchReplicationBackfill", "DEFAULT_BACKFILL_KEY", "REPLICATION_STATUSES",
            "backfill_token", "job_description"]
@@ -89,6 +90,8 @@ class BatchReplicationBackfill(Construct):
         report_scope: ``FailedTasksOnly`` or ``AllTasks``. Default: ``FailedTasksOnly`` (a report line per failure).
         priority: the job's priority (0-2147483647). Default: 10.
         removal_policy: of the created report bucket. Default: ``RETAIN`` (audit data).
+        source_kms_key_arn: the key (or alias ARN) that encrypts the source's SSE-KMS objects: the role may decrypt
+            with it, through S3 only. Default: None (no KMS permission).
 
     Attributes:
         role (the Batch Operations role), report_bucket, resource (the custom resource), job_id (token: the JobId),
@@ -114,6 +117,7 @@ class BatchReplicationBackfill(Construct):
         report_scope: str = "FailedTasksOnly",
         priority: int = 10,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        source_kms_key_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self._validate(id, backfill_key, mrap_name, report_scope, priority)
@@ -125,11 +129,21 @@ class BatchReplicationBackfill(Construct):
 
         self.role = iam.Role(
             self, "Role",
-            assumed_by=iam.ServicePrincipal(BATCH_OPERATIONS_PRINCIPAL,
-                                            conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
+            # AWS's Batch Operations trust policy has no Condition ("Granting permissions for Batch Operations",
+            # https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html), and no AWS
+            # source says S3 Batch Operations sends aws:SourceAccount or aws:SourceArn when it assumes the role: a
+            # condition it does not satisfy would fail every job (as for the replication role, replication.py).
+            assumed_by=iam.ServicePrincipal(BATCH_OPERATIONS_PRINCIPAL),
             description=f"S3 Batch Replication of {source_bucket.bucket_name} for MRAP {mrap_name}",
         )
+        kms_statements = []
+        if source_kms_key_arn:
+            # "If you run S3 Batch Operations on encrypted objects, the IAM role must also have access to the AWS KMS
+            # keys used to encrypt them" (same page); only through S3 in this Region, for this bucket's objects.
+            kms_statements.append(_kms_statement("DecryptSourceObjects", "kms:Decrypt", source_kms_key_arn,
+                                                 stack.region, source_bucket.bucket_arn))
         policy = iam.ManagedPolicy(self, "Policy", roles=[self.role], statements=[
+            *kms_statements,
             iam.PolicyStatement(sid="ReplicateSourceObjects", actions=list(_perms.BATCH_REPLICATION_OBJECT_ACTIONS),
                                 resources=[source_bucket.arn_for_objects("*")]),
             iam.PolicyStatement(sid="GenerateManifest", actions=list(_perms.BATCH_REPLICATION_BUCKET_ACTIONS),
@@ -139,6 +153,8 @@ class BatchReplicationBackfill(Construct):
             iam.PolicyStatement(sid="WriteManifestAndReport", actions=["s3:PutObject"],
                                 resources=[self.report_bucket.arn_for_objects(f"{report_prefix}/*")]),
         ])
+        if source_kms_key_arn and ":alias/" in source_kms_key_arn:
+            _acknowledge_alias_key_wildcards(policy)
         acknowledge(policy, f"AwsSolutions-IAM5[Resource::{_arn_rendering(stack, source_bucket)}/*]",
                     "s3:InitiateReplication must cover every object of the source bucket: the job replicates "
                     "whichever versions S3's manifest lists (AWS's Batch Replication policy has the same form).")

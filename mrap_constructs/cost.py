@@ -73,6 +73,10 @@ PRICES: dict[str, Price] = {
                                    "verified"),
     # "Data events ... are charged at $0.10 per 100,000 events".
     "data_events": Price(0.10, "100,000 data events", "https://aws.amazon.com/cloudtrail/pricing/", "verified"),
+    # "The first copy of management events is delivered free of charge. Additional copies of management events are
+    # charged at $2.00 per 100,000 events" (AWS page).
+    "management_events": Price(2.00, "100,000 management events (a second copy)",
+                               "https://aws.amazon.com/cloudtrail/pricing/", "verified"),
     "rtc_gb": Price(0.015, "GB replicated with RTC", "https://aws.amazon.com/s3/pricing/", "unverified"),
 }
 
@@ -178,6 +182,7 @@ def estimate_templates(templates: Sequence[dict[str, Any]], prices: dict[str, Pr
                        if e.get("VpcEndpointType") == "Interface")
     filters = sum(len(b.get("MetricsConfigurations") or []) for b in of_type("AWS::S3::Bucket"))
     data_trails = sum(1 for t in of_type("AWS::CloudTrail::Trail") if _logs_data_events(t))
+    management_trails = sum(1 for t in of_type("AWS::CloudTrail::Trail") if _logs_management_events(t))
 
     def monthly(item: str, quantity: float, price: Price, note: str = "", per: float = 1.0) -> CostLine:
         return CostLine(item, quantity, price.unit, price.usd, round(quantity * price.usd * per, 2), note)
@@ -213,6 +218,11 @@ def estimate_templates(templates: Sequence[dict[str, Any]], prices: dict[str, Pr
     if data_trails:
         lines.append(usage("CloudTrail data events", p["data_events"],
                            f"{data_trails} trail(s) logging S3 data events: per event (each object request)"))
+    if management_trails:
+        lines.append(usage("CloudTrail management events", p["management_events"],
+                           f"{management_trails} trail(s) also logging management events: free only as the account's "
+                           "first copy; with another trail (or an organization trail) already logging them, billed "
+                           "per event (monitoring.cloudtrail_management_events)"))
     return CostEstimate(lines=tuple(lines), alarms=len(alarms), notes=(
         "Not counted (billed by use): storage, requests, inter-Region replication transfer, Lambda, SNS, "
         "CloudWatch Logs.",))
@@ -262,6 +272,15 @@ def _enabled(rule: dict, key: str) -> bool:
 def _subnet_count(endpoint: dict) -> int:
     subnets = endpoint.get("SubnetIds")
     return len(subnets) if isinstance(subnets, list) else 1
+
+
+def _logs_management_events(trail: dict) -> bool:
+    """Whether a trail logs management events: an event selector with IncludeManagementEvents (CloudFormation's
+    default is true when the property is absent), or no selectors at all (a trail logs them by default)."""
+    selectors = [s for s in (trail.get("EventSelectors") or []) if isinstance(s, dict)]
+    if trail.get("AdvancedEventSelectors"):
+        return False  # the advanced selectors name what they log; the project's trail uses basic ones
+    return not selectors or any(s.get("IncludeManagementEvents", True) is not False for s in selectors)
 
 
 def _logs_data_events(trail: dict) -> bool:

@@ -26,6 +26,7 @@ does not exist yet, and the MRAP policy is what admits only this one.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -56,7 +57,7 @@ from mrap_constructs.options import (
     MonitoringOptions,
     PrivateLinkOptions,
 )
-from mrap_constructs.regions import CONTROL_PLANE_REGION, home_region_problem, regions_problem
+from mrap_constructs.regions import CONTROL_PLANE_REGION, home_region_problem, regions_problem, state_reader_role_name
 from mrap_constructs.replication import (
     ReplicationDestination,
     ReplicationMode,
@@ -113,10 +114,12 @@ def orphaned_stack_commands(name: str, regions: Sequence[str], lock: LockResult)
 
 
 def set_problems(*, regions: Sequence[str], account: str | None, bucket_accounts: Mapping[str, str],
-                 existing_buckets: Mapping[str, str], encryption: object, kms: bool) -> list[tuple[str, object, str]]:
+                 existing_buckets: Mapping[str, str], encryption: object, kms: bool,
+                 existing_bucket_keys: Mapping[str, str] | None = None) -> list[tuple[str, object, str]]:
     """``(field, value, rule)`` for every inconsistency between the Regions, accounts and existing buckets of a set:
     the one statement of these rules, for ``MrapSet`` and the app config alike. ``encryption`` is shown as given."""
     found: list[tuple[str, object, str]] = []
+    keys = dict(existing_bucket_keys or {})
     for key, mapping in (("bucket_accounts", bucket_accounts), ("existing_buckets", existing_buckets)):
         for region, value in mapping.items():
             if region not in regions:
@@ -128,9 +131,9 @@ def set_problems(*, regions: Sequence[str], account: str | None, bucket_accounts
     if bucket_accounts and account is None:
         found.append(("account", account, "bucket_accounts needs the MRAP's account, which the other accounts' bucket "
                                           "policies name"))
-    if bucket_accounts and kms:
-        found.append(("encryption", encryption, "not supported with bucket_accounts: the keys' policies would have to "
-                                                "admit other accounts' replication roles; use SSE-S3 across accounts"))
+    # SSE-KMS across accounts is supported: each destination key's policy admits the other accounts' replication
+    # roles (mrap_constructs.stacks.bucket), as "Granting additional permissions for cross-account scenarios" asks.
+    found += existing_key_problems(existing_buckets=existing_buckets, existing_bucket_keys=keys, kms=kms)
     for region in sorted(set(bucket_accounts) & set(existing_buckets)):
         found.append((f"existing_buckets[{region!r}]", existing_buckets[region],
                       "also in bucket_accounts: an existing bucket is used as it is; give one or the other"))
@@ -138,6 +141,64 @@ def set_problems(*, regions: Sequence[str], account: str | None, bucket_accounts
         if why := bucket_name_problem(existing):
             found.append((f"existing_buckets[{region!r}]", existing, why))
     return found
+
+
+#: A KMS key ARN (or alias ARN) as ``existing_bucket_keys`` takes it: partition, Region, account, key/ or alias/.
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(key|alias)/[A-Za-z0-9/_+=.@-]+$")
+
+
+def existing_key_problems(*, existing_buckets: Mapping[str, str], existing_bucket_keys: Mapping[str, str],
+                          kms: bool) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` for the KMS keys of adopted buckets: with SSE-KMS each existing bucket's own key must
+    be named (its replication and backfill roles decrypt with it, and replicas into it are encrypted with it: S3 User
+    Guide "Replicating encrypted objects"), as a key or alias ARN in the bucket's Region."""
+    found: list[tuple[str, object, str]] = []
+    for region, arn in sorted(existing_bucket_keys.items()):
+        if region not in existing_buckets:
+            found.append((f"existing_bucket_keys[{region!r}]", arn,
+                          "names a Region without an existing bucket (existing_buckets); drop it"))
+            continue
+        match = _KMS_KEY_ARN.match(arn) if isinstance(arn, str) else None
+        if match is None:
+            found.append((f"existing_bucket_keys[{region!r}]", arn,
+                          "give the key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or alias ARN of the key that encrypts "
+                          "the bucket's objects"))
+        elif match.group(1) != region:
+            found.append((f"existing_bucket_keys[{region!r}]", arn,
+                          f"is a key in {match.group(1)}; S3 encrypts a bucket's objects with a key of the bucket's "
+                          f"Region ({region})"))
+    if kms:
+        for region, bucket in sorted(existing_buckets.items()):
+            if region not in existing_bucket_keys:
+                found.append((f"existing_bucket_keys[{region!r}]", None,
+                              f"encryption sse-kms with the existing bucket {bucket}: give the ARN of the KMS key that "
+                              "encrypts its objects (arn:aws:kms:" + region + ":ACCOUNT:key/ID); the replication and "
+                              "backfill roles get kms:Decrypt on it, else its SSE-KMS objects never replicate"))
+    return found
+
+
+def filter_problems(*, regions: Sequence[str], plan: Mapping[str, Sequence[str]], prefix: str,
+                    tags: Mapping[str, str], active: Sequence[str] | None, acknowledged: bool,
+                    names: Mapping[str, str] | None = None) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` when filtered replication (a prefix or tags) meets two or more active Regions.
+
+    An MRAP routes each request to an active Region without checking that the object is in that Region's bucket
+    (S3 User Guide, "Multi-Region Access Point request routing"), so an object outside the filter, written in one
+    Region, answers 404 whenever a request lands on another active Region. ``names`` maps ``prefix``, ``tags``,
+    ``active`` and ``acknowledge`` to the caller's field names (default: the app config's keys)."""
+    keys = {"prefix": "replication.prefix", "tags": "replication.tags", "active": "failover.active",
+            "acknowledge": "replication.acknowledge_filtered_404s", **(names or {})}
+    if acknowledged or not any(plan.values()) or not (prefix or tags):
+        return []
+    serving = list(active) if active is not None else list(regions)
+    if len(serving) < 2:
+        return []
+    field, value = (keys["prefix"], prefix) if prefix else (keys["tags"], dict(tags))
+    return [(field, value,
+             f"filtered replication with {len(serving)} active Regions ({keys['active']}: {sorted(serving)}): an MRAP "
+             "routes a request to an active Region without checking the object is there, so an object outside the "
+             "filter 404s whenever a request lands on a Region it was not written in; keep one active Region "
+             f"({keys['active']}), or drop the filter, or set {keys['acknowledge']}: true to accept it")]
 
 
 def unreplicated_active_problems(*, plan: Mapping[str, Sequence[str]], failover_active: Sequence[str] | None,
@@ -183,6 +244,25 @@ def backfill_problems(*, existing_buckets: Mapping[str, str], plan: Mapping[str,
     return []
 
 
+#: An IAM role or user ARN of ``bucket_account_readers`` (wildcards allowed: the reader roles' trust compares
+#: ``aws:PrincipalArn`` with ArnLike).
+_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/*?-]+")
+
+
+def reader_problems(readers: Sequence[str], *, account: str | None) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` for ``bucket_account_readers``: IAM principal ARNs of the MRAP account (the reader
+    roles in the other accounts trust that account, limited to these principals)."""
+    found: list[tuple[str, object, str]] = []
+    for index, arn in enumerate(readers):
+        if not isinstance(arn, str) or not _PRINCIPAL_ARN.fullmatch(arn):
+            found.append((f"bucket_account_readers[{index}]", arn, "give an IAM role or user ARN (wildcards allowed), "
+                                                                   "e.g. arn:aws:iam::111122223333:role/operators"))
+        elif account and not is_unresolved(account) and arn.split(":")[4] != account:
+            found.append((f"bucket_account_readers[{index}]", arn, f"must be a principal of the MRAP account {account} "
+                                                                   "(the reader roles trust that account)"))
+    return found
+
+
 @dataclass(frozen=True)
 class SetOptions:
     """The option groups of one ``MrapSet``, as given (``backfill`` resolved to ``BackfillOptions``)."""
@@ -197,7 +277,9 @@ class SetOptions:
 
 def mrap_set_problems(*, name: str, regions: Sequence[str], account: str | None, home_region: str,
                       bucket_prefix: str, encryption: object, kms: bool, bucket_accounts: Mapping[str, str],
-                      existing_buckets: Mapping[str, str], options: SetOptions) -> list[tuple[str, object, str]]:
+                      existing_buckets: Mapping[str, str], options: SetOptions,
+                      existing_bucket_keys: Mapping[str, str] | None = None,
+                      bucket_account_readers: Sequence[str] = ()) -> list[tuple[str, object, str]]:
     """``(field, value, rule)`` for every problem with a set's input — the one statement of these rules, for
     ``MrapSet`` and the app config (``stacks/config.py``) alike. Fields of an option group are prefixed with the
     group's name (``replication.rtc``), as the config's keys are. ``encryption`` is shown as given."""
@@ -214,7 +296,9 @@ def mrap_set_problems(*, name: str, regions: Sequence[str], account: str | None,
     if why := bucket_prefix_problem(bucket_prefix, regions):
         found.append(("bucket_prefix", bucket_prefix, why))
     found += set_problems(regions=regions, account=account, bucket_accounts=bucket_accounts,
-                          existing_buckets=existing_buckets, encryption=encryption, kms=kms)
+                          existing_buckets=existing_buckets, encryption=encryption, kms=kms,
+                          existing_bucket_keys=existing_bucket_keys)
+    found += reader_problems(bucket_account_readers, account=account)
     replication, monitoring = options.replication, options.monitoring
     group: list[tuple[str, list[tuple[str, object, str]]]] = [
         ("replication", replication.rule_problems()
@@ -248,6 +332,9 @@ def mrap_set_problems(*, name: str, regions: Sequence[str], account: str | None,
                       for _, value, rule in unreplicated_active_problems(
                           plan=plan, failover_active=list(options.failover.active),
                           accept=options.failover.accept_unreplicated_writes)]
+        found += filter_problems(regions=regions, plan=plan, prefix=replication.prefix, tags=replication.tags,
+                                active=list(options.failover.active) if options.failover else None,
+                                acknowledged=replication.acknowledge_filtered_404s)
         found += [(f"backfill.{'enabled' if f == 'backfill' else f}", value, rule) for f, value, rule in
                   backfill_problems(existing_buckets=existing_buckets, plan=plan, backfill=options.backfill.enabled)]
     return found
@@ -260,6 +347,8 @@ class FlatKeywords(TypedDict, total=False):
     replication_source_region: str | None
     replication_options: ReplicationOptions
     replication_kms: bool | None
+    acknowledge_filtered_404s: bool
+    cloudtrail_management_events: bool
     failover_active: Sequence[str] | None
     failover_passive: Sequence[str] | None
     routes_region: str | None
@@ -289,6 +378,8 @@ class FlatKeywords(TypedDict, total=False):
 _FLAT = {
     "replication_mode": ("replication", "mode"), "replication_source_region": ("replication", "source_region"),
     "replication_kms": ("replication", "kms"),
+    "acknowledge_filtered_404s": ("replication", "acknowledge_filtered_404s"),
+    "cloudtrail_management_events": ("monitoring", "cloudtrail_management_events"),
     "failover_active": ("failover", "active"), "failover_passive": ("failover", "passive"),
     "routes_region": ("failover", "routes_region"), "failover_require_in_sync": ("failover", "require_in_sync"),
     "accept_unreplicated_writes": ("failover", "accept_unreplicated_writes"),
@@ -441,6 +532,8 @@ class MrapSet(Construct):
         privatelink: PrivateLinkOptions | None = None,
         cloudfront: CloudFrontOptions | bool | None = None,
         backfill: BackfillOptions | bool | None = None,
+        existing_bucket_keys: Mapping[str, str] | None = None,
+        bucket_account_readers: Sequence[str] = (),
         access_point_name: str | None = None,
         kms_default_encryption: bool = True,
         policy_generation: int = 0,
@@ -464,6 +557,9 @@ class MrapSet(Construct):
         self.bucket_prefix = bucket_prefix or name
         self.bucket_accounts: dict[str, str] = dict(bucket_accounts or {})
         self.existing_buckets: dict[str, str] = dict(existing_buckets or {})
+        #: ``{region: key ARN}``: the KMS key of each adopted SSE-KMS bucket.
+        self.existing_bucket_keys: dict[str, str] = dict(existing_bucket_keys or {})
+        self.bucket_account_readers: list[str] = list(bucket_account_readers)
         self.account = account
         self.options = SetOptions(replication=replication, monitoring=monitoring, failover=failover,
                                   privatelink=privatelink, cloudfront=cloudfront, backfill=backfill)
@@ -472,7 +568,8 @@ class MrapSet(Construct):
                 name=name, regions=self.regions, account=account, home_region=home_region,
                 bucket_prefix=self.bucket_prefix, encryption=encryption.value,
                 kms=encryption == s3.BucketEncryption.KMS, bucket_accounts=self.bucket_accounts,
-                existing_buckets=self.existing_buckets, options=self.options):
+                existing_buckets=self.existing_buckets, existing_bucket_keys=self.existing_bucket_keys,
+                bucket_account_readers=self.bucket_account_readers, options=self.options):
             problems.add(field_name, value, rule)
         if access_point_name is not None and (why := mrap_name_problem(access_point_name)):
             problems.add("access_point_name", access_point_name, why)
@@ -516,7 +613,8 @@ class MrapSet(Construct):
         self.access_point_stack: AccessPointStack = self._access_point_wave(
             failover=failover, dashboard_replication=dashboard_replication if dashboard else None,
             request_metrics=monitoring.request_metrics, cloudtrail=monitoring.cloudtrail,
-            policy=not (restrict or cloudfront is not None))
+            policy=not (restrict or cloudfront is not None),
+            cloudtrail_management_events=monitoring.cloudtrail_management_events)
         self._backfill_wave(key=backfill.key)
         if privatelink is not None:
             self._privatelink_waves(privatelink)
@@ -547,6 +645,9 @@ class MrapSet(Construct):
                 kms_default_encryption=self.kms_default_encryption,
                 access_logs=access_logs, request_metrics=request_metrics, removal_policy=self.removal_policy,
                 cloudfront_account=(self.account or Aws.ACCOUNT_ID) if self.cloudfront and self.kms else None,
+                state_reader_role_name=(state_reader_role_name(self.bucket_prefix, region)
+                                        if owner != self.account else None),
+                state_reader_principals=self.state_reader_principals,
                 description=f"MRAP {self.name}: bucket in {region} (wave 1)",
             )
 
@@ -564,7 +665,10 @@ class MrapSet(Construct):
                 ReplicationDestination(
                     region=dst, bucket_name=self.bucket_names[dst],
                     account=self.owners[dst] if cross_account else None,
-                    replica_kms_key_arn=self._kms_alias_arn(dst) if self.replication_kms else None,
+                    replica_kms_key_arn=self._bucket_key_arn(dst) if self.replication_kms else None,
+                    # A bucket the set creates is BucketOwnerEnforced: its owner owns the replicas without the
+                    # owner override (ReplicationDestination.owner_enforced).
+                    owner_enforced=dst not in self.existing_buckets,
                 )
                 for dst in self.plan.get(source, [])
             ]
@@ -577,7 +681,7 @@ class MrapSet(Construct):
                 env=Environment(account=self.owners[source], region=source),
                 source_bucket_name=self.bucket_names[source], role_name=role_names.get(source),
                 existing_bucket=source in self.existing_buckets, destinations=destinations, options=options,
-                source_kms_key_arn=self._kms_alias_arn(source) if self.replication_kms else None,
+                source_kms_key_arn=self._bucket_key_arn(source) if self.replication_kms else None,
                 alarms=alarms, alarm_email=alarm_email, alarms_per_rule=alarms_per_rule,
                 dashboard_name=self.dashboard_name if dashboard else None,
                 dashboard_region=self.home_region if dashboard else None,
@@ -589,7 +693,8 @@ class MrapSet(Construct):
 
     def _access_point_wave(self, *, failover: FailoverOptions | None,
                            dashboard_replication: Mapping[str, tuple[str, Sequence[ReplicationDestination]]] | None,
-                           request_metrics: bool, cloudtrail: bool, policy: bool) -> AccessPointStack:
+                           request_metrics: bool, cloudtrail: bool, policy: bool,
+                           cloudtrail_management_events: bool = False) -> AccessPointStack:
         stack_id = f"{self.stack_prefix}-access-point"
         stack = AccessPointStack(
             self, stack_id, stack_name=self._stack_name(stack_id),
@@ -604,6 +709,8 @@ class MrapSet(Construct):
             request_metric_buckets=self.bucket_names if request_metrics else None,
             cloudtrail_buckets=self.bucket_names if cloudtrail else None, policy=policy,
             initial_passive=self.empty_regions, require_in_sync=failover.require_in_sync if failover else True,
+            routes_handler_role_name=self.routes_handler_role_name, reader_roles=self.reader_roles,
+            cloudtrail_management_events=cloudtrail_management_events,
             description=f"MRAP {self.name}: the Multi-Region Access Point and its policy (wave 2)",
         )
         self._after_buckets(stack)
@@ -621,6 +728,7 @@ class MrapSet(Construct):
                 self, stack_id, stack_name=self._stack_name(stack_id),
                 env=Environment(account=self.owners[source], region=source),
                 source_bucket_name=self.bucket_names[source], mrap_name=self.access_point_name, backfill_key=key,
+                source_kms_key_arn=self._bucket_key_arn(source) if self.replication_kms else None,
                 description=f"MRAP {self.name}: backfill from {source} to {', '.join(self.plan[source])} (wave 3)",
             )
             stack.add_stack_dependency(self.replication_stacks[source], "the job replicates with the source's rules")
@@ -653,6 +761,7 @@ class MrapSet(Construct):
             env=Environment(account=self.account, region=self.home_region), mrap_name=self.access_point_name,
             endpoint_regions=regions, mrap_refresh_key=mrap_key, policy_generation=self.policy_generation,
             endpoint_refresh_keys={r: fingerprint([vpc_cidr, availability_zones.get(r)]) for r in regions},
+            endpoint_stack_names={r: stack.stack_name for r, stack in self.endpoint_stacks.items()},
             description=f"MRAP {self.name}: the MRAP policy, only through the PrivateLink endpoints (wave 4)",
         )
         for stack in self.endpoint_stacks.values():
@@ -717,4 +826,38 @@ class MrapSet(Construct):
             stack.add_stack_dependency(bucket_stack, "buckets exist before replication rules and the MRAP name them")
 
     def _kms_alias_arn(self, region: str) -> str:
-        return f"arn:{region_partition(region)}:kms:{region}:{self.account or Aws.ACCOUNT_ID}:{self.kms_alias_name}"
+        # The key of the bucket's owner (across accounts, the destination account's key: its policy admits the
+        # other accounts' replication roles, stacks/bucket.py admit_replication_roles).
+        owner = self.owners.get(region) or self.account or Aws.ACCOUNT_ID
+        return f"arn:{region_partition(region)}:kms:{region}:{owner}:{self.kms_alias_name}"
+
+    def _bucket_key_arn(self, region: str) -> str:
+        """The key that encrypts ``region``'s bucket: an adopted bucket's own (``existing_bucket_keys``), else the
+        set's key in that Region (by alias)."""
+        return self.existing_bucket_keys.get(region) or self._kms_alias_arn(region)
+
+    @property
+    def routes_handler_role_name(self) -> str | None:
+        """The routes handler role's fixed name when buckets span accounts (their reader roles' trust names it):
+        ``{bucket_prefix}-routes``; None otherwise (generated)."""
+        return f"{self.bucket_prefix}-routes" if self._other_accounts else None
+
+    @property
+    def state_reader_principals(self) -> list[str]:
+        """Who may assume the reader roles of the other accounts: the routes handler, and ``bucket_account_readers``
+        (operators running ``mrap activate`` / ``mrap failover``)."""
+        partition = region_partition(self.home_region)
+        handler = f"arn:{partition}:iam::{self.account}:role/{self.routes_handler_role_name}"
+        return sorted({handler, *self.bucket_account_readers})
+
+    @property
+    def reader_roles(self) -> dict[str, str]:
+        """``{region: role ARN}`` of the read-only role in each bucket account other than the MRAP's."""
+        return {r: f"arn:{region_partition(r)}:iam::{self.owners[r]}:role/"
+                   f"{state_reader_role_name(self.bucket_prefix, r)}" for r in self._other_accounts}
+
+    @property
+    def _other_accounts(self) -> list[str]:
+        """The Regions whose bucket the set creates in an account other than the MRAP's."""
+        return [r for r in self.regions if r not in self.existing_buckets
+                and self.owners.get(r) not in (None, self.account)]

@@ -43,6 +43,8 @@ class MonitoringOptions:
         access_logs: S3 server access logs to a log bucket per Region. Default: True.
         request_metrics: CloudWatch request metrics per bucket. Default: False.
         cloudtrail: a data-events trail on the buckets. Default: False.
+        cloudtrail_management_events: with ``cloudtrail``, also log management events in that trail (a second copy
+            of management events is billed per event). Default: False.
     """
 
     alarms: AlarmThresholds | None = field(default_factory=AlarmThresholds)
@@ -52,6 +54,7 @@ class MonitoringOptions:
     access_logs: bool = True
     request_metrics: bool = False
     cloudtrail: bool = False
+    cloudtrail_management_events: bool = False
 
     def problems(self) -> list[Problem]:
         found: list[Problem] = []

@@ -146,6 +146,9 @@ class ReplicationOptions:
         source_region: the source of ``one-way`` (``MrapSet`` only). Default: the first Region.
         kms: replicate SSE-KMS objects, re-encrypted with each destination's key (``MrapSet`` only). Default: whether
             the set's ``encryption`` is ``KMS``.
+        acknowledge_filtered_404s: accept a ``prefix``/``tags`` filter with two or more active Regions, where an
+            object outside the filter answers 404 whenever a request lands on a Region it was not written in (an
+            MRAP routes without checking the object is there) (``MrapSet`` only). Default: False (a ``ValueError``).
 
     Existing objects are not replicated by live replication: S3 Batch Replication copies them
     (``S3ReplicateObject`` jobs with a manifest generated from the replication configuration). CloudFormation has no
@@ -163,6 +166,7 @@ class ReplicationOptions:
     mode: ReplicationMode | str = ReplicationMode.FULL_MESH
     source_region: str | None = None
     kms: bool | None = None
+    acknowledge_filtered_404s: bool = False
 
     def rule_problems(self) -> list[tuple[str, object, str]]:
         """``(field, value, rule)`` for every invalid rule setting (fields relative to these options): the one
@@ -194,12 +198,24 @@ class ReplicationDestination:
             When given and different, replicas are handed to the destination owner (``AccessControlTranslation``).
         replica_kms_key_arn: key ARN or alias ARN of the destination's KMS key; objects encrypted with SSE-KMS
             are re-encrypted with it. Default: none (SSE-KMS objects are not replicated).
+        owner_enforced: the destination bucket's Object Ownership is ``BucketOwnerEnforced`` (every bucket
+            ``MrapBucket`` creates): its owner owns every replica without the owner override, so a cross-account rule
+            sets no ``AccessControlTranslation`` and the role needs no ``s3:ObjectOwnerOverrideToBucketOwner`` (S3
+            User Guide, "Changing the replica owner": the bucket owner enforced setting "mimics the existing owner
+            override behavior without the need of the s3:ObjectOwnerOverrideToBucketOwner permission",
+            https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html). Default: False
+            (the owner override is set, and the destination's policy must grant the override to the role).
     """
 
     region: str
     bucket_name: str
     account: str | None = None
     replica_kms_key_arn: str | None = None
+    owner_enforced: bool = False
+
+    def overrides_owner(self, source_account: str | None) -> bool:
+        """Whether the rule into this destination hands replicas to its owner with ``AccessControlTranslation``."""
+        return bool(self.account) and self.account != source_account and not self.owner_enforced
 
     @property
     def bucket_arn(self) -> str:
@@ -230,7 +246,8 @@ def replication_rules(
             destination["StorageClass"] = options.storage_class
         if dest.account and dest.account != source_account:
             destination["Account"] = dest.account
-            destination["AccessControlTranslation"] = {"Owner": "Destination"}
+            if dest.overrides_owner(source_account):
+                destination["AccessControlTranslation"] = {"Owner": "Destination"}
         if sse_kms and dest.replica_kms_key_arn:
             destination["EncryptionConfiguration"] = {"ReplicaKmsKeyID": dest.replica_kms_key_arn}
         if options.metrics:
@@ -434,7 +451,7 @@ class BucketReplication(Construct):
             actions=list(_perms.REPLICATION_DESTINATION_ACTIONS),
             resources=destination_objects,
         ))
-        cross_account = [f"{d.bucket_arn}/*" for d in destinations if d.account and d.account != stack.account]
+        cross_account = [f"{d.bucket_arn}/*" for d in destinations if d.overrides_owner(stack.account)]
         if cross_account:
             policy.add_statements(iam.PolicyStatement(
                 sid="HandReplicasToDestinationOwner",

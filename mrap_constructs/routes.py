@@ -17,7 +17,7 @@ import atexit
 import functools
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aws_cdk import (
@@ -87,8 +87,12 @@ class MultiRegionAccessPointRoutes(Construct):
         initial_passive: Regions whose buckets start empty (a backfill fills them): passive at creation, whatever
             their goal dial, until activated (``mrap activate``). Default: none.
         require_in_sync: an update that activates a Region fails unless the Region's replication backlog
-            (``OperationsPendingReplication``/``BytesPendingReplication`` of every rule into it) is empty.
-            Default: True.
+            (``OperationsPendingReplication``/``BytesPendingReplication`` of every rule into it) is empty, and fails
+            when it cannot be read (unknown is never "in sync"). Default: True.
+        handler_role_name: physical name of the handler's role, for other accounts' reader roles to name it in
+            their trust policies. Default: generated.
+        reader_roles: ``{region: role ARN}``: for buckets in other accounts, the read-only role the handler assumes
+            to read their replication rules and metrics. Default: none (every bucket is read in this account).
 
     Attributes:
         dials (the goal, ``{region: 0|100}``), initial (the dials at creation), handler (the Lambda function),
@@ -114,6 +118,8 @@ class MultiRegionAccessPointRoutes(Construct):
         timeout: Duration = Duration.minutes(10),
         initial_passive: Sequence[str] = (),
         require_in_sync: bool = True,
+        handler_role_name: str | None = None,
+        reader_roles: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         regions = list(access_point.regions)
@@ -127,7 +133,14 @@ class MultiRegionAccessPointRoutes(Construct):
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_YEAR,
                                   removal_policy=RemovalPolicy.DESTROY)
         role = iam.Role(self, "HandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        role_name=handler_role_name,
                         description=f"Sets the routing dials of MRAP {access_point.name}")
+        readers = dict(sorted((reader_roles or {}).items()))
+        reader_statements = [iam.PolicyStatement(
+            # The buckets of other accounts: their replication rules and metrics are read through a read-only role
+            # in each (RegionalBucketStack.state_reader), with sts:AssumeRole.
+            sid="AssumeBucketAccountReaders", actions=["sts:AssumeRole"], resources=list(readers.values()))] \
+            if readers else []
         policy = iam.ManagedPolicy(self, "HandlerPolicy", roles=[role], statements=[
             iam.PolicyStatement(
                 sid="RoutesOfThisMrap",
@@ -142,6 +155,7 @@ class MultiRegionAccessPointRoutes(Construct):
             iam.PolicyStatement(sid="ReadReplicationBacklog", actions=["cloudwatch:GetMetricData"], resources=["*"]),
             iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                 resources=[log_group.log_group_arn]),
+            *reader_statements,
         ])
         self.handler = lambda_.Function(
             self,
@@ -181,6 +195,7 @@ class MultiRegionAccessPointRoutes(Construct):
                 "TimeoutSeconds": str(int(timeout.to_seconds())),
                 "InitialPassive": sorted(set(initial_passive)),
                 "RequireInSync": "true" if require_in_sync else "false",
+                **({"ReaderRoles": readers} if readers else {}),
             },
         )
         self._acknowledge(provider)

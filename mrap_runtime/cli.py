@@ -49,8 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     failover.add_argument("--wait", action="store_true", help="wait until AWS applies the dials (~2 minutes)")
     failover.add_argument("--timeout", type=float, default=300, help="seconds to wait (default 300)")
     failover.add_argument("--force", action="store_true",
-                          help="switch even when the target's replication backlog is not empty (data written to the "
-                               "old Region and not yet replicated is not readable there until it arrives)")
+                          help="switch even when the target's replication backlog is not empty or cannot be read "
+                               "(data written to the old Region and not yet replicated is not readable there until "
+                               "it arrives)")
     backfill = commands.add_parser("backfill", help="the backfill jobs (S3 Batch Replication) and the backlog")
     backfill_commands = backfill.add_subparsers(dest="backfill_command", required=True)
     backfill_status = backfill_commands.add_parser("status", help="each job's progress and each Region's backlog")
@@ -109,8 +110,9 @@ def _status(client: MrapClient, args: argparse.Namespace) -> tuple[Any, str, int
     buckets = []
     for region, bucket in sorted(info.buckets.items()):
         try:
-            replication = client.replication(region, bucket)
-            versioning = client.versioning(region, bucket)
+            owner = client.owner(info, region)
+            replication = client.replication(region, bucket, owner)
+            versioning = client.versioning(region, bucket, owner)
         except MrapError as error:
             replication, versioning = None, f"unknown ({error.code})"
         rules = (replication or {}).get("Rules", [])

@@ -24,6 +24,7 @@ from mrap_runtime.regions import (  # noqa: F401 - failover_dials is part of thi
     ROUTES_API_REGIONS,
     failover_dials,
     routes_region_for,
+    state_reader_role_arn,
 )
 
 #: Error codes worth retrying: a routes update already in flight, throttling, transient service errors.
@@ -106,6 +107,10 @@ class MrapClient:
         routes_region: Region for the routes API. Default: one of the MRAP's own Regions that serves it, else us-west-2.
         endpoint_url: a local emulator's URL (tests and ``make deploy-local``). Default: AWS.
         sleep, clock: injectable for tests. Default: ``time.sleep`` and ``time.monotonic``.
+        reader_roles: ``{region: role ARN}``: the read-only role to assume (STS ``AssumeRole``) for a bucket in
+            another account. Default: the role the set creates in that account, ``{prefix}-reader-{region}``
+            (``regions.state_reader_role_arn``). A bucket of another account is never read with this account's
+            credentials: the bucket policy does not admit them, and its replication metrics are in its own account.
     """
 
     def __init__(
@@ -117,13 +122,17 @@ class MrapClient:
         endpoint_url: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        reader_roles: Mapping[str, str] | None = None,
     ) -> None:
         self.session = session or boto3.Session()
+        self.reader_roles: dict[str, str] = dict(reader_roles or {})
+        self._reader_sessions: dict[str, boto3.Session] = {}
         self.endpoint_url = endpoint_url
         self.routes_region = routes_region
         self.sleep = sleep
         self.clock = clock
         self._clients: dict[tuple[str, str, str], Any] = {}
+        self._reader_arns: dict[tuple[str, str], str] = {}
         self.account = account or self.call(self._client("sts", CONTROL_PLANE_REGION).get_caller_identity)["Account"]
         if routes_region is not None and routes_region not in ROUTES_API_REGIONS:
             raise MrapError("InvalidRegion", f"routes API is served only in {', '.join(ROUTES_API_REGIONS)}, "
@@ -131,10 +140,10 @@ class MrapClient:
 
     # --- clients -------------------------------------------------------------------------------------------------
 
-    def _client(self, service: str, region: str, purpose: str = "") -> Any:
+    def _client(self, service: str, region: str, purpose: str = "", session: boto3.Session | None = None) -> Any:
         key = (service, region, purpose)
         if key not in self._clients:
-            client = self.session.client(
+            client = (session or self.session).client(
                 service, region_name=region, endpoint_url=self.endpoint_url,
                 config=Config(retries={"mode": "standard", "max_attempts": 5}),
             )
@@ -151,9 +160,36 @@ class MrapClient:
         """s3control in a Region that serves the routes API."""
         return self._client("s3control", self.routes_region or routes_region_for(list(regions)))
 
-    def s3(self, region: str) -> Any:
-        """S3 in ``region`` (bucket calls); ``s3("global")``-style data-plane calls use any Region plus SigV4A."""
-        return self._client("s3", region)
+    def s3(self, region: str, account: str | None = None) -> Any:
+        """S3 in ``region`` (bucket calls); ``s3("global")``-style data-plane calls use any Region plus SigV4A.
+        ``account``: the bucket's owner, when not this account (read through its reader role)."""
+        return self._in_account("s3", region, account)
+
+    def _in_account(self, service: str, region: str, account: str | None) -> Any:
+        if account is None or account == self.account:
+            return self._client(service, region)
+        return self._client(service, region, purpose=f"reader:{account}", session=self._reader_session(account,
+                                                                                                         region))
+
+    def reader_role(self, info: MrapInfo, region: str) -> str | None:
+        """The role read through for ``region``'s bucket when another account owns it (None: this account's)."""
+        owner = info.bucket_accounts.get(region, self.account)
+        if owner == self.account:
+            return None
+        return self.reader_roles.get(region) or state_reader_role_arn(info.buckets[region], owner, region)
+
+    def _reader_session(self, account: str, region: str) -> boto3.Session:
+        role = self._reader_arns.get((account, region))
+        if role is None:
+            raise MrapError("NoReaderRole", f"no read-only role is known for the bucket of account {account} in "
+                                            f"{region}; its replication state cannot be read from {self.account}")
+        if role not in self._reader_sessions:
+            issued = self.call(self._client("sts", CONTROL_PLANE_REGION).assume_role, RoleArn=role,
+                               RoleSessionName=f"mrap-reader-{self.account}")["Credentials"]
+            self._reader_sessions[role] = boto3.Session(
+                aws_access_key_id=issued["AccessKeyId"], aws_secret_access_key=issued["SecretAccessKey"],
+                aws_session_token=issued["SessionToken"])
+        return self._reader_sessions[role]
 
     def call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
         """Call a boto3 method, turning AWS and botocore errors into ``MrapError`` (one readable line)."""
@@ -275,25 +311,38 @@ class MrapClient:
 
     # --- buckets -----------------------------------------------------------------------------------------------------
 
-    def replication(self, region: str, bucket: str) -> dict[str, Any] | None:
-        """The bucket's replication configuration, or None when it has none."""
+    def owner(self, info: MrapInfo, region: str) -> str | None:
+        """The account to read ``region``'s bucket in (None: this one); remembers its reader role."""
+        owner = info.bucket_accounts.get(region, self.account)
+        if owner == self.account:
+            return None
+        role = self.reader_role(info, region)
+        if role:
+            self._reader_arns[(owner, region)] = role
+        return owner
+
+    def replication(self, region: str, bucket: str, account: str | None = None) -> dict[str, Any] | None:
+        """The bucket's replication configuration, or None when it has none; ``account``: its owner when not this
+        account (see ``owner``)."""
         try:
-            return self.call(self.s3(region).get_bucket_replication, Bucket=bucket)["ReplicationConfiguration"]
+            return self.call(self.s3(region, account).get_bucket_replication,
+                             Bucket=bucket)["ReplicationConfiguration"]
         except MrapError as err:
             if err.code == "ReplicationConfigurationNotFoundError":
                 return None
             raise
 
-    def versioning(self, region: str, bucket: str) -> str:
+    def versioning(self, region: str, bucket: str, account: str | None = None) -> str:
         """``Enabled``, ``Suspended`` or ``Disabled``."""
-        return self.call(self.s3(region).get_bucket_versioning, Bucket=bucket).get("Status", "Disabled")
+        return self.call(self.s3(region, account).get_bucket_versioning, Bucket=bucket).get("Status", "Disabled")
 
 
     # --- replication backlog and backfill jobs ---------------------------------------------------------------------
 
-    def cloudwatch(self, region: str) -> Any:
-        """CloudWatch in ``region`` (S3 publishes a rule's replication metrics in the source bucket's Region)."""
-        return self._client("cloudwatch", region)
+    def cloudwatch(self, region: str, account: str | None = None) -> Any:
+        """CloudWatch in ``region`` (S3 publishes a rule's replication metrics in the source bucket's Region, in the
+        source bucket's account: ``account`` when not this one)."""
+        return self._in_account("cloudwatch", region, account)
 
     def s3control(self, region: str) -> Any:
         """s3control in ``region`` for Batch Operations jobs (they live in the Region they were created in); a client
@@ -301,31 +350,53 @@ class MrapClient:
         return self._client("s3control", region, purpose="jobs")
 
     def rules_into(self, info: MrapInfo, destination: str) -> list[RuleRef]:
-        """Every enabled replication rule of the MRAP's other buckets whose destination is ``destination``'s bucket."""
+        """Every enabled replication rule of the MRAP's other buckets whose destination is ``destination``'s bucket
+        (raises ``MrapError`` when a source's rules cannot be read)."""
+        rules, unread = self._rules_into(info, destination)
+        if unread:
+            raise MrapError("Unknown", "; ".join(unread))
+        return rules
+
+    def _rules_into(self, info: MrapInfo, destination: str) -> tuple[list[RuleRef], list[str]]:
+        """(the rules into ``destination`` that could be read, why each source that could not be read was not)."""
         target = info.buckets[destination]
-        found = []
+        found, unread = [], []
         for source, bucket in sorted(info.buckets.items()):
             if source == destination:
                 continue
-            for rule in (self.replication(source, bucket) or {}).get("Rules", []):
+            try:
+                owner = self.owner(info, source)
+                configuration = self.replication(source, bucket, owner)
+            except MrapError as err:
+                unread.append(f"the rules of {bucket} ({source}) could not be read: {err}")
+                continue
+            for rule in (configuration or {}).get("Rules", []):
                 if rule.get("Status") == "Enabled" and \
                         rule.get("Destination", {}).get("Bucket", "").rsplit(":", 1)[-1] == target:
-                    found.append(RuleRef(source, bucket, target, rule.get("ID", "")))
-        return found
+                    found.append(RuleRef(source, bucket, target, rule.get("ID", ""), owner))
+        return found, unread
 
     def backlog(self, info: MrapInfo, destination: str, *, window_seconds: int = 900) -> Backlog:
         """The replication backlog into ``destination``: per rule into it, the latest ``OperationsPendingReplication``,
         ``BytesPendingReplication``, ``ReplicationLatency`` and ``OperationsFailedReplication`` (S3 replication
         metrics, https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html), summed (latency: the
-        maximum). A rule without datapoints in the window counts as nothing pending (S3 publishes while it works)."""
+        maximum). A rule without datapoints in the window counts as nothing pending (S3 publishes while it works),
+        once the metrics were read in the source bucket's own account. What cannot be read (a source's rules or
+        metrics: another account's bucket without a reader role, AccessDenied, ...) makes the backlog *unknown*,
+        which is never in sync."""
         if destination not in info.buckets:
             raise MrapError("InvalidRegion", f"{destination} is not a Region of MRAP {info.name} "
                                              f"(Regions: {', '.join(info.regions)})")
-        rules = self.rules_into(info, destination)
-        result = Backlog(destination=destination, rules=len(rules))
+        rules, unread = self._rules_into(info, destination)
+        result = Backlog(destination=destination, rules=len(rules), unknown=unread)
         now = time.time()
         for rule in rules:
-            values = self._latest_metrics(rule, window_seconds, now)
+            try:
+                values = self._latest_metrics(rule, window_seconds, now)
+            except MrapError as err:
+                result.unknown.append(f"the metrics of rule {rule.rule_id} of {rule.source_bucket} could not be "
+                                      f"read: {err}")
+                continue
             result.pending_operations += values.get("OperationsPendingReplication", 0.0)
             result.pending_bytes += values.get("BytesPendingReplication", 0.0)
             result.failed_operations += values.get("OperationsFailedReplication", 0.0)
@@ -342,7 +413,8 @@ class MrapClient:
         queries = [{"Id": f"m{i}", "ReturnData": True, "MetricStat": {
             "Metric": {"Namespace": "AWS/S3", "MetricName": name, "Dimensions": dimensions},
             "Period": 60, "Stat": "Maximum"}} for i, name in enumerate(BACKLOG_METRICS)]
-        response = self.call(self.cloudwatch(rule.source_region).get_metric_data, MetricDataQueries=queries,
+        response = self.call(self.cloudwatch(rule.source_region, rule.source_account).get_metric_data,
+                             MetricDataQueries=queries,
                              StartTime=_dt.datetime.fromtimestamp(now - window_seconds, _dt.UTC),
                              EndTime=_dt.datetime.fromtimestamp(now + 60, _dt.UTC), ScanBy="TimestampDescending")
         values = {}
@@ -387,7 +459,7 @@ class MrapClient:
         if region not in info.buckets:
             raise MrapError("InvalidRegion", f"{region} is not a Region of MRAP {info.name} "
                                              f"(Regions: {', '.join(info.regions)})")
-        sources = {rule.source_region for rule in self.rules_into(info, region)}
+        sources = {rule.source_region for rule in self._rules_into(info, region)[0]}
         latest: dict[str, BackfillJob] = {}
         for job in self.backfill_jobs(info):
             if job.region in sources:
@@ -421,6 +493,8 @@ class RuleRef:
     source_bucket: str
     destination_bucket: str
     rule_id: str
+    #: The source bucket's owner when not the client's account (its metrics are read there).
+    source_account: str | None = None
 
 
 @dataclass
@@ -434,13 +508,18 @@ class Backlog:
     pending_bytes: float = 0.0
     failed_operations: float = 0.0
     latency_seconds: float = 0.0
+    #: Why part of the backlog could not be read; any entry makes it unknown.
+    unknown: list[str] = field(default_factory=list)
 
     @property
     def in_sync(self) -> bool:
-        return self.pending_operations == 0 and self.pending_bytes == 0
+        """Nothing pending, and every rule into the destination read: an unknown backlog is never in sync."""
+        return not self.unknown and self.pending_operations == 0 and self.pending_bytes == 0
 
     def describe(self) -> str:
-        """One line: ``{region} is behind: N operations (B bytes) pending, oldest ~S s`` (or in sync)."""
+        """One line: ``{region} is behind: N operations (B bytes) pending, oldest ~S s`` (or in sync, or unknown)."""
+        if self.unknown:
+            return f"{self.destination} is unknown: " + "; ".join(self.unknown)
         if self.in_sync:
             return f"{self.destination} is in sync ({self.rules} rules into it, nothing pending)"
         return (f"{self.destination} is behind: {self.pending_operations:.0f} operations "
@@ -448,7 +527,8 @@ class Backlog:
                 f"(ReplicationLatency)")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"region": self.destination, "in_sync": self.in_sync, "rules": self.rules,
+        return {"region": self.destination, "in_sync": self.in_sync, "unknown": list(self.unknown),
+                "rules": self.rules,
                 "rules_reporting": self.reporting, "pending_operations": self.pending_operations,
                 "pending_bytes": self.pending_bytes, "failed_operations": self.failed_operations,
                 "latency_seconds": self.latency_seconds}

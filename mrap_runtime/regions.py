@@ -154,6 +154,22 @@ def initial_dials(goal: Mapping[str, int], empty: Iterable[str]) -> dict[str, in
     return dict(sorted(dials.items()))
 
 
+def state_reader_role_name(bucket_prefix: str, region: str) -> str:
+    """The read-only role a bucket account's stack creates for the MRAP account (the in-sync check before a failover):
+    ``{bucket_prefix}-reader-{region}`` (at most 57 characters for a valid prefix; IAM allows 64)."""
+    return f"{bucket_prefix}-reader-{region}"
+
+
+def state_reader_role_arn(bucket: str, owner: str, region: str) -> str | None:
+    """The reader role of a bucket the set created in another account, derived from its deterministic name
+    ``{prefix}-{owner}-{region}``; None for a bucket not named that way (an adopted bucket has no reader role)."""
+    suffix = f"-{owner}-{region}"
+    if not bucket.endswith(suffix) or len(bucket) == len(suffix):
+        return None
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return f"arn:{partition}:iam::{owner}:role/{state_reader_role_name(bucket[:-len(suffix)], region)}"
+
+
 def regions_problem(regions: Sequence[str]) -> str | None:
     """Why ``regions`` cannot be an MRAP's Regions, or None: the one statement of the rule, for ``MrapSet`` and the
     app config alike (each Region supports MRAPs, listed once, at most ``MAX_REGIONS``)."""

@@ -45,6 +45,8 @@ def set_props(config: MrapConfig) -> dict[str, Any]:
         "removal_policy": RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN,
         "bucket_accounts": dict(config.bucket_accounts),
         "existing_buckets": dict(config.existing_buckets),
+        "existing_bucket_keys": dict(config.existing_bucket_keys),
+        "bucket_account_readers": list(config.bucket_account_readers),
         "replication": options.replication,
         "monitoring": options.monitoring,
         "failover": options.failover,

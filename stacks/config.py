@@ -64,13 +64,17 @@ class ReplicationConfig(_Model):
     storage_class: str | None = None
     prefix: str = ""
     tags: dict[str, str] = Field(default_factory=dict)
+    #: Accept filtered replication (prefix/tags) with two or more active Regions, where objects outside the filter
+    #: 404 whenever a request lands on a Region they were not written in (MRAP routing does not check existence).
+    acknowledge_filtered_404s: bool = False
 
     def options(self) -> ReplicationOptions:
         """The block as ``MrapSet(replication=...)``."""
         return ReplicationOptions(
             mode=self.mode, source_region=self.source_region, kms=self.kms, rtc=self.rtc, metrics=self.metrics,
             delete_markers=self.delete_markers, replica_modifications=self.replica_modifications,
-            storage_class=self.storage_class, prefix=self.prefix, tags=dict(self.tags))
+            storage_class=self.storage_class, prefix=self.prefix, tags=dict(self.tags),
+            acknowledge_filtered_404s=self.acknowledge_filtered_404s)
 
 
 #: The library's defaults are the config's: one statement of each threshold.
@@ -99,6 +103,8 @@ class MonitoringConfig(_Model):
     alarm_email: str | None = None
     access_logs: bool = True
     cloudtrail: bool = False
+    #: With cloudtrail: also log management events in the data-events trail (a second copy is billed per event).
+    cloudtrail_management_events: bool = False
     request_metrics: bool = False
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
 
@@ -107,7 +113,8 @@ class MonitoringConfig(_Model):
         return MonitoringOptions(
             alarms=AlarmThresholds(**self.thresholds.model_dump()) if self.alarms else None,
             alarm_email=self.alarm_email, alarms_per_rule=self.alarms_per_rule, dashboard=self.dashboard,
-            access_logs=self.access_logs, request_metrics=self.request_metrics, cloudtrail=self.cloudtrail)
+            access_logs=self.access_logs, request_metrics=self.request_metrics, cloudtrail=self.cloudtrail,
+            cloudtrail_management_events=self.cloudtrail_management_events)
 
 
 class PrivateLinkConfig(_Model):
@@ -211,6 +218,11 @@ class MrapConfig(_Model):
     privatelink: PrivateLinkConfig | None = None
     bucket_accounts: dict[str, str] = Field(default_factory=dict)
     existing_buckets: dict[str, str] = Field(default_factory=dict)
+    #: ``{region: KMS key ARN}``: the key of each adopted SSE-KMS bucket (needed with encryption sse-kms).
+    existing_bucket_keys: dict[str, str] = Field(default_factory=dict)
+    #: ARNs (ArnLike patterns) of the MRAP account's principals allowed to assume the read-only role in each bucket
+    #: account (operators running `mrap activate` / `mrap failover`); the routes handler always may.
+    bucket_account_readers: list[str] = Field(default_factory=list)
     pipeline: PipelineConfig | None = None
     #: S3 Batch Replication of what the existing buckets held before replication, new Regions passive until
     #: ``mrap activate``. Default (absent): on when ``existing_buckets`` has a bucket that replicates somewhere.
@@ -279,7 +291,8 @@ class MrapConfig(_Model):
                 "home_region": self.home_region, "bucket_prefix": self.effective_bucket_prefix,
                 "encryption": self.encryption, "kms": self.encryption == "sse-kms",
                 "bucket_accounts": dict(self.bucket_accounts), "existing_buckets": dict(self.existing_buckets),
-                "options": self.set_options()}
+                "existing_bucket_keys": dict(self.existing_bucket_keys),
+                "bucket_account_readers": list(self.bucket_account_readers), "options": self.set_options()}
 
     @property
     def effective_access_point_name(self) -> str:

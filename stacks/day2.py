@@ -146,6 +146,11 @@ KEY_CHANGES: dict[str, KeyChange] = {
     "pipeline.region": KeyChange(REFUSED, "as pipeline.repository", "as pipeline.repository"),
     "backfill": KeyChange(IN_PLACE, "backfill stacks created (a Batch Replication job) or left behind (printed)"),
     "backfill_key": KeyChange(IN_PLACE, "a new key starts a new job"),
+    "existing_bucket_keys": KeyChange(IN_PLACE, "the replication and backfill roles' kms:Decrypt grant and the replica "
+                                                "key of the rules into the adopted bucket are updated"),
+    "bucket_account_readers": KeyChange(IN_PLACE, "the reader roles' trust policies are updated"),
+    "replication.acknowledge_filtered_404s": KeyChange(IN_PLACE, "synth-time only: no resource changes"),
+    "monitoring.cloudtrail_management_events": KeyChange(IN_PLACE, "the trail's event selector is updated"),
     "cloudfront.enabled": KeyChange(IN_PLACE, "on: the CloudFront stack is created and takes the MRAP policy; off: "
                                     "the access-point stack rewrites the policy and the CloudFront stack is printed "
                                     "with its delete command"),

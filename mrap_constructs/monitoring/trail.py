@@ -47,7 +47,7 @@ def admit_cloudtrail(key: kms.IKey, trail_name: str) -> None:
 
 class DataEventsTrail(Construct):
     """A multi-Region trail logging S3 data events (object reads and writes) on the MRAP's buckets — requests
-    through the MRAP included — plus management events, to a locked-down bucket and CloudWatch Logs.
+    through the MRAP included — and, on request, management events, to a locked-down bucket and CloudWatch Logs.
 
     The trail bucket is versioned, private, TLS-only and logs its own access to a log bucket; the trail is encrypted
     with a rotating KMS key and validates its log files. Data events are billed per event: opt-in.
@@ -59,6 +59,9 @@ class DataEventsTrail(Construct):
         trail_name: the trail's name (the key policy names the trail's ARN). Default: derived from the construct path.
         removal_policy: for the trail bucket, log bucket and key. Default: ``RETAIN``.
         log_retention: CloudWatch Logs retention. Default: one year.
+        include_management_events: also log management events. An account's first trail copy of management
+            events is free; any further copy is billed per event (https://aws.amazon.com/cloudtrail/pricing/), and
+            most accounts already have a trail (or an organization trail) for them. Default: False (data events only).
 
     Attributes:
         trail, trail_name, bucket, encryption_key (its policy admits CloudTrail for this trail only).
@@ -70,7 +73,8 @@ class DataEventsTrail(Construct):
     def __init__(self, scope: Construct, id: str, *, bucket_names: Mapping[str, str],
                  trail_name: str | None = None,
                  removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-                 log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR) -> None:
+                 log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+                 include_management_events: bool = False) -> None:
         super().__init__(scope, id)
         problems = Problems("DataEventsTrail", id)
         if trail_name is not None and not is_unresolved(trail_name) and not _TRAIL_NAME.fullmatch(trail_name):
@@ -104,7 +108,7 @@ class DataEventsTrail(Construct):
         self.trail.add_s3_event_selector(
             [cloudtrail.S3EventSelector(bucket=s3.Bucket.from_bucket_name(self, f"Data{r.replace('-', '')}", name))
              for r, name in sorted(bucket_names.items())],
-            include_management_events=True,
+            include_management_events=include_management_events,
         )
         logs_role = self.trail.node.find_child("LogsRole")
         # Confused-deputy protection: CloudTrail may assume the logs role only on behalf of this account.

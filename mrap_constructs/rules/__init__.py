@@ -34,14 +34,17 @@ from aws_cdk import (
 )
 
 from mrap_constructs.rules import (
+    adopted_bucket_key,
     alarm_topic_key,
     asset_dotfiles,
     cloudfront_certificate_region,
+    in_sync_check_reads_accounts,
     mrap_origin_bucket_key,
     mrap_origin_opt_in_region,
     mrap_origin_signing,
     mrap_policy_denies_control_plane,
     principal_created_later,
+    replica_key_admits_source,
     replication_destination_later,
     replication_schema,
     tag_filter_delete_markers,
@@ -65,6 +68,9 @@ RULES: tuple[ModuleType, ...] = (
     mrap_origin_bucket_key,
     cloudfront_certificate_region,
     asset_dotfiles,
+    replica_key_admits_source,
+    adopted_bucket_key,
+    in_sync_check_reads_accounts,
 )
 _BY_NAME = {rule.NAME: rule for rule in RULES}
 

@@ -44,6 +44,9 @@ class AccessPointStack(Stack):
         policy: bool = True,
         initial_passive: Sequence[str] = (),
         require_in_sync: bool = True,
+        routes_handler_role_name: str | None = None,
+        reader_roles: Mapping[str, str] | None = None,
+        cloudtrail_management_events: bool = False,
         trail_name: str | None = None,
         policy_generation: int = 0,
         description: str | None = None, stack_name: str | None = None,
@@ -66,7 +69,8 @@ class AccessPointStack(Stack):
                 self, "Routes", access_point=self.access_point,
                 active=failover_active if failover_active is not None else list(bucket_names),
                 passive=failover_passive, routes_region=routes_region, initial_passive=initial_passive,
-                require_in_sync=require_in_sync,
+                require_in_sync=require_in_sync, handler_role_name=routes_handler_role_name,
+                reader_roles=reader_roles,
             )
             CfnOutput(self, "MrapActiveRegions", value=",".join(r for r, d in self.routes.dials.items() if d))
         self.dashboard: MrapDashboard | None = None
@@ -74,12 +78,13 @@ class AccessPointStack(Stack):
             self.dashboard = MrapDashboard(
                 self, "Dashboard", access_point=self.access_point, replication=dashboard_replication,
                 routes=self.routes.dials if self.routes else None, request_metric_buckets=request_metric_buckets,
-                dashboard_name=dashboard_name or f"mrap-{mrap_name}",
+                dashboard_name=dashboard_name or f"mrap-{mrap_name}", bucket_accounts=bucket_accounts,
             )
         self.trail: DataEventsTrail | None = None
         if cloudtrail_buckets is not None:
             self.trail = DataEventsTrail(self, "Trail", bucket_names=cloudtrail_buckets, removal_policy=removal_policy,
-                                         trail_name=trail_name or f"mrap-{mrap_name}-data-events")
+                                         trail_name=trail_name or f"mrap-{mrap_name}-data-events",
+                                         include_management_events=cloudtrail_management_events)
         CfnOutput(self, "MrapName", value=mrap_name)
         CfnOutput(self, "MrapAlias", value=self.access_point.alias)
         CfnOutput(self, "MrapArn", value=self.access_point.arn)

@@ -29,19 +29,30 @@ class RestrictedPolicyStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, env: Environment, mrap_name: str, endpoint_regions: Sequence[str],
                  mrap_refresh_key: str | None = None, endpoint_refresh_keys: Mapping[str, str] | None = None,
+                 endpoint_stack_names: Mapping[str, str] | None = None,
                  policy_generation: int = 0, description: str | None = None,
                  stack_name: str | None = None) -> None:
         """``mrap_refresh_key`` / ``endpoint_refresh_keys[region]`` change whenever the MRAP / a Region's endpoint may
         have been replaced: the lookups then read the new alias / endpoint id (a deny naming a dead endpoint id would
-        block every request). Default: read only when the stack is created."""
+        block every request). Default: read only when the stack is created.
+
+        ``endpoint_stack_names[region]``: the stack that created the Region's VPC and endpoint. The endpoint is then
+        looked up only in that stack's VPC, found by the ``aws:cloudformation:stack-name`` tag CloudFormation puts on
+        it (tag keys starting ``aws:`` are reserved for AWS: nobody else can set it), so an endpoint elsewhere that
+        carries the ``mrap:name`` tag cannot be chosen and then locked out by the ``aws:SourceVpce`` deny.
+        Default: any endpoint carrying the tag."""
         super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         endpoint_ids = []
         for region in sorted(endpoint_regions):
+            filters = [{"Name": f"tag:{ENDPOINT_TAG}", "Values": [mrap_name]}]
+            if endpoint_stack_names and region in endpoint_stack_names:
+                filters.append({"Name": "vpc-id", "Values": [self._vpc_of(
+                    region, endpoint_stack_names[region], (endpoint_refresh_keys or {}).get(region))]})
             lookup = sdk_call_resource(
                 self, f"Endpoint{region.replace('-', '')}", resource_type="Custom::MrapEndpointLookup",
                 on_update=cr.AwsSdkCall(
                     service="EC2", action="DescribeVpcEndpoints", region=region,
-                    parameters={"Filters": [{"Name": f"tag:{ENDPOINT_TAG}", "Values": [mrap_name]}]},
+                    parameters={"Filters": filters},
                     physical_resource_id=cr.PhysicalResourceId.of("-".join(filter(None, (
                         f"{mrap_name}-endpoint-{region}", (endpoint_refresh_keys or {}).get(region))))),
                     output_paths=["VpcEndpoints.0.VpcEndpointId"]),
@@ -52,8 +63,8 @@ class RestrictedPolicyStack(Stack):
             endpoint_ids.append(lookup.get_response_field("VpcEndpoints.0.VpcEndpointId"))
         provider_policy = self.node.find_child("SdkCallProvider").node.find_child("Policy")
         acknowledge_all(provider_policy, {
-            "AwsSolutions-IAM5[Resource::*]": "ec2:DescribeVpcEndpoints supports no resource-level permissions; it "
-                                              "only reads the endpoint ids of this MRAP (by tag).",
+            "AwsSolutions-IAM5[Resource::*]": "ec2:DescribeVpcEndpoints and ec2:DescribeVpcs support no resource-level "
+                                              "permissions; they only read this MRAP's VPC and endpoint ids (by tag).",
         })
         access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name,
                                                         refresh_key=mrap_refresh_key)
@@ -67,4 +78,21 @@ class RestrictedPolicyStack(Stack):
         ])
         self.policy = MultiRegionAccessPointPolicy(self, "Policy", mrap_name=mrap_name, document=document)
         CfnOutput(self, "AllowedEndpoints", value=",".join(sorted(endpoint_regions)))
+
+    def _vpc_of(self, region: str, stack_name: str, refresh_key: str | None) -> str:
+        """The id of the VPC stack ``stack_name`` created in ``region`` (read at deploy time; CloudFormation tags the
+        resources it creates with aws:cloudformation:stack-name:
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)."""
+        lookup = sdk_call_resource(
+            self, f"Vpc{region.replace('-', '')}", resource_type="Custom::MrapVpcLookup",
+            on_update=cr.AwsSdkCall(
+                service="EC2", action="DescribeVpcs", region=region,
+                parameters={"Filters": [{"Name": "tag:aws:cloudformation:stack-name", "Values": [stack_name]}]},
+                physical_resource_id=cr.PhysicalResourceId.of("-".join(filter(None, (
+                    f"{stack_name}-vpc", refresh_key)))),
+                output_paths=["Vpcs.0.VpcId"]),
+            on_delete=None,
+            statements=[iam.PolicyStatement(actions=["ec2:DescribeVpcs"], resources=["*"])],
+        )
+        return lookup.get_response_field("Vpcs.0.VpcId")
 

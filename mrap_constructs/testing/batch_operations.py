@@ -109,6 +109,7 @@ def run_job(client_for: Any, account: str, region: str, request: dict[str, Any])
     source = _bucket_of(generator["SourceBucket"])
     s3 = client_for("s3", region)
     rules = _rules(s3, source)
+    config_role = _role(s3, source)
     if rules is None:
         return _fail(job, "ReplicationConfigurationNotFound", f"{source} has no replication configuration")
     statuses = set((generator.get("Filter") or {}).get("ObjectReplicationStatuses") or ["NONE", "FAILED"])
@@ -128,8 +129,10 @@ def run_job(client_for: Any, account: str, region: str, request: dict[str, Any])
             continue
         summary["TotalNumberOfTasks"] += 1
         try:
+            _kms_check(request.get("RoleArn", ""), config_role, account, region, source, key, version_id, rules,
+                       targets)
             for target in targets:
-                placed = _write_replica(source, key, version_id, target)
+                placed = _write_replica(source, key, version_id, target, _replica_key(rules, target))
                 REPLICATION_STATUS[(target, key, placed)] = "REPLICA"
             REPLICATION_STATUS[(source, key, version_id)] = "COMPLETED"
             summary["NumberOfTasksSucceeded"] += 1
@@ -143,7 +146,47 @@ def run_job(client_for: Any, account: str, region: str, request: dict[str, Any])
     return job
 
 
-def _write_replica(source: str, key: str, version_id: str, target: str) -> str:
+def _role(s3: Any, bucket: str) -> str:
+    try:
+        return s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"].get("Role", "")
+    except s3.exceptions.ClientError:
+        return ""
+
+
+def _replica_key(rules: list[dict[str, Any]], target: str) -> str | None:
+    for rule in rules:
+        if _bucket_of(rule["Destination"]["Bucket"]) == target:
+            return (rule["Destination"].get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
+    return None
+
+
+def _kms_check(job_role: str, replication_role: str, account: str, region: str, source: str, key: str,
+               version_id: str, rules: list[dict[str, Any]], targets: list[str]) -> None:
+    """An SSE-KMS version: the job's role must decrypt it ("If you run S3 Batch Operations on encrypted objects, the
+    IAM role must also have access to the AWS KMS keys", batch-ops-iam-role-policies.html), and the replication role
+    decrypt it and encrypt each replica (strict/replication_kms.py). Raises ``PermissionError`` naming the first gap."""
+    from mrap_constructs.testing.strict import replication_kms
+    from mrap_constructs.testing.strict._lookup import find_bucket
+
+    bucket = find_bucket(source)
+    original = next((k for k in bucket.keys.getlist(key, []) if k.version_id == version_id), None) if bucket else None
+    if original is None or original.encryption != "aws:kms" or not original.kms_key_id:
+        return
+    common = {"source_account": account, "source_region": region, "source_bucket": source, "key_name": key,
+              "source_key_id": original.kms_key_id}
+    if why := replication_kms.problem(job_role, **common):
+        raise PermissionError(f"AccessDenied: {why}")
+    for target in targets:
+        destination = find_bucket(target)
+        if destination is None:
+            continue
+        if why := replication_kms.problem(replication_role, **common, replica_key_id=_replica_key(rules, target),
+                                          destination_account=destination.account_id,
+                                          destination_region=destination.region_name, destination_bucket=target):
+            raise PermissionError(f"AccessDenied: {why}")
+
+
+def _write_replica(source: str, key: str, version_id: str, target: str, replica_key_id: str | None = None) -> str:
     """Write version ``version_id`` of ``key`` into ``target`` as a replica, as S3 does: the same version id, body and
     metadata, replication status ``REPLICA`` — and, being a replica, not replicated again by the data plane's live
     replication (written in the replication context, as the engine writes its own). Returns the replica's version id.
@@ -161,8 +204,11 @@ def _write_replica(source: str, key: str, version_id: str, target: str) -> str:
     if original is None:
         raise LookupError(f"NoSuchVersion: {key} {version_id}")
     backend = s3_backends[target_bucket.account_id]["aws"]
+    kms = original.encryption == "aws:kms"
     with as_replication():
-        replica = backend.put_object(target_bucket.name, key, original.value, etag=original.etag)
+        replica = backend.put_object(target_bucket.name, key, original.value, etag=original.etag,
+                                     **({"encryption": "aws:kms", "kms_key_id": replica_key_id}
+                                        if kms and replica_key_id else {}))
         replica._version_id = original.version_id
         replica.last_modified = original.last_modified
         for name, value in original.metadata.items():

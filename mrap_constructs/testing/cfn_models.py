@@ -95,9 +95,10 @@ class _Model:
 class MultiRegionAccessPointModel(_Model):
     """``AWS::S3::MultiRegionAccessPoint``: Ref = name; attributes Alias, CreatedAt."""
 
-    def __init__(self, account_id: str, name: str) -> None:
+    def __init__(self, account_id: str, name: str, properties: dict | None = None) -> None:
         self.account_id = account_id
         self.name = name
+        self.properties = properties or {}
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict, account_id: str,
@@ -106,7 +107,7 @@ class MultiRegionAccessPointModel(_Model):
         _s3control(account_id).create_multi_region_access_point(
             account_id, props["Name"], props.get("PublicAccessBlockConfiguration", {}),
             [{"Bucket": r["Bucket"]} for r in props["Regions"]], region_name)
-        return cls(account_id, props["Name"])
+        return cls(account_id, props["Name"], json.loads(json.dumps(props)))
 
     @property
     def physical_resource_id(self) -> str:
@@ -122,6 +123,34 @@ class MultiRegionAccessPointModel(_Model):
 
     def delete(self, account_id: str, region_name: str) -> None:
         _s3control(account_id).delete_multi_region_access_point(account_id, self.name, region_name)
+
+    @staticmethod
+    def update_from_cloudformation_json(original_resource: MultiRegionAccessPointModel, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str,
+                                        region_name: str) -> MultiRegionAccessPointModel:
+        """Every property of ``AWS::S3::MultiRegionAccessPoint`` (``Name``, ``Regions``,
+        ``PublicAccessBlockConfiguration``) "Update requires: Replacement"
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-multiregionaccesspoint.html).
+        Under the same ``Name`` CloudFormation cannot replace it: a custom-named resource is replaced by creating the
+        new one first, and the name is taken ("CloudFormation cannot update a stack when a custom-named resource
+        requires replacing. Rename ... and update the stack again.",
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name-type.html), so
+        the update fails and rolls back. Under a new name the new MRAP is created, and the old one is deleted in the
+        cleanup phase unless its ``UpdateReplacePolicy`` is ``Retain`` (then it stays, serving its buckets)."""
+        from mrap_constructs.testing.moto_patches import defer_cleanup
+
+        name = cloudformation_json["Properties"]["Name"]
+        if cloudformation_json["Properties"] == original_resource.properties:
+            return original_resource  # nothing changed (a rollback to what is deployed)
+        if name == original_resource.name:
+            raise ValueError(f"CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+                             f"Rename {name} and update the stack again.")
+        replacement = MultiRegionAccessPointModel.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name)
+        if cloudformation_json.get("UpdateReplacePolicy") != "Retain":
+            defer_cleanup(f"MRAP {original_resource.name} (replaced)",
+                          lambda: original_resource.delete(account_id, region_name))
+        return replacement
 
 
 class MultiRegionAccessPointPolicyModel(_Model):
@@ -154,7 +183,26 @@ class MultiRegionAccessPointPolicyModel(_Model):
         return "false"
 
     def delete(self, account_id: str, region_name: str) -> None:
-        """An MRAP policy cannot be deleted, only replaced (as in AWS)."""
+        """An MRAP policy cannot be deleted: CloudFormation "updates the policy to only allow access to the account that
+        created the bucket" (AWS::S3::MultiRegionAccessPointPolicy reference,
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-multiregionaccesspointpolicy.html).
+        AWS does not publish that document; the model puts ``owner_only_policy`` (the owner account, every S3
+        action), so whatever the removed policy restricted (``aws:SourceVpce``...) is gone, as in AWS."""
+        backend = _s3control(account_id)
+        mrap = backend.multi_region_access_points.get(account_id, {}).get(self.name)
+        if mrap is not None:
+            backend.put_multi_region_access_point_policy(account_id, self.name,
+                                                         json.dumps(owner_only_policy(account_id, mrap.alias)),
+                                                         region_name)
+
+
+def owner_only_policy(account_id: str, alias: str) -> dict[str, Any]:
+    """What an MRAP policy is reset to when its CloudFormation resource is deleted (see
+    ``MultiRegionAccessPointPolicyModel.delete``)."""
+    arn = f"arn:aws:s3::{account_id}:accesspoint/{alias}"
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "s3:*",
+        "Resource": [arn, f"{arn}/object/*"]}]}
 
 
 class BucketPolicyModel(_Model):
@@ -183,6 +231,22 @@ class BucketPolicyModel(_Model):
         backend = _s3(account_id)
         if self.bucket in backend.buckets:
             backend.delete_bucket_policy(self.bucket)
+
+    @staticmethod
+    def update_from_cloudformation_json(original_resource: BucketPolicyModel, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str,
+                                        region_name: str) -> BucketPolicyModel:
+        """``PolicyDocument`` updates in place; ``Bucket`` "Update requires: Replacement": the policy is put on the
+        new bucket and, in the cleanup phase, deleted from the old one (``DeleteBucketPolicy``)
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucketpolicy.html)."""
+        from mrap_constructs.testing.moto_patches import defer_cleanup
+
+        updated = BucketPolicyModel.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                                    account_id, region_name)
+        if updated.bucket != original_resource.bucket:
+            defer_cleanup(f"bucket policy of {original_resource.bucket} (replaced)",
+                          lambda: original_resource.delete(account_id, region_name))
+        return updated
 
 
 class AlarmModel(_Model):
@@ -405,17 +469,24 @@ class TopicPolicyModel(_Model):
         self._reset(self.topics)
 
 
-def _update_by_recreate(model: type) -> Callable[..., Any]:
-    def update(original_resource: Any, new_resource_name: str, cloudformation_json: dict, account_id: str,
-               region_name: str) -> Any:
-        return model.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+def _update_mrap_policy(original_resource: MultiRegionAccessPointPolicyModel, new_resource_name: str,
+                        cloudformation_json: dict, account_id: str,
+                        region_name: str) -> MultiRegionAccessPointPolicyModel:
+    """``Policy`` updates in place; ``MrapName`` "Update requires: Replacement": the policy goes on the new MRAP and the
+    old resource is deleted in the cleanup (its MRAP's policy reset, ``delete``) unless ``UpdateReplacePolicy`` is
+    ``Retain``."""
+    from mrap_constructs.testing.moto_patches import defer_cleanup
 
-    return staticmethod(update)
+    updated = MultiRegionAccessPointPolicyModel.create_from_cloudformation_json(
+        new_resource_name, cloudformation_json, account_id, region_name)
+    if updated.name != original_resource.name and cloudformation_json.get("UpdateReplacePolicy") != "Retain":
+        defer_cleanup(f"policy of MRAP {original_resource.name} (replaced)",
+                      lambda: original_resource.delete(account_id, region_name))
+    return updated
 
 
-MultiRegionAccessPointPolicyModel.update_from_cloudformation_json = _update_by_recreate(  # type: ignore[assignment]
-    MultiRegionAccessPointPolicyModel)
-BucketPolicyModel.update_from_cloudformation_json = _update_by_recreate(BucketPolicyModel)  # type: ignore[attr-defined]
+MultiRegionAccessPointPolicyModel.update_from_cloudformation_json = staticmethod(  # type: ignore[assignment]
+    _update_mrap_policy)
 
 MODELS: dict[str, type] = {
     "AWS::S3::MultiRegionAccessPoint": MultiRegionAccessPointModel,
@@ -512,12 +583,54 @@ def handle_custom_resource(resource_type: str, request_type: str, properties: di
         result = on_event(event, None, client_factory=lambda account, routes_region=None: _routes_client(account))
         return result["PhysicalResourceId"], result.get("Data", {})
     if resource_type == "Custom::S3AutoDeleteObjects":
-        # aws-cdk-lib's handler empties the bucket on delete (removal_policy destroy); create/update do nothing.
-        if request_type == "Delete":
-            _empty_bucket(properties["BucketName"], region_name, account_id)
-        return physical_id or logical_id, {}
+        return _auto_delete_objects(request_type, properties, old_properties, physical_id, region_name,
+                                    account_id), {}
     logger.warning("custom resource %s (%s) has no emulated handler; answered SUCCESS", resource_type, logical_id)
     return physical_id or logical_id, {}
+
+
+#: The tag aws-cdk-lib puts on a bucket whose objects its handler may delete (``autoDeleteObjects: true``).
+AUTO_DELETE_TAG = "aws-cdk:auto-delete-objects"
+
+
+def _auto_delete_objects(request_type: str, properties: dict, old_properties: dict | None, physical_id: str | None,
+                         region: str, account: str) -> str:
+    """aws-cdk-lib 2.275.0's ``Custom::S3AutoDeleteObjects`` handler (custom-resource-handlers/dist/aws-s3/
+    auto-delete-objects-handler/index.js): Create returns no physical id, so the provider framework answers the
+    request id; Update answers the *new* ``BucketName`` as the physical id — a renamed bucket (or the first update
+    after the create) changes it, so CloudFormation's cleanup sends a Delete with the old id and the *old*
+    properties; Delete of a bucket tagged ``aws-cdk:auto-delete-objects=true`` adds a statement denying
+    ``s3:PutObject`` to its policy, then deletes every object version and delete marker (a missing bucket is fine).
+    Returns the physical id."""
+    if request_type == "Create":
+        import uuid
+
+        return str(uuid.uuid4())  # the framework's fallback: the request id
+    if request_type == "Update":
+        return properties.get("BucketName") or (old_properties or {}).get("BucketName") or physical_id or ""
+    bucket = properties["BucketName"]
+    s3 = _client("s3", region, account)
+    try:
+        tags = s3.get_bucket_tagging(Bucket=bucket).get("TagSet", [])
+    except s3.exceptions.NoSuchBucket:
+        return physical_id or ""
+    except s3.exceptions.ClientError:
+        tags = []  # NoSuchTagSet: not ours to empty
+    if not any(t["Key"] == AUTO_DELETE_TAG and t["Value"] == "true" for t in tags):
+        return physical_id or ""
+    _deny_new_objects(s3, bucket)
+    _empty_bucket(bucket, region, account)
+    return physical_id or ""
+
+
+def _deny_new_objects(s3: Any, bucket: str) -> None:
+    try:
+        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    except s3.exceptions.ClientError:
+        policy = {"Version": "2012-10-17", "Statement": []}
+    policy["Statement"].append({"Principal": "*", "Effect": "Deny", "Action": ["s3:PutObject"],
+                                "Resource": [f"arn:aws:s3:::{bucket}/*"]})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
 
 
 def _empty_bucket(bucket: str, region: str, account: str) -> None:
@@ -554,15 +667,20 @@ class EmulatedCustomResource(_Model):
                                         cloudformation_json: dict, account_id: str,
                                         region_name: str) -> EmulatedCustomResource:
         """An Update request with ``OldResourceProperties``; a handler that returns a new physical id has replaced
-        the resource, so the old one gets a Delete request (with its old properties), as CloudFormation does in the
-        cleanup phase of the update."""
+        the resource, so the old one gets a Delete request (with the old physical id and properties) in the cleanup
+        phase of the update (``moto_patches.defer_cleanup``), as CloudFormation does: "If you change the physical
+        ID, CloudFormation ... sends a delete request for the old resource"
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-update.html)."""
+        from mrap_constructs.testing.moto_patches import defer_cleanup
+
         props = dict(cloudformation_json["Properties"])
         old = original_resource
         physical, data = handle_custom_resource(old.resource_type, "Update", props, old.logical_id, account_id,
                                                 region_name, old.physical_resource_id, old_properties=old.properties)
         if physical != old.physical_resource_id:
-            handle_custom_resource(old.resource_type, "Delete", old.properties, old.logical_id, account_id,
-                                   region_name, old.physical_resource_id)
+            defer_cleanup(f"{old.logical_id} ({old.physical_resource_id}, old physical id)",
+                          lambda: handle_custom_resource(old.resource_type, "Delete", old.properties, old.logical_id,
+                                                         account_id, region_name, old.physical_resource_id))
         return EmulatedCustomResource(old.resource_type, old.logical_id, physical, props, data)
 
     @property

@@ -74,8 +74,6 @@ class LocalAws:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_DEFAULT_"))}
         env.update({
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            # CloudFormation reads the template from S3 by URL; moto parses the bucket from the host otherwise.
-            "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{self.port}",
             **self.credentials(account),
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_REGION": "us-east-1",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +80,16 @@ class MrapUnderTest:
 
     def served_by(self, response: dict[str, Any]) -> str | None:
         return self.dataplane.served_by(response)
+
+    @contextmanager
+    def replication_paused(self) -> Iterator[None]:
+        """Hold every copy back while the block runs (a lagging Region, without timing): inside, what was written
+        is only in the bucket it was written to and reads ``PENDING``; on exit, replication resumes."""
+        self.dataplane.engine.paused.clear()
+        try:
+            yield
+        finally:
+            self.dataplane.engine.paused.set()
 
 
 def pytest_configure(config: pytest.Config) -> None:

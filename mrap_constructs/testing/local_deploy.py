@@ -48,6 +48,8 @@ class DeployedMrap:
 
 #: What a trusted account's bootstrap roles may do (the CDK's default when ``--trust`` is given in AWS too).
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+#: ``cdk deploy --method`` values the emulator serves (``prepare-change-set`` only creates one: nothing deploys).
+DEPLOY_METHODS = ("direct", "change-set")
 _FAILED = re.compile(r"❌\s+(?:Environment\s+)?(?P<what>\S+)\s+failed(?: to deploy| to destroy| bootstrapping)?:?"
                      r"\s*(?P<cause>.*)")
 
@@ -116,11 +118,17 @@ class LocalDeployment:
             Default: the account most stacks name (``aws.account`` when none names one, or with ``regions``).
         concurrency: stacks ``cdk deploy`` deploys at once (within the dependency order). Default: 4.
         assembly_dir: where the app is synthesized. Default: ``cdk.out.local`` in the project.
+        method: ``cdk deploy --method``: ``direct`` (CreateStack/UpdateStack) or ``change-set`` (the CLI's default:
+            CreateChangeSet + ExecuteChangeSet, what a user's own ``cdk deploy`` runs). Default: ``direct``.
     """
 
     def __init__(self, aws: LocalAws, *, project: Path | str = ".", config: str | None = None,
                  out: TextIO | None = None, cdk: list[str] | None = None, regions: list[str] | None = None,
-                 account: str | None = None, concurrency: int = 4, assembly_dir: Path | str | None = None) -> None:
+                 account: str | None = None, concurrency: int = 4, assembly_dir: Path | str | None = None,
+                 method: str = "direct") -> None:
+        if method not in DEPLOY_METHODS:
+            raise ValueError(f"method={method!r}: give one of {', '.join(DEPLOY_METHODS)} (cdk deploy --method)")
+        self.method = method
         self._regions = regions
         self._account = account
         self.aws = aws
@@ -132,6 +140,8 @@ class LocalDeployment:
         self.assembly_dir = Path(assembly_dir) if assembly_dir else self.project / "cdk.out.local"
         self._stacks: list[StackTarget] | None = None
         self._fresh = False
+        #: The output of the last successful ``synth`` (the app's notes, e.g. the stacks left behind).
+        self.last_synth_output = ""
 
     # --- the CLI ---------------------------------------------------------------------------------------------------
 
@@ -159,8 +169,10 @@ class LocalDeployment:
     # --- what the app deploys ----------------------------------------------------------------------------------------
 
     def synth(self) -> list[StackTarget]:
-        """Synthesize the app into ``assembly_dir``; returns its stacks (a pipeline's stages included)."""
-        self._run("synth", "--quiet", "-o", str(self.assembly_dir), echo=False, account=self.aws.account)
+        """Synthesize the app into ``assembly_dir``; returns its stacks (a pipeline's stages included). What the
+        app printed (its ``note:`` lines) is kept in ``last_synth_output``."""
+        self.last_synth_output = self._run("synth", "--quiet", "-o", str(self.assembly_dir), echo=False,
+                                           account=self.aws.account)
         self._stacks = _stacks_of(self.assembly_dir)
         self._fresh = True
         return self._stacks
@@ -217,9 +229,9 @@ class LocalDeployment:
         if not self._fresh:
             self.synth()
         self._fresh = False
-        # --method=direct: moto's change-set path returns no stack outputs. The outputs file goes next to the
-        # assembly (not the project's cdk-outputs.json, which records real deploys): ``record_lock`` reads it.
-        self._run("deploy", "--all", *self._app_args(), "--method=direct", "--require-approval", "never",
+        # The outputs file goes next to the assembly (not the project's cdk-outputs.json, which records real
+        # deploys): ``record_lock`` reads it.
+        self._run("deploy", "--all", *self._app_args(), f"--method={self.method}", "--require-approval", "never",
                   "--concurrency", str(self.concurrency), "--outputs-file", str(self.outputs_file))
 
     @property

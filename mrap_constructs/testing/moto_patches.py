@@ -7,6 +7,10 @@ so the patch can be dropped or adjusted.
 
 from __future__ import annotations
 
+import functools
+import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 _APPLIED: set[str] = set()
@@ -22,14 +26,19 @@ def apply() -> None:
     _key_policy_from_template()
     _bucket_policy_conditions()
     _managed_policy_delete()
+    _managed_policy_update()
     _replication_round_trip()
     _bucket_delete_not_empty()
     _vpc_endpoint_tags()
     _strict_rules()
     _update_previous_parameter_values()
     _update_removed_resources()
+    _bucket_replacement_policy()
+    _kms_key_removal_schedules_deletion()
+    _sse_kms_reads_need_a_usable_key()
     _update_rolls_back()
     _create_rolls_back()
+    _change_sets()
     _mrap_routes_api()
     _batch_operations_jobs()
     _s3_object_rules()
@@ -236,6 +245,45 @@ def _managed_policy_delete() -> None:
     _APPLIED.add("managed_policy_delete")
 
 
+def _managed_policy_update() -> None:
+    """moto 5.2.5's ``AWS::IAM::ManagedPolicy`` has no update: a stack update that changes its ``PolicyDocument``
+    leaves the old document in force (a replication role keeps the destinations it had, so a Region added later is
+    denied ``s3:ReplicateObject``). CloudFormation updates it in place ("Update requires: No interruption") with a new
+    default policy version (at most five: the oldest non-default one goes), and attaches/detaches the ``Roles``
+    that changed (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-managedpolicy.html)."""
+    if "managed_policy_update" in _APPLIED:
+        return
+    import json
+
+    from moto.iam.models import ManagedPolicy, iam_backends
+
+    ORIGINALS["managed_policy_update"] = ManagedPolicy.__dict__.get("update_from_cloudformation_json")
+
+    def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str, region_name: str) -> Any:
+        props = cloudformation_json["Properties"]
+        backend = iam_backends[account_id]["aws"]
+        policy = backend.get_policy(original_resource.arn)
+        document = props["PolicyDocument"]
+        document = document if isinstance(document, str) else json.dumps(document)
+        current = next(v.document for v in policy.versions if v.version_id == policy.default_version_id)
+        if json.loads(current) != json.loads(document):
+            if len(policy.versions) >= 5:
+                oldest = next(v for v in policy.versions if v.version_id != policy.default_version_id)
+                backend.delete_policy_version(policy.arn, oldest.version_id)
+            backend.create_policy_version(policy.arn, document, set_as_default=True)
+        wanted = set(props.get("Roles", []))
+        attached = {role.name for role in backend.roles.values() if policy.arn in role.managed_policies}
+        for role in sorted(wanted - attached):
+            backend.attach_role_policy(policy.arn, role)
+        for role in sorted(attached - wanted):
+            backend.detach_role_policy(policy.arn, role)
+        return policy
+
+    ManagedPolicy.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    _APPLIED.add("managed_policy_update")
+
+
 def _replication_round_trip() -> None:
     """moto 5.2.5 stores a bucket's replication configuration but answers ``GetBucketReplication`` with hard-coded
     ``DeleteMarkerReplication`` (Disabled) and drops ``Filter``/``SourceSelectionCriteria`` details, so the
@@ -344,13 +392,57 @@ def _update_previous_parameter_values() -> None:
 RETAINING_POLICIES = ("Retain", "RetainExceptOnCreate")
 
 
+#: The cleanup phase of the stack update running on this thread (moto serves each request on its own thread).
+_CLEANUP = threading.local()
+#: Cleanup tasks that failed, as (stack resource, error): CloudFormation logs them (DELETE_FAILED) and still
+#: completes the update, leaving the old resource behind.
+CLEANUP_FAILURES: list[tuple[str, str]] = []
+#: Passes over the cleanup tasks (a delete that fails on a dependency is tried again after the others).
+_CLEANUP_PASSES = 5
+
+
+def defer_cleanup(what: str, task: Callable[[], None]) -> None:
+    """Run ``task`` in the cleanup phase of the stack update in progress: after every resource was created and updated
+    (and only if all succeeded), as CloudFormation deletes removed resources, replaced resources and the old physical
+    ids of custom resources. Outside an update, ``task`` runs at once."""
+    tasks = getattr(_CLEANUP, "tasks", None)
+    if tasks is None:
+        task()
+    else:
+        tasks.append((what, task))
+
+
+def _run_cleanup(tasks: list[tuple[str, Callable[[], None]]]) -> None:
+    pending = list(tasks)
+    errors: dict[str, str] = {}
+    for _ in range(_CLEANUP_PASSES):
+        if not pending:
+            return
+        failed = []
+        for what, task in pending:
+            try:
+                task()
+            except Exception as err:  # retried after the others (dependencies), then logged like DELETE_FAILED
+                errors[what] = failure_reason(err)
+                failed.append((what, task))
+        pending = failed
+    for what, _task in pending:
+        logging.getLogger("mrap.emulator").warning("cleanup of %s failed: %s", what, errors[what])
+        CLEANUP_FAILURES.append((what, errors[what]))
+
+
 def _update_removed_resources() -> None:
-    """moto 5.2.5's ``UpdateStack`` mishandles resources removed from the template in two ways. It deletes every
+    """moto 5.2.5's ``UpdateStack`` mishandles resources removed from the template in three ways. It deletes every
     one, ignoring ``DeletionPolicy`` (its ``DeleteStack`` honours ``Retain``): CloudFormation keeps a removed resource
-    whose policy is ``Retain`` or ``RetainExceptOnCreate`` (this app's buckets and MRAP). And it keeps the deleted
+    whose policy is ``Retain`` or ``RetainExceptOnCreate`` (this app's buckets and MRAP). It deletes them *first*,
+    before creating and updating the others: CloudFormation deletes them last, in the cleanup phase, and only when
+    every create and update succeeded (a failed update rolls back with them intact). And it keeps the deleted
     resource in the stack's resource map, so a later update that adds the same logical id back (alarms off, then on
-    again) finds the stale entry and creates nothing. The patch retains what CloudFormation retains and drops every
-    removed resource from the map."""
+    again) finds the stale entry and creates nothing. The patch retains what CloudFormation retains, defers the
+    deletes (and every other cleanup task, ``defer_cleanup``) to after the update, and drops every removed resource
+    from the map (restoring it when the update fails).
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html"""
     if "update_removed_resources" in _APPLIED:
         return
     from moto.cloudformation.parsing import ResourceMap
@@ -362,21 +454,179 @@ def _update_removed_resources() -> None:
 
     def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
         # DeleteStack never passes a retained resource (it filters them first) and drops what it deleted itself.
-        if resource_json.get("DeletionPolicy") not in RETAINING_POLICIES:
-            original_delete(self, parsed_resource, resource_json)
-        if getattr(self, "_mrap_updating", False):
-            self._parsed_resources.pop(getattr(parsed_resource, "logical_resource_id", None), None)
+        retained = resource_json.get("DeletionPolicy") in RETAINING_POLICIES
+        if not getattr(self, "_mrap_updating", False):
+            if not retained:
+                original_delete(self, parsed_resource, resource_json)
+            return
+        logical_id = getattr(parsed_resource, "logical_resource_id", None)
+        removed = self._parsed_resources.pop(logical_id, None)
+        if removed is not None:
+            self._mrap_removed[logical_id] = removed
+        if not retained:
+            defer_cleanup(f"{logical_id} (removed)", lambda: original_delete(self, parsed_resource, resource_json))
 
     def update(self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
-        self._mrap_updating = True
+        outer = getattr(_CLEANUP, "tasks", None)
+        self._mrap_updating, self._mrap_removed = True, {}
+        _CLEANUP.tasks = []
         try:
             original_update(self, template, parameters)
+        except Exception:
+            self._parsed_resources.update(self._mrap_removed)  # nothing was cleaned up: the rollback finds them
+            raise
+        else:
+            tasks = _CLEANUP.tasks
         finally:
             self._mrap_updating = False
+            _CLEANUP.tasks = outer
+        _run_cleanup(tasks)
 
     ResourceMap._delete_resource = _delete_resource
     ResourceMap.update = update
     _APPLIED.add("update_removed_resources")
+
+
+def _bucket_replacement_policy() -> None:
+    """moto 5.2.5 replaces an ``AWS::S3::Bucket`` whose ``BucketName`` changes by creating the new bucket and deleting
+    the old one at once, whatever its ``UpdateReplacePolicy``. CloudFormation deletes the old bucket in the update's
+    cleanup phase, and keeps it when ``UpdateReplacePolicy`` is ``Retain`` (``Snapshot`` does not apply to buckets).
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatereplacepolicy.html
+    (``BucketName``: "Update requires: Replacement", AWS::S3::Bucket reference)."""
+    if "bucket_replacement_policy" in _APPLIED:
+        return
+    from moto.s3.models import FakeBucket
+
+    original = FakeBucket.update_from_cloudformation_json.__func__
+    ORIGINALS["bucket_update_from_cloudformation_json"] = original
+
+    def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: dict, account_id: str, region_name: str) -> Any:
+        name = cloudformation_json.get("Properties", {}).get("BucketName")
+        if not name or name == original_resource.name:
+            return original(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        replacement = cls.create_from_cloudformation_json(name, cloudformation_json, account_id, region_name)
+        if cloudformation_json.get("UpdateReplacePolicy") != "Retain":
+            old = original_resource.name
+            defer_cleanup(f"bucket {old} (replaced)", lambda: cls.delete_from_cloudformation_json(
+                old, cloudformation_json, account_id, region_name))
+        return replacement
+
+    FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    _APPLIED.add("bucket_replacement_policy")
+
+
+#: A stack-deleted KMS key's waiting period when the template names none (AWS::KMS::Key ``PendingWindowInDays``).
+DEFAULT_PENDING_WINDOW_DAYS = 30
+
+
+def _kms_key_removal_schedules_deletion() -> None:
+    """moto 5.2.5 deletes an ``AWS::KMS::Key`` outright when its stack deletes it (removed from the template, or the
+    stack deleted): the key is gone from ``ListKeys`` at once. CloudFormation *schedules* the deletion: the key is
+    ``PendingDeletion`` for ``PendingWindowInDays`` (7-30, default 30), unusable for any cryptographic operation
+    meanwhile, and recoverable with ``CancelKeyDeletion``; then KMS deletes it and what it encrypted is lost.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html
+    (``PendingWindowInDays``); https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html"""
+    if "kms_key_removal" in _APPLIED:
+        return
+    from moto.kms.models import Key, kms_backends
+
+    def record_window(key: Any, properties: dict, account_id: str) -> None:
+        key.mrap_pending_window = int(properties.get("PendingWindowInDays", DEFAULT_PENDING_WINDOW_DAYS))
+
+    _after_cloudformation_create(Key, "kms_key_create_with_window", record_window)
+    ORIGINALS["kms_key_delete"] = Key.delete
+
+    def delete(self: Any, account_id: str, region_name: str) -> None:
+        backend = kms_backends[account_id][region_name]
+        if self.id in backend.keys and backend.keys[self.id].key_state != "PendingDeletion":
+            backend.schedule_key_deletion(self.id, getattr(self, "mrap_pending_window", DEFAULT_PENDING_WINDOW_DAYS))
+
+    Key.delete = delete
+    _APPLIED.add("kms_key_removal")
+
+
+def kms_key_problem(kms_key_id: str, account_id: str, region_name: str) -> tuple[str, str] | None:
+    """(S3 error code, message) when the KMS key ``kms_key_id`` (an id, key ARN or alias) cannot decrypt, else None.
+
+    KMS refuses Decrypt with a key that is ``Disabled`` (``DisabledException``) or ``PendingDeletion``
+    (``KMSInvalidStateException``), or no longer exists (``NotFoundException``)
+    (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html); S3 answers a GET of an SSE-KMS object
+    with KMS's error code prefixed ``KMS.`` (e.g. ``KMS.KMSInvalidStateException: arn:... is pending deletion.``)."""
+    key = _find_key(kms_key_id, account_id, region_name)
+    if key is None:
+        return "KMS.NotFoundException", f"Key '{kms_key_id}' does not exist"
+    if key.key_state == "PendingDeletion":
+        return "KMS.KMSInvalidStateException", f"{key.arn} is pending deletion."
+    if key.key_state == "Disabled":
+        return "KMS.DisabledException", f"{key.arn} is disabled."
+    return None
+
+
+def _sse_kms_reads_need_a_usable_key() -> None:
+    """moto 5.2.5 stores an SSE-KMS object's key id but never uses it: ``GetObject`` answers the body whatever state
+    the KMS key is in, even after the key was deleted. S3 decrypts with the key on every GET (the object's data key is
+    encrypted under it), so a key that is disabled, pending deletion or deleted makes every object encrypted under it
+    unreadable (``kms_key_problem``); ``HeadObject`` needs no decryption and still answers. The patch fails the GET
+    as S3 does. https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html"""
+    if "sse_kms_reads" in _APPLIED:
+        return
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_object
+    ORIGINALS["s3_get_object"] = original
+
+    def get_object(self: Any) -> Any:
+        version_id = self.querystring.get("versionId", [None])[0]
+        key = self.backend.get_object(self.bucket_name, self.parse_key_name(), version_id=version_id)
+        if key is not None and key.encryption == "aws:kms" and key.kms_key_id:
+            bucket = self.backend.get_bucket(self.bucket_name)
+            problem = kms_key_problem(key.kms_key_id, bucket.account_id, bucket.region_name)
+            if problem is not None:
+                raise S3ClientError(*problem)
+        return original(self)
+
+    S3Response.get_object = get_object
+
+    # S3 records the key's ARN with the object, whatever names it (an alias in the bucket's default encryption):
+    # HeadObject answers the key ARN in x-amz-server-side-encryption-aws-kms-key-id, and a later GET decrypts with
+    # that key even after the alias is deleted or moved. moto keeps the name as given; the patch resolves an alias.
+    from moto.s3.models import S3Backend
+
+    original_put = S3Backend.put_object
+    ORIGINALS["s3_put_object"] = original_put
+
+    @functools.wraps(original_put)  # moto's signature (the data plane's hooks check it)
+    def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+        key = original_put(self, bucket_name, key_name, *args, **kwargs)
+        if key is not None and key.encryption == "aws:kms" and key.kms_key_id and "alias/" in key.kms_key_id:
+            bucket = self.get_bucket(bucket_name)
+            key.kms_key_id = _key_arn(key.kms_key_id, bucket.account_id, bucket.region_name) or key.kms_key_id
+        return key
+
+    S3Backend.put_object = put_object
+    _APPLIED.add("sse_kms_reads")
+
+
+def _find_key(kms_key_id: str, account_id: str, region_name: str) -> Any:
+    """The moto key ``kms_key_id`` (an id, key ARN, alias name or alias ARN) names, or None. An ARN's account and
+    Region win over the given ones."""
+    from moto.kms.models import kms_backends
+
+    if kms_key_id.startswith("arn:"):
+        _, _, _, region_name, account_id, _ = kms_key_id.split(":", 5)
+    backend = kms_backends[account_id][region_name]
+    try:
+        return backend.keys.get(backend.any_id_to_key_id(kms_key_id))
+    except Exception:  # an alias that names no key
+        return None
+
+
+def _key_arn(kms_key_id: str, account_id: str, region_name: str) -> str | None:
+    """The ARN of the key ``kms_key_id`` (an id, key ARN, alias name or alias ARN) names, or None."""
+    key = _find_key(kms_key_id, account_id, region_name)
+    return key.arn if key is not None else None
 
 
 def _update_rolls_back() -> None:
@@ -465,6 +715,19 @@ def _create_rolls_back() -> None:
 
     Stack.create_resources = create_resources
     _APPLIED.add("create_rolls_back")
+
+
+def _change_sets() -> None:
+    """moto 5.2.5's change-set path (``cdk deploy``'s default method) misreads the CDK's path-style ``TemplateURL``
+    on the emulator's IP endpoint ("The specified bucket does not exist"), and ``ExecuteChangeSet`` leaves out the
+    stack's outputs, exports and rollback. ``change_sets`` holds the corrections, each with its AWS source; it runs
+    after the rollback patches above, whose ``CreateStack``/``UpdateStack`` paths it reuses."""
+    if "change_sets" in _APPLIED:
+        return
+    from mrap_constructs.testing import change_sets
+
+    change_sets.install(ORIGINALS)
+    _APPLIED.add("change_sets")
 
 
 #: Where the routes API lives (``GetMultiRegionAccessPointRoutes`` GET, ``SubmitMultiRegionAccessPointRoutes``

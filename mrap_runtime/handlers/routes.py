@@ -10,8 +10,9 @@ for AWS to apply them, retrying while another routes update is in flight. Runs u
 which relays the result to CloudFormation.
 
 Resource properties: ``AccountId``, ``MrapName``, ``MrapAlias`` (how a replaced MRAP is recognised),
-``Dials`` (``{region: "0"|"100"}``), optional ``RoutesRegion``,
-``TimeoutSeconds`` (default 600), ``InitialPassive`` (Regions) and ``RequireInSync`` (default ``"true"``).
+``Dials`` (``{region: "0"|"100"}``), optional ``RoutesRegion``, ``TimeoutSeconds`` (default 600), ``InitialPassive``
+(Regions), ``RequireInSync`` (default ``"true"``) and ``ReaderRoles`` (``{region: role ARN}``, the read-only role of
+each bucket in another account; a backlog that cannot be read is unknown, which is never in sync).
 
 Time budget: conflict retries and the wait share one deadline, ``TimeoutSeconds`` from the start, cut to the
 function's remaining time less ``SAFETY_MARGIN_SECONDS``. When it is spent the handler raises a ``Timeout`` that
@@ -70,6 +71,8 @@ def on_event(event: dict[str, Any], context: Any = None, client_factory: ClientF
     name = props["MrapName"]
     physical_id = event.get("PhysicalResourceId") or f"{name}-routes"
     client = client_factory(props["AccountId"], routes_region=props.get("RoutesRegion") or None)
+    if props.get("ReaderRoles"):  # buckets of other accounts: read through their read-only roles
+        client.reader_roles.update(props["ReaderRoles"])
     deadline = client.clock() + time_budget(float(props.get("TimeoutSeconds", 600)), context)
 
     if event["RequestType"] == "Delete":

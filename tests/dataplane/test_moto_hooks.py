@@ -44,6 +44,44 @@ def test_put_object_then_tags_in_one_request(engine):
     assert recorder.calls == [("written", "a", {}), ("tags", "a", {"k": "v"})]
 
 
+def test_moto_still_sets_metadata_after_put_object_returns(engine):
+    """If this fails, moto's PutObject handler sets metadata inside put_object: replication.held_until_complete may
+    no longer be needed."""
+    seen = []
+    recorder = Recorder()
+    recorder.object_written = lambda backend, bucket_name, key: seen.append(dict(key.metadata))
+    moto_hooks.ENGINE["engine"] = recorder
+    make_bucket("src-bucket", "us-east-1")
+    s3().put_object(Bucket="src-bucket", Key="a", Body=b"1", Metadata={"owner": "me"}, ContentType="text/plain")
+    assert seen == [{"content-type": "binary/octet-stream"}]  # neither the user metadata nor the content type yet
+
+
+def test_corrected_replication_is_queued_only_once_the_put_is_complete(engine, monkeypatch):
+    """S3 replicates the object's metadata (S3 User Guide, "What does Amazon S3 replicate?",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html): no job may be
+    queued (so none can run, however loaded the machine) before moto has set the metadata of the PUT."""
+    from moto.s3.models import FakeKey
+
+    queued_when_metadata_set = []
+    original = FakeKey.set_metadata
+
+    def set_metadata(self, *args, **kwargs):
+        queued_when_metadata_set.append(len(engine._heap))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FakeKey, "set_metadata", set_metadata)
+    make_bucket("src-bucket", "us-east-1")
+    make_bucket("dst-bucket", "eu-west-1")
+    replicate("src-bucket", "us-east-1", make_role(), rule("dst-bucket"))
+    version = s3().put_object(Bucket="src-bucket", Key="a", Body=b"1", Metadata={"owner": "me"},
+                              ContentType="text/plain")["VersionId"]
+    assert queued_when_metadata_set == [0]
+    assert len(engine._heap) == 1  # queued when the request completed
+    assert engine.wait_idle(5)
+    replica = s3("eu-west-1").head_object(Bucket="dst-bucket", Key="a", VersionId=version)
+    assert (replica["Metadata"], replica["ContentType"]) == ({"owner": "me"}, "text/plain")
+
+
 def test_delete_without_version_reports_a_marker(engine):
     recorder = Recorder()
     moto_hooks.ENGINE["engine"] = recorder
@@ -76,3 +114,9 @@ def test_wrapped_signatures_are_the_ones_the_hooks_expect():
     assert tagging[:3] == ["self", "key", "tags"]
     assert isinstance(inspect.getattr_static(FakeKey, "response_dict"), property)
     assert S3Backend.put_object is not moto_hooks.ORIGINALS["put_object"]
+    from moto.s3.responses import S3Response
+
+    for name in ("key_response", "bucket_response"):
+        assert getattr(S3Response, name) is not moto_hooks.ORIGINALS[name]
+        assert list(inspect.signature(moto_hooks.ORIGINALS[name]).parameters) == ["self", "request", "full_url",
+                                                                                  "headers"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from tests.dataplane.conftest import make_bucket, make_role, replicate, rule, s3
+from tests.dataplane.conftest import REPLICATE, make_bucket, make_role, replicate, rule, s3
 
 
 def status(bucket: str, key: str, region: str = "us-east-1", version: str | None = None) -> str | None:
@@ -25,9 +25,10 @@ def pair(engine):
 
 
 def test_pending_then_completed_with_the_same_version(pair):
-    pair.delay = 1.0  # long enough to see PENDING on a slow machine
+    pair.paused.clear()  # PENDING until the test resumes the engine, however slow the machine (no timing)
     version = s3().put_object(Bucket="src-bucket", Key="a.txt", Body=b"hello", Metadata={"team": "x"})["VersionId"]
     assert status("src-bucket", "a.txt") == "PENDING"
+    pair.paused.set()
     assert pair.wait_idle(5)
     assert status("src-bucket", "a.txt") == "COMPLETED"
     replica = s3("eu-west-1").get_object(Bucket="dst-bucket", Key="a.txt")
@@ -139,7 +140,9 @@ def test_sse_kms_only_with_sse_kms_encrypted_objects(engine):
     make_bucket("dst2-bucket", "eu-west-2")
     source_key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
     replica_key = boto3.client("kms", region_name="eu-west-1").create_key()["KeyMetadata"]["Arn"]
-    replicate("src-bucket", "us-east-1", make_role(),
+    # The role needs kms:Decrypt on the source key and kms:Encrypt on the replica key (S3 User Guide, "Replicating
+    # encrypted objects", https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
+    replicate("src-bucket", "us-east-1", make_role(actions=[*REPLICATE, "kms:Decrypt", "kms:Encrypt"]),
               rule("dst-bucket", id="kms", sse_kms=True, kms_key=replica_key),
               rule("dst2-bucket", id="plain", priority=2))
     s3().put_object(Bucket="src-bucket", Key="secret", Body=b"1", ServerSideEncryption="aws:kms",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import time
 
 import pytest
 
@@ -167,11 +166,11 @@ def test_failover_is_refused_while_the_target_has_a_backlog_then_switches(app):
     assert cfn_models.ROUTES[deployed.arn] == {r: 100 for r in CONFIG["regions"]}, "nothing was submitted"
 
     _publish_backlog(aws, deployed, target, 0, 0, 0)
-    started = time.monotonic()
+    # Exit 0 with --wait means the dials were seen applied within --timeout (the CLI exits 1 on a timeout): no
+    # wall-clock assert here, which a loaded machine could fail.
     code, out, err = _mrap(aws, "--json", "failover", NAME, "--to", target, "--wait", "--timeout", "30")
     assert (code, err) == (0, ""), err
     switched = json.loads(out)
     assert switched["submitted"] == {r: 100 if r == target else 0 for r in CONFIG["regions"]}
     assert [f["in_sync"] for f in switched["backlog"]] == [True]
     assert cfn_models.ROUTES[deployed.arn] == switched["submitted"]
-    assert time.monotonic() - started < 30

@@ -20,13 +20,20 @@ BUCKETS = {r: f"media-{ACCOUNT}-{r}" for r in REGIONS}
 
 
 @pytest.fixture
-def aws():
+def moto_patched():
+    """The emulator's corrections to moto installed (``moto_patches.apply()``, idempotent): what a test that reads
+    ``moto_patches.ORIGINALS`` or a patched moto function needs, whichever test ran before it."""
+    moto_patches.apply()
+    return moto_patches.ORIGINALS
+
+
+@pytest.fixture
+def aws(moto_patched):
     """moto in-process, fake credentials, no real endpoint reachable."""
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
            "AWS_DEFAULT_REGION": "us-east-1"}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    moto_patches.apply()
     with mock_aws():
         yield
     for key, value in old.items():

@@ -278,7 +278,8 @@ def test_failover_refusal_in_json_carries_the_backlog(replicated, client):
     assert code == 1
     payload = json.loads(out)
     assert payload["refused"] is True
-    assert payload["backlog"][0] | {} == {"region": TARGET, "in_sync": False, "rules": 1, "rules_reporting": 1,
+    assert payload["backlog"][0] | {} == {"region": TARGET, "in_sync": False, "unknown": [], "rules": 1,
+                                          "rules_reporting": 1,
                                           "pending_operations": 42.0, "pending_bytes": 4096.0,
                                           "failed_operations": 0.0, "latency_seconds": 310.0}
 

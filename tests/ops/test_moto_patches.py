@@ -58,7 +58,7 @@ def test_patched_aliases_have_aws_shape_and_are_never_reused(mrap):
     assert aliases[0] == moto_patches.mrap_alias(ACCOUNT, name, 1)  # reproducible from run to run
 
 
-def test_moto_still_skips_mrap_resources_in_cloudformation():
+def test_moto_still_skips_mrap_resources_in_cloudformation(moto_patched):
     """If this fails, moto models one of these types in CloudFormation: drop that model from cfn_models.MODELS."""
     original = moto_patches.ORIGINALS["resource_class_from_type"]
     for kind in ("AWS::S3::MultiRegionAccessPoint", "AWS::S3::MultiRegionAccessPointPolicy", "AWS::S3::BucketPolicy",
@@ -66,7 +66,7 @@ def test_moto_still_skips_mrap_resources_in_cloudformation():
         assert original(kind) is None, kind
 
 
-def test_patched_types_map_to_the_emulator_models():
+def test_patched_types_map_to_the_emulator_models(moto_patched):
     from moto.cloudformation import parsing
 
     from mrap_constructs.testing import cfn_models
@@ -126,7 +126,7 @@ def test_condition_holds_follows_iam_semantics():
     assert not moto_patches.condition_holds({"StringNotLike": {"aws:SecureTransport": "t*"}}, context)
 
 
-def test_moto_managed_policy_still_has_no_delete():
+def test_moto_managed_policy_still_has_no_delete(moto_patched):
     """If this fails, moto deletes managed policies with their stack: drop _managed_policy_delete."""
     assert moto_patches.ORIGINALS["managed_policy_delete"] is None
 
@@ -354,7 +354,7 @@ def test_patched_failed_update_rolls_back_to_the_previous_template(aws, monkeypa
     assert cloudformation.describe_stacks(StackName="fails")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
 
 
-def test_moto_still_has_no_routes_api():
+def test_moto_still_has_no_routes_api(moto_patched):
     """If this fails, moto serves the MRAP routes API: drop _mrap_routes_api (and cfn_models.ROUTES)."""
     assert moto_patches.ORIGINALS["get_multi_region_access_point_routes"] is None
     assert moto_patches.ORIGINALS["routes_path_handler"] is None
@@ -432,7 +432,7 @@ _KEY_TEMPLATE = {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"
                                             "Action": "kms:*", "Resource": "*"}]}}}}}
 
 
-def test_moto_still_stores_a_template_key_policy_as_an_object():
+def test_moto_still_stores_a_template_key_policy_as_an_object(moto_patched):
     """If this fails, moto stores a stack's key policy as JSON: drop _key_policy_from_template."""
     from moto.kms.models import Key
 

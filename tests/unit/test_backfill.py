@@ -77,11 +77,16 @@ def test_a_new_backfill_key_is_a_new_resource_and_the_same_key_the_same_one():
     assert ids[0] != ids[2], "a new key: a new resource, so CloudFormation creates it (a new job)"
 
 
-def test_role_is_trusted_only_by_batch_operations_for_this_account(built):
+def test_role_is_trusted_by_batch_operations_as_aws_documents_it(built):
+    """AWS's Batch Operations trust policy has no Condition, and no AWS source says the service sends
+    aws:SourceAccount when it assumes the role ("Granting permissions for Batch Operations",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html)."""
     _, _, template = built
     template.has_resource_properties("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [{
-        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": BATCH_OPERATIONS_PRINCIPAL},
-        "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]}})
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": BATCH_OPERATIONS_PRINCIPAL}}]}})
+    [role] = template.find_resources("AWS::IAM::Role", {"Properties": {"AssumeRolePolicyDocument": {"Statement": [
+        {"Principal": {"Service": BATCH_OPERATIONS_PRINCIPAL}}]}}}).values()
+    assert "Condition" not in role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
 
 
 def test_role_has_exactly_the_batch_replication_actions(built):

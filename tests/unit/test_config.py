@@ -23,8 +23,27 @@ def test_defaults():
 
 
 def test_tags_with_delete_markers_off_is_valid():
-    config = parse_config({**BASE, "replication": {"tags": {"replicate": "yes"}, "delete_markers": False}})
+    config = parse_config({**BASE, "replication": {"tags": {"replicate": "yes"}, "delete_markers": False,
+                                                   "acknowledge_filtered_404s": True}})
     assert config.replication.tags == {"replicate": "yes"} and not config.replication.delete_markers
+
+
+def test_fails_filtered_replication_with_two_active_regions_naming_both_keys_and_the_fix():
+    """MRAP routing does not check that the object is in the chosen Region's bucket (S3 User Guide, "Multi-Region
+    Access Point request routing"): objects outside the filter 404 on every other active Region."""
+    with pytest.raises(ConfigError) as raised:
+        parse_config({**BASE, "replication": {"prefix": "media/"}})
+    message = str(raised.value)
+    assert "replication.prefix='media/'" in message and "failover.active" in message
+    assert "replication.acknowledge_filtered_404s: true" in message and "404" in message
+
+
+def test_filtered_replication_with_one_active_region_or_acknowledged_is_valid():
+    regions = BASE["regions"]
+    one_active = parse_config({**BASE, "replication": {"prefix": "media/"}, "failover": {"active": regions[:1]}})
+    assert one_active.replication.prefix == "media/"
+    acknowledged = parse_config({**BASE, "replication": {"prefix": "media/", "acknowledge_filtered_404s": True}})
+    assert acknowledged.replication.acknowledge_filtered_404s is True
 
 
 def test_cdk_json_default_is_valid():

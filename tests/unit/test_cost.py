@@ -73,10 +73,24 @@ def test_exact_sums_over_hand_made_templates():
     assert by_item["Interface endpoints (AZ-hours)"] == (2 * HOURS_PER_MONTH, 0.01, 14.60)
     assert estimate.monthly_usd == 0.50 + 4.80 + 3.00 + 2.00 + 14.60 == 24.90
     usage = {line.item: line.unit_usd for line in estimate.lines if line.usage_based}
+    # the trail's selector omits IncludeManagementEvents, whose CloudFormation default is true: a billed second copy
     assert usage == {"Interface endpoint data": 0.01, "Replication Time Control": 0.015, "S3 request metrics": 0.30,
-                     "CloudTrail data events": 0.10}
+                     "CloudTrail data events": 0.10, "CloudTrail management events": 2.00}
     assert "2 rules with RTC" in estimate.line("Replication Time Control").note
     assert "1 rotate yearly" in estimate.line("KMS customer managed keys").note
+
+
+@pytest.mark.parametrize(("opt_in", "billed"), [(False, False), (True, True)])
+def test_the_trail_s_management_events_are_shown_only_when_opted_in(synth, opt_in, billed):
+    """A second copy of management events costs $2.00 per 100,000 (https://aws.amazon.com/cloudtrail/pricing/):
+    off by default, and shown in the synth summary's estimate when on."""
+    from tests.conftest import ACCOUNT
+
+    app = synth({"name": "trailcost", "account": ACCOUNT, "regions": ["us-east-1", "eu-west-1"],
+                 "monitoring": {"cloudtrail": True, "cloudtrail_management_events": opt_in}})
+    items = {line.item for line in estimate_idle_cost(app.out_dir).lines}
+    assert "CloudTrail data events" in items
+    assert ("CloudTrail management events" in items) is billed
 
 
 def test_nothing_billed_by_the_month_gives_no_lines():

@@ -73,6 +73,10 @@ _CDN = {"domain_names": ["media.example.com"],
         "certificate_arn": "arn:aws:acm:us-east-1:111111111111:certificate/abc"}
 
 
+#: The adopted bucket's own key (an SSE-KMS set names it: existing_bucket_keys).
+LEGACY_KEY = "arn:aws:kms:ap-southeast-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
 def _set(path: str, value: Any, **also: Any) -> Callable[[dict], None]:
     def patch(config: dict) -> None:
         for key, val in {path: value, **also}.items():
@@ -143,11 +147,17 @@ CASES: dict[str, Case] = {
                                                 {"eu-west-1": ["eu-west-1b", "eu-west-1c"]}), IN_PLACE),
     "bucket_accounts": Case(_set("bucket_accounts", {"eu-west-1": "333333333333"}, encryption="sse-s3"),
                             REFUSED, REFUSED),
-    "existing_buckets": Case(_set("existing_buckets", {"ap-southeast-2": "legacy-media-apse2"}), REFUSED, REFUSED),
+    "existing_buckets": Case(_set("existing_buckets", {"ap-southeast-2": "legacy-media-apse2"},
+                                  existing_bucket_keys={"ap-southeast-2": LEGACY_KEY}), REFUSED, REFUSED),
     **{f"pipeline.{key}": Case(_set("pipeline", _PIPELINE), REFUSED, REFUSED)
        for key in ("repository", "branch", "connection_arn", "accounts", "account", "region")},
     "backfill": Case(_set("backfill", False), IN_PLACE),
     "backfill_key": Case(_set("backfill_key", "second"), IN_PLACE),
+    "existing_bucket_keys": Case(_set("existing_bucket_keys", {}), IN_PLACE),
+    "bucket_account_readers": Case(_set("bucket_account_readers", []), IN_PLACE),
+    "replication.acknowledge_filtered_404s": Case(_set("replication.acknowledge_filtered_404s", True), IN_PLACE),
+    "monitoring.cloudtrail_management_events": Case(_set("monitoring.cloudtrail_management_events", True),
+                                                     IN_PLACE),
     "cloudfront.enabled": Case(_set("cloudfront", {"enabled": True}), IN_PLACE),
     "cloudfront.price_class": Case(_set("cloudfront", {"price_class": "PriceClass_100"}), IN_PLACE),
     "cloudfront.default_root_object": Case(_set("cloudfront", {"default_root_object": "index.html"}), IN_PLACE),

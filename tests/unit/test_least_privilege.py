@@ -16,6 +16,7 @@ WILDCARD_RESOURCE_ALLOWED = {
 #: Actions that support no resource-level permissions (IAM requires Resource "*"), with why the project uses them.
 WILDCARD_RESOURCE_ACTIONS_ALLOWED = {
     "ec2:DescribeVpcEndpoints": "finds the app's endpoint ids (by tag) for the restricted MRAP policy",
+    "ec2:DescribeVpcs": "finds the VPC of each PrivateLink stack (by CloudFormation's stack-name tag)",
     "cloudwatch:GetMetricData": "the routes handler reads the replication backlog before it activates a Region",
     "s3:CreateJob": "starts the backfill's Batch Replication job (conditioned on s3:RequestJobOperation)",
 }

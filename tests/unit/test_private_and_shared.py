@@ -152,10 +152,22 @@ def test_restrict_to_endpoints_moves_the_policy_to_a_fourth_wave(synth):
     ids = deny["Condition"]["StringNotEquals"]["aws:SourceVpce"]
     assert len(ids) == 2 and all("VpcEndpoints.0.VpcEndpointId" in json.dumps(i) for i in ids)
     lookups = app.template("walled-access-point-policy").find_resources("Custom::MrapEndpointLookup")
-    assert sorted(json.loads(r["Properties"]["Create"])["region"] for r in lookups.values()) == [
-        "eu-west-1", "us-east-1"]
+    calls = [json.loads(_joined(r["Properties"]["Create"])) for r in lookups.values()]
+    assert sorted(c["region"] for c in calls) == ["eu-west-1", "us-east-1"]
+    # only in the VPC of the Region's PrivateLink stack, found by the tag CloudFormation sets (aws: keys are AWS's)
+    assert all(c["parameters"]["Filters"][1] == {"Name": "vpc-id", "Values": ["TOKEN"]} for c in calls)
+    vpcs = app.template("walled-access-point-policy").find_resources("Custom::MrapVpcLookup")
+    assert sorted(json.loads(r["Properties"]["Create"])["parameters"]["Filters"][0]["Values"][0]
+                  for r in vpcs.values()) == ["walled-privatelink-eu-west-1", "walled-privatelink-us-east-1"]
     app.template("walled-privatelink-us-east-1").has_resource_properties("AWS::EC2::VPCEndpoint", {
         "Tags": [{"Key": "mrap:name", "Value": "walled"}]})
+
+
+def _joined(value):
+    """A Create property as JSON text: an Fn::Join's tokens (a lookup's response) become "TOKEN"."""
+    if isinstance(value, str):
+        return value
+    return "".join(part if isinstance(part, str) else "TOKEN" for part in value["Fn::Join"][1])
 
 
 def test_restricted_policy_denies_data_access_only_so_the_owner_cannot_lock_itself_out(synth):
@@ -181,7 +193,7 @@ def test_restricted_policy_denies_data_access_only_so_the_owner_cannot_lock_itse
 
 def _lookup_ids(app, stack_name: str, resource_type: str) -> dict[str, str]:
     lookups = app.template(stack_name).find_resources(resource_type)
-    return {k: json.loads(r["Properties"]["Create"])["physicalResourceId"]["id"] for k, r in lookups.items()}
+    return {k: json.loads(_joined(r["Properties"]["Create"]))["physicalResourceId"]["id"] for k, r in lookups.items()}
 
 
 def test_lookups_run_again_when_what_they_read_may_have_been_replaced(synth):
@@ -239,14 +251,23 @@ def test_cross_account_bucket_stack_mrap_and_policies(synth):
 
 
 def test_cross_account_replication_hands_replicas_to_the_owner(synth):
+    """Into a bucket the set creates (BucketOwnerEnforced) its owner owns the replicas without the owner override,
+    which needs s3:ObjectOwnerOverrideToBucketOwner in the destination's policy (S3 User Guide, "Changing the replica
+    owner": the bucket owner enforced setting "mimics the existing owner override behavior without the need of the
+    s3:ObjectOwnerOverrideToBucketOwner permission"). Into an adopted bucket of another account (ownership unknown),
+    the override stays, with the permission on the role."""
     app = synth(SHARED)
     template = app.template_json("shared-replication-us-east-1")
     text = json.dumps(template)
-    assert '\\"Account\\":\\"222222222222\\",\\"AccessControlTranslation\\":{\\"Owner\\":\\"Destination\\"}' in text
+    assert '\\"Account\\":\\"222222222222\\"' in text
+    assert "AccessControlTranslation" not in text and "s3:ObjectOwnerOverrideToBucketOwner" not in text
     roles = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"
              if "s3.amazonaws.com" in json.dumps(r)]
     assert roles[0]["RoleName"] == "shared-replication-us-east-1"
-    assert "s3:ObjectOwnerOverrideToBucketOwner" in text
+    into_adopted = json.dumps(app.template_json("shared-replication-eu-west-1"))
+    assert '\\"Bucket\\":\\"arn:aws:s3:::legacy-media\\",\\"Account\\":\\"111111111111\\",' \
+           '\\"AccessControlTranslation\\":{\\"Owner\\":\\"Destination\\"}' in into_adopted
+    assert "s3:ObjectOwnerOverrideToBucketOwner" in into_adopted
     Annotations.from_stack(app.deployment.replication_stacks["ap-southeast-2"]).has_warning(
         "*", Match.string_like_regexp("legacy-media is an existing bucket"))
 
@@ -258,7 +279,8 @@ def test_cross_account_replication_hands_replicas_to_the_owner(synth):
          r"bucket_accounts\['sa-east-1'\]='222222222222': names sa-east-1, which is not one of regions"),
         ({"bucket_accounts": {"eu-west-1": "22"}}, r"bucket_accounts\['eu-west-1'\]='22': must be a 12-digit"),
         ({"account": None}, r"account=None: bucket_accounts needs the MRAP's account"),
-        ({"encryption": "sse-kms"}, r"encryption='sse-kms': not supported with bucket_accounts"),
+        ({"encryption": "sse-kms"}, r"existing_bucket_keys\['ap-southeast-2'\]=None: encryption sse-kms with the "
+                                    r"existing bucket legacy-media"),
         ({"existing_buckets": {"eu-west-1": "legacy"}}, r"an existing bucket is used as it is; give one or the other"),
         ({"existing_buckets": {"ap-southeast-2": "Bad_Name"}},
          r"existing_buckets\['ap-southeast-2'\]='Bad_Name': must be 3-63 lowercase letters"),

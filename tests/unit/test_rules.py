@@ -96,6 +96,24 @@ def _bad_app(out: Path, asset_dir: Path) -> cdk.App:
     s3.CfnMultiRegionAccessPointPolicy(mrap, "Policy", mrap_name="media", policy={"Statement": [{
         "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}]})
+    # ReplicaKeyDeniesSourceRole + AdoptedBucketKeyNotGranted: SSE-KMS replication from a bucket no stack creates,
+    # decrypting only with the set's alias (absent in that Region), into another account's key of the default policy.
+    dest_key = cdk.Stack(app, "dest-key", env=_env("eu-west-1", OTHER))
+    kms.Key(dest_key, "Key", alias="alias/media-mrap", enable_key_rotation=True)
+    kms_replication = cdk.Stack(app, "kms-replication", env=_env("us-east-1"))
+    BucketReplication(kms_replication, "Replication", source_bucket="legacy-us-east-1",
+                      source_kms_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/media-mrap",
+                      role_name="legacy-replication-us-east-1", destinations=[ReplicationDestination(
+                          region="eu-west-1", bucket_name="kms-222222222222-eu-west-1", account=OTHER,
+                          replica_kms_key_arn=f"arn:aws:kms:eu-west-1:{OTHER}:alias/media-mrap")])
+    kms_replication.add_stack_dependency(dest_key)
+    # InSyncCheckCannotReadAccount: the in-sync check over a bucket of another account, with no reader role there.
+    blind = cdk.Stack(app, "routes-blind", env=_env("us-west-2"))
+    s3.CfnMultiRegionAccessPoint(blind, "Mrap", name="media", regions=[
+        s3.CfnMultiRegionAccessPoint.RegionProperty(bucket="media-111111111111-us-east-1"),
+        s3.CfnMultiRegionAccessPoint.RegionProperty(bucket="media-222222222222-eu-west-1", bucket_account_id=OTHER)])
+    cdk.CfnResource(blind, "Routes", type="Custom::MrapRoutes", properties={
+        "ServiceToken": f"arn:aws:lambda:us-west-2:{ACCOUNT}:function:routes", "RequireInSync": "true"})
     # AssetWithDotfiles: the exclude-list pattern the routes handler used to have.
     assets = cdk.Stack(app, "assets", env=_env("us-east-1"))
     lambda_.Function(assets, "Fn", runtime=lambda_.Runtime.PYTHON_3_14, handler="h.handler",
@@ -164,6 +182,26 @@ def test_mrap_policy_denying_everything(bad_findings):
 def test_asset_with_dotfiles(bad_findings):
     [finding] = bad_findings["AssetWithDotfiles"]
     assert finding.stack == "assets" and "contains dotfiles: .env" in finding.message
+
+
+def test_replica_key_of_another_account_not_admitting_the_source_role(bad_findings):
+    [finding] = bad_findings["ReplicaKeyDeniesSourceRole"]
+    assert finding.stack == "kms-replication" and finding.location == "Properties.Rules"
+    assert f"arn:aws:kms:eu-west-1:{OTHER}:alias/media-mrap (account {OTHER})" in finding.message
+    assert f"grants account {ACCOUNT}'s replication role no kms:Encrypt" in finding.message
+
+
+def test_adopted_sse_kms_bucket_whose_key_is_never_granted(bad_findings):
+    [finding] = bad_findings["AdoptedBucketKeyNotGranted"]
+    assert finding.stack == "kms-replication"
+    assert "legacy-us-east-1 is not created by this app" in finding.message
+    assert "['alias/media-mrap'], which no stack creates in us-east-1" in finding.message
+
+
+def test_in_sync_check_over_an_account_it_cannot_read(bad_findings):
+    [finding] = bad_findings["InSyncCheckCannotReadAccount"]
+    assert (finding.stack, finding.logical_id) == ("routes-blind", "Routes")
+    assert f"reads the buckets of account {OTHER} with no role there" in finding.message
 
 
 def test_every_rule_cites_aws_and_says_the_fix():

@@ -8,11 +8,14 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPerm
 control to access points"). IAM's order ("Policy evaluation logic",
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html): an explicit Deny in any
 policy wins; within one account an Allow in the identity policy or the resource policy is enough; across accounts both
-the resource policy and the caller's identity policy must allow.
+the resource policy and the caller's identity policy must allow. A resource policy's Principal naming an account (its
+id or ``:root`` ARN) delegates to that account's IAM, so it admits a user or role only when an identity policy allows
+too, in any account (``_policy_facts.principal_reach``, IAM User Guide "AWS JSON policy elements: Principal").
 
-Evaluated per layer (the MRAP, then the bucket): statements whose ``Principal`` names the caller (``*``, the account,
-its root, the role or the session ARN) and whose ``Condition`` holds (``moto_patches.condition_holds``) for the request
-context below; actions and resources with moto's statement matcher. The context stands in for S3's HTTPS endpoint
+Evaluated per layer (the MRAP, then the bucket): statements whose ``Principal`` names the caller (``*``, the role or
+the session ARN; the account or its root, as a delegation) and whose ``Condition`` holds
+(``moto_patches.condition_holds``) for the request context below; actions and resources with moto's statement
+matcher. The context stands in for S3's HTTPS endpoint
 reached from the internet: ``aws:SecureTransport`` true, no ``aws:SourceVpce`` (so a VPC-endpoint-only Deny denies),
 ``aws:PrincipalAccount``, ``aws:PrincipalArn``, ``s3:DataAccessPointAccount``, ``s3:DataAccessPointArn`` and
 ``s3:AccessPointNetworkOrigin`` = ``Internet``. The caller's identity: the emulator's ``testing`` keys are their
@@ -30,9 +33,11 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from mrap_constructs._policy_facts import as_list, statements
+from mrap_constructs._policy_facts import DIRECT, principal_reach, statements
 
-ALLOWED, DENIED, NEUTRAL = "allowed", "denied", "neutral"
+#: A resource policy's answer; ``DELEGATED``: only an Allow naming the caller's account applies, which admits the
+#: caller when its identity policy allows too (``_policy_facts.principal_reach``).
+ALLOWED, DELEGATED, DENIED, NEUTRAL = "allowed", "delegated", "denied", "neutral"
 
 
 @dataclass(frozen=True)
@@ -113,31 +118,20 @@ def action_for(method: str, key: str, query: str) -> str:
     return f"s3:GetObject{version}"
 
 
-def _names(principal: Any, caller: Caller) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    role_name = (caller.role_arn or "").rsplit("/", 1)[-1]
-    for value in as_list(principal.get("AWS")):
-        value = str(value)
-        if value in ("*", caller.account, f"arn:aws:iam::{caller.account}:root", caller.arn, caller.role_arn):
-            return True
-        if role_name and value.startswith(f"arn:aws:iam::{caller.account}:role/") and value.endswith(f"/{role_name}"):
-            return True
-    return False
-
-
 def resource_policy(document: str | bytes | dict | None, caller: Caller, action: str, resource: str,
                     context: dict[str, str]) -> str:
-    """``denied`` (an explicit Deny applies), ``allowed`` (an Allow applies, none denies) or ``neutral``."""
+    """``denied`` (an explicit Deny applies), ``allowed`` (an Allow naming the caller applies, none denies),
+    ``delegated`` (only an Allow naming the caller's account applies) or ``neutral``. A Deny naming the account denies
+    every principal of it."""
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
     from mrap_constructs.testing.moto_patches import condition_holds
 
     result = NEUTRAL
     for statement in statements(document):
-        if not _names(statement.get("Principal"), caller):
+        reach = principal_reach(statement.get("Principal"), account=caller.account, arn=caller.arn,
+                                role_arn=caller.role_arn)
+        if reach is None:
             continue
         if not condition_holds(statement.get("Condition", {}), context):
             continue
@@ -147,7 +141,7 @@ def resource_policy(document: str | bytes | dict | None, caller: Caller, action:
         if matched == PermissionResult.DENIED:
             return DENIED
         if matched == PermissionResult.PERMITTED:
-            result = ALLOWED
+            result = ALLOWED if reach == DIRECT or result == ALLOWED else DELEGATED
     return result
 
 
@@ -193,7 +187,9 @@ def evaluate(*, caller: Caller, method: str, key: str, query: str, mrap_account:
             where = name if policy == DENIED else "identity policy"
             return Decision(False, f"explicit deny of {action} in the {where}")
         same_account = caller.account == account
-        admitted = (policy == ALLOWED or own == ALLOWED) if same_account else (policy == ALLOWED and own == ALLOWED)
+        # An account Principal delegates to the account's IAM: the identity policy decides, in any account.
+        admitted = (policy == ALLOWED or own == ALLOWED) if same_account else (
+            policy in (ALLOWED, DELEGATED) and own == ALLOWED)
         results.append((name, admitted))
     for name, admitted in results:
         if not admitted:

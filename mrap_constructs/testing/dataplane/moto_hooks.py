@@ -1,7 +1,7 @@
 """The patch that drives live replication from moto's S3 backend (moto 5.2.5).
 
 moto stores a bucket's replication configuration and copies nothing (``S3Backend.put_bucket_replication`` only
-saves it; no write looks at it), and never reports ``x-amz-replication-status``. The patch wraps four moto
+saves it; no write looks at it), and never reports ``x-amz-replication-status``. The patch wraps six moto
 functions, keeping each original in ``ORIGINALS``:
 
 - ``S3Backend.put_object``: every new version a client writes (PUT, POST, CopyObject, CompleteMultipartUpload all
@@ -12,7 +12,11 @@ functions, keeping each original in ``ORIGINALS``:
 - ``S3Backend.delete_object``: a DELETE without a version id on a versioned bucket makes a delete marker, handed
   to the engine (a versioned DELETE is never replicated);
 - ``FakeKey.response_dict``: HEAD and GET (which build their headers from it) report the version's
-  ``x-amz-replication-status``.
+  ``x-amz-replication-status``;
+- ``S3Response.key_response`` and ``S3Response.bucket_response`` (every S3 request, in-process or served): the jobs
+  a request makes are held until moto's handler has finished it (``replication.held_until_complete``), because the
+  handler sets the new version's user metadata, content type, ACL and tags after ``put_object`` returns; a job
+  queued at once could copy the version before it has them.
 
 The engine's own writes run with ``replication.replicating()`` true and are not reported (a replica is not
 replicated again). ``tests/dataplane/test_moto_hooks.py`` checks each moto behaviour the patch relies on (tags set
@@ -38,9 +42,11 @@ def install(engine: replication.ReplicationEngine) -> None:
         engine._put_object = ORIGINALS["put_object"]
         return
     from moto.s3.models import FakeKey, S3Backend
+    from moto.s3.responses import S3Response
 
     ORIGINALS.update(put_object=S3Backend.put_object, put_object_tagging=S3Backend.put_object_tagging,
-                     delete_object=S3Backend.delete_object, response_dict=FakeKey.response_dict)
+                     delete_object=S3Backend.delete_object, response_dict=FakeKey.response_dict,
+                     key_response=S3Response.key_response, bucket_response=S3Response.bucket_response)
     engine._put_object = ORIGINALS["put_object"]
 
     def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
@@ -80,6 +86,17 @@ def install(engine: replication.ReplicationEngine) -> None:
             headers["x-amz-replication-status"] = status
         return headers
 
+    def held(name: str) -> Any:
+        original = ORIGINALS[name]
+
+        def respond(self: Any, request: Any, full_url: str, headers: Any) -> Any:
+            with replication.held_until_complete():
+                return original(self, request, full_url, headers)
+
+        return respond
+
+    S3Response.key_response = held("key_response")
+    S3Response.bucket_response = held("bucket_response")
     S3Backend.put_object = put_object
     S3Backend.put_object_tagging = put_object_tagging
     S3Backend.delete_object = delete_object

@@ -9,8 +9,9 @@ AWS (S3 User Guide, "Replicating objects within and across Regions", "What does 
   object whose write matched no rule never gets a status;
 - a replica is never replicated again by the rules of its own bucket, so a two-way pair does not loop; only its
   metadata changes go back, with ``ReplicaModifications``;
-- the rule's role must allow the replication (``role_permissions``); if not, the version's status is ``FAILED``
-  and nothing is copied;
+- the rule's role must allow the replication (``role_permissions``), and for an SSE-KMS object decrypt with its key
+  and encrypt with the replica key, a key of another account admitting the role in its key policy
+  (``strict/replication_kms.py``); if not, the version's status is ``FAILED`` and nothing is copied;
 - the destination must exist and be versioned, otherwise the replication fails;
 - objects stored in S3 Glacier Flexible Retrieval (``GLACIER``) or S3 Glacier Deep Archive (``DEEP_ARCHIVE``) are
   not replicated ("What isn't replicated with replication configurations?"); objects encrypted with SSE-C are, and
@@ -39,6 +40,7 @@ from typing import Any
 
 from mrap_constructs.testing.dataplane import replication_metrics, replication_rules, role_permissions
 from mrap_constructs.testing.s3_object_rules import SSE_C_ATTRIBUTE
+from mrap_constructs.testing.strict import replication_kms
 
 PENDING, COMPLETED, FAILED, REPLICA = "PENDING", "COMPLETED", "FAILED", "REPLICA"
 #: Source storage classes S3 does not replicate (S3 User Guide, "What does Amazon S3 replicate?", section "What
@@ -65,6 +67,25 @@ def as_replication():
         yield
     finally:
         _LOCAL.replicating = False
+
+
+@contextmanager
+def held_until_complete():
+    """Hold the jobs this thread enqueues until the block ends: a client request is complete only when moto's
+    handler has finished it (moto's PutObject handler sets user metadata, content type, ACL and tags *after*
+    ``S3Backend.put_object`` returns), and S3 replicates the object as written, with that metadata ("What does
+    Amazon S3 replicate?": object metadata). ``moto_hooks`` wraps each S3 request in it, so no job can read an
+    object before its request is complete, however loaded the machine. Nested blocks hold until the outermost ends."""
+    if getattr(_LOCAL, "held", None) is not None:
+        yield
+        return
+    _LOCAL.held = []
+    try:
+        yield
+    finally:
+        held, _LOCAL.held = _LOCAL.held, None
+        for engine, job in held:
+            engine._release(job)
 
 
 @dataclass
@@ -253,13 +274,25 @@ class ReplicationEngine:
 
     # -- the worker -----------------------------------------------------------------------------------------------
     def _enqueue(self, job: Job) -> None:
+        held = getattr(_LOCAL, "held", None)
         with self._cond:
-            heapq.heappush(self._heap, (time.monotonic() + self.delay, next(self._seq), job))
+            if held is None:
+                heapq.heappush(self._heap, (time.monotonic() + self.delay, next(self._seq), job))
             if job.kind == "object":
                 self._pending_add(job, +1)
             self._cond.notify_all()
+        if held is not None:
+            held.append((self, job))
         if job.kind == "object":
             self._publish_pending(job)
+
+    def _release(self, job: Job) -> None:
+        """Queue a job ``held_until_complete`` held (its lag counts from now: the request is complete)."""
+        if job.cancelled:
+            return
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + self.delay, next(self._seq), job))
+            self._cond.notify_all()
 
     def _pending_add(self, job: Job, sign: int) -> None:
         slot = self._pending.setdefault((job.source_bucket, job.rule.destination_bucket, job.rule.id), [0, 0])
@@ -351,6 +384,15 @@ class ReplicationEngine:
             decision = role_permissions.evaluate(job.role, check_action, resource)
             if not decision.allowed:
                 return decision.reason
+        if job.kind == "object" and job.key.encryption == "aws:kms":
+            # SSE-KMS: decrypt with the object's key, encrypt with the replica key (strict/replication_kms.py).
+            why = replication_kms.problem(
+                job.role, source_account=job.account_id, source_region=job.region, source_bucket=job.source_bucket,
+                key_name=job.key_name, source_key_id=job.key.kms_key_id, replica_key_id=job.rule.replica_kms_key_id,
+                destination_account=dest_bucket.account_id, destination_region=dest_bucket.region_name,
+                destination_bucket=dest_bucket.name)
+            if why:
+                return why
         if job.kind == "object":
             self._copy(job, dest_backend, dest_bucket)
         elif job.kind == "delete_marker":

@@ -157,13 +157,7 @@ def verify(method: str, raw_path: str, raw_query: str, headers: Mapping[str, str
         if required not in signed_headers:
             raise SignatureError("AccessDenied", f"There were headers present in the request which were not signed "
                                  f"or the required header {required} was not signed.")
-    region_set = tuple(r.strip() for r in lower.get("x-amz-region-set", "").split(","))
-    if "*" not in region_set:
-        raise SignatureError("SignatureDoesNotMatch", f"The Region set {','.join(region_set)} does not include "
-                             "every Region of a Multi-Region Access Point; sign with region set '*'.")
-    if access_key_id not in secrets:
-        raise SignatureError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our "
-                             "records.")
+    region_set = _check_region_set_and_key(lower.get("x-amz-region-set", ""), access_key_id, secrets)
     payload_hash = lower.get("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
     canonical = canonical_request(method, raw_path, raw_query, lower, signed_headers, payload_hash)
     to_sign = string_to_sign(amz_date, f"{date}/{service}/aws4_request", canonical)
@@ -241,13 +235,8 @@ def verify_presigned(method: str, raw_path: str, raw_query: str, headers: Mappin
     if "host" not in signed_headers:
         raise SignatureError("AccessDenied", "There were headers present in the request which were not signed "
                              "or the required header host was not signed.")
-    region_set = tuple(r.strip() for r in query.get("X-Amz-Region-Set", lower.get("x-amz-region-set", "")).split(","))
-    if "*" not in region_set:
-        raise SignatureError("SignatureDoesNotMatch", f"The Region set {','.join(region_set)} does not include "
-                             "every Region of a Multi-Region Access Point; sign with region set '*'.")
-    if access_key_id not in secrets:
-        raise SignatureError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our "
-                             "records.")
+    region_set = _check_region_set_and_key(query.get("X-Amz-Region-Set", lower.get("x-amz-region-set", "")),
+                                           access_key_id, secrets)
     unsigned_query = "&".join(part for part in raw_query.split("&") if not part.startswith("X-Amz-Signature="))
     canonical = canonical_request(method, raw_path, unsigned_query, lower, signed_headers, "UNSIGNED-PAYLOAD")
     to_sign = string_to_sign(amz_date, f"{date}/{service}/aws4_request", canonical)
@@ -281,3 +270,17 @@ def strip_presign(raw_query: str) -> str:
     """``raw_query`` without the presigned-URL parameters (what the operation itself sees)."""
     return "&".join(part for part in raw_query.split("&")
                     if part and urllib.parse.unquote(part.split("=", 1)[0]) not in PRESIGN_PARAMETERS)
+
+
+def _check_region_set_and_key(region_set_value: str, access_key_id: str,
+                              secrets: Mapping[str, str]) -> tuple[str, ...]:
+    """The signed Region set, checked: an MRAP request is signed for ``*``, with a key the emulator knows (header or
+    presigned form)."""
+    region_set = tuple(r.strip() for r in region_set_value.split(","))
+    if "*" not in region_set:
+        raise SignatureError("SignatureDoesNotMatch", f"The Region set {','.join(region_set)} does not include "
+                             "every Region of a Multi-Region Access Point; sign with region set '*'.")
+    if access_key_id not in secrets:
+        raise SignatureError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our "
+                             "records.")
+    return region_set
