@@ -52,7 +52,8 @@ class Assembly:
             # Stacks are named as CloudFormation (and the user) knows them: their stack name, not the artifact id
             # (hashed for a stack nested in a construct, e.g. ``Mediamediabucketuseast1A1B2C3D4``).
             names = {artifact_id: artifact.get("properties", {}).get("stackName", artifact_id)
-                     for artifact_id, artifact in artifacts.items() if artifact.get("type") == "aws:cloudformation:stack"}
+                     for artifact_id, artifact in artifacts.items()
+                     if artifact.get("type") == "aws:cloudformation:stack"}
             if len(set(names.values())) != len(names):  # one stack name in two environments: keep the ids apart
                 names = {artifact_id: artifact_id for artifact_id in names}
             for artifact_id, artifact in artifacts.items():

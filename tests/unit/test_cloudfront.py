@@ -143,7 +143,8 @@ def test_outputs_and_wave(app, cdn):
 
 @pytest.mark.parametrize("n", [1, 3, 17])
 def test_waves_for_n_regions(n):
-    media = MrapSet(cdk.App(), "Media", name="media", regions=regions(n), account=ACCOUNT, cloudfront=True)
+    media = MrapSet(cdk.App(), "Media", name="media", regions=regions(n), account=ACCOUNT,
+                    cloudfront=CloudFrontOptions())
     waves = [[s.stack_name for s in wave] for wave in media.waves]
     assert len(waves) == 3 and waves[2] == ["media-cloudfront"]
     assert len(waves[0]) == n and len(waves[1]) == (n + 1 if n > 1 else 1)
@@ -153,8 +154,8 @@ def test_waves_for_n_regions(n):
 
 def test_with_privatelink_the_cloudfront_stack_shares_wave_3():
     media = MrapSet(cdk.App(), "Media", name="media", regions=["us-east-1", "eu-west-1"], account=ACCOUNT,
-                    cloudfront=True, privatelink_regions=["eu-west-1"],
-                    privatelink_availability_zones={"eu-west-1": ["eu-west-1a", "eu-west-1b"]})
+                    cloudfront=CloudFrontOptions(), privatelink=PrivateLinkOptions(
+                        regions=["eu-west-1"], availability_zones={"eu-west-1": ["eu-west-1a", "eu-west-1b"]}))
     assert [s.stack_name for s in media.waves[2]] == ["media-privatelink-eu-west-1", "media-cloudfront"]
 
 
