@@ -41,3 +41,16 @@ def test_signature_is_botocore_s(path, query, token):
     assert headers["authorization"] == (f"AWS4-HMAC-SHA256 Credential=AKID/{headers['x-amz-date'][:8]}/eu-west-1/s3/"
                                         f"aws4_request, SignedHeaders={signed}, Signature={expected}")
     assert headers.get("x-amz-security-token") == token
+
+
+def test_an_error_in_moto_is_a_500_as_moto_s_server_answers_it():
+    from mrap_constructs.testing.dataplane.in_process import InProcessS3
+
+    def failing(environ, start_response):
+        raise RuntimeError("boom")
+
+    s3 = InProcessS3("http://127.0.0.1:5000")
+    s3._app = failing
+    status, headers, body = s3.request("GET", "/bucket/key", "", {}, b"")
+    assert (status, dict(headers)["Content-Type"]) == (500, "text/html; charset=utf-8")
+    assert b"Internal Server Error" in body

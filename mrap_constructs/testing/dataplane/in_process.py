@@ -13,11 +13,14 @@ HTTP hop sent: path-style, re-signed with SigV4 for the bucket's Region.
 from __future__ import annotations
 
 import io
+import logging
 import sys
 import threading
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+LOG = logging.getLogger(__name__)
 
 
 def _wsgi(text: str) -> str:
@@ -108,7 +111,16 @@ class InProcessS3:
             captured["status"], captured["headers"] = int(status.split(" ", 1)[0]), response_headers
             return lambda data: captured.setdefault("written", []).append(data)
 
-        result: Iterable[bytes] = self.app()(self.environ(method, raw_path, query, headers, body), start_response)
+        try:
+            result: Iterable[bytes] = self.app()(self.environ(method, raw_path, query, headers, body),
+                                                 start_response)
+        except Exception:
+            # moto's Flask app runs with debug on, so an error in a handler propagates; werkzeug's server answers it
+            # with its 500 page (and logs it), which is what the client got over the HTTP hop.
+            from werkzeug.exceptions import InternalServerError
+
+            LOG.exception("moto raised serving %s %s", method, raw_path)
+            return 500, [("Content-Type", "text/html; charset=utf-8")], InternalServerError().get_body().encode()
         try:
             chunks = list(result)
             data = b"".join([*captured.get("written", []), *chunks])

@@ -33,14 +33,6 @@ def _dimensions(source_bucket: str, destination_bucket: str, rule_id: str) -> li
             {"Name": "RuleId", "Value": rule_id}]
 
 
-def publish(account_id: str, region: str, source_bucket: str, destination_bucket: str, rule_id: str,
-            values: dict[str, tuple[float, str]]) -> None:
-    """Put ``{metric: (value, unit)}`` to moto's CloudWatch in ``region`` at once."""
-    buffer = MetricBuffer()
-    buffer.add(account_id, region, source_bucket, destination_bucket, rule_id, values)
-    buffer.flush()
-
-
 class MetricBuffer:
     """Replication metric values waiting to be put to moto's CloudWatch, one batch per account and Region.
 
