@@ -108,8 +108,9 @@ class DataPlane:
     #: Parsed policies by their text, MRAPs by alias, buckets by name, callers by access key: each entry checked
     #: against moto's state on every use (``_lookup``), so a change there is seen by the next request.
     _policies: PolicyCache = field(default_factory=PolicyCache)
-    _mraps: dict[str, tuple[str, Any]] = field(default_factory=dict)
-    _buckets: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    _mraps: dict[str, tuple[str, Any, Any]] = field(default_factory=dict)
+    _buckets: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    _routes: dict[tuple[str, tuple[tuple[str, int], ...]], str] = field(default_factory=dict)
     _callers: dict[str, access_policy.Caller] = field(default_factory=dict)
     #: SigV4 signing keys of the hop to the bucket, by (secret, day, Region).
     _signing_keys: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
@@ -143,42 +144,39 @@ class DataPlane:
         return account, f"arn:aws:s3::{account}:accesspoint/{alias}", {r["Region"]: r["Bucket"] for r in point.regions}
 
     def _mrap_point(self, alias: str) -> tuple[str, Any] | None:
-        """(account, moto's MRAP object) for ``alias``: the one found last time if moto still holds that very object
-        under its name (an MRAP's Regions and alias never change; a deleted or re-created one is a new object),
-        else searched for in every account."""
+        """(account, moto's MRAP object) for ``alias``: the one found last time if its backend still holds that very
+        object under its name (an MRAP's Regions and alias never change; a deleted or re-created one is a new
+        object; a reset backend holds none), else searched for in every account."""
         from moto.s3control.models import s3control_backends
 
         cached = self._mraps.get(alias)
         if cached is not None:
-            account, point = cached
-            if account in s3control_backends and s3control_backends[account]["aws"].multi_region_access_points.get(
-                    account, {}).get(point.name) is point:
-                return cached
+            account, backend, point = cached
+            if backend.multi_region_access_points.get(account, {}).get(point.name) is point:
+                return account, point
             self._mraps.pop(alias, None)
         for account in list(s3control_backends.keys()):
-            for point in list(s3control_backends[account]["aws"].multi_region_access_points.get(account, {}).values()):
+            backend = s3control_backends[account]["aws"]
+            for point in list(backend.multi_region_access_points.get(account, {}).values()):
                 if point.alias == alias:
-                    self._mraps[alias] = (account, point)
+                    self._mraps[alias] = (account, backend, point)
                     return account, point
         return None
 
     def _bucket(self, name: str) -> tuple[Any, Any] | None:
-        """(backend, bucket) of bucket ``name`` (``replication.find_bucket``), remembered while moto holds it."""
-        from moto.s3.models import s3_backends
-
+        """(backend, bucket) of bucket ``name`` (``replication.find_bucket``), remembered while its backend holds
+        that very bucket (a deleted or re-created bucket is another object; a reset backend holds none)."""
         from mrap_constructs.testing.dataplane.replication import find_bucket
 
         cached = self._buckets.get(name)
         if cached is not None:
-            account, bucket = cached
-            if account in s3_backends:
-                backend = s3_backends[account]["aws"]
-                if backend.buckets.get(name) is bucket:
-                    return backend, bucket
+            backend, bucket = cached
+            if backend.buckets.get(name) is bucket:
+                return cached
             self._buckets.pop(name, None)
         found = find_bucket(name)
         if found is not None:
-            self._buckets[name] = (found[0].account_id, found[1])
+            self._buckets[name] = found
         return found
 
     def _caller(self, access_key_id: str) -> access_policy.Caller:
@@ -232,10 +230,17 @@ class DataPlane:
             return error_response(
                 "InvalidArgument", f"The client Region {region_from!r} set by {source} is not a Region the emulator "
                 f"can route from; set it to one of: {', '.join(sorted(routing.REGION_COORDINATES))}", 400, path)
-        try:
-            region = routing.choose_region(region_from, self.dials(arn, buckets))
-        except routing.NoActiveRegion as err:
-            return error_response("ServiceUnavailable", str(err), 503)
+        dials = self.dials(arn, buckets)
+        route = (region_from, tuple(sorted(dials.items())))
+        region = self._routes.get(route)  # choose_region is a function of these alone
+        if region is None:
+            try:
+                region = routing.choose_region(region_from, dials)
+            except routing.NoActiveRegion as err:
+                return error_response("ServiceUnavailable", str(err), 503)
+            if len(self._routes) > 1024:
+                self._routes.clear()
+            self._routes[route] = region
         bucket = buckets[region]
         denied = self._authorize(key_id or "", method, key, query, mrap_object, mrap_account, arn, bucket)
         if denied is not None:
