@@ -39,12 +39,25 @@ def splice_section(markdown: str, lines: list[str], before: str = "## Test suite
     return markdown.rstrip("\n") + "\n\n" + block
 
 
-def write_section(lines: list[str]) -> int:
-    """Splice ``lines`` (a section, heading first) into BENCHMARKS.md and print them; the exit status of a
-    benchmark run alone."""
+def drop_section(markdown: str, heading: str) -> str:
+    """``markdown`` without the section whose heading is ``heading`` (a section a benchmark renamed)."""
+    import re
+
+    return re.sub(re.escape(heading) + r"\n.*?(?=\n## |\Z)\n?", "", markdown, flags=re.S)
+
+
+def write_section(lines: list[str], replaces: tuple[str, ...] = (), status: int = 0) -> int:
+    """Splice ``lines`` (a section, heading first) into BENCHMARKS.md, in place of the sections headed ``replaces``
+    (its former headings) if any, and print them; returns ``status``, the exit status of a benchmark run alone."""
     from pathlib import Path
 
     path = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
-    path.write_text(splice_section(path.read_text(), lines))
+    markdown = path.read_text()
+    for heading in replaces:
+        if heading in markdown and lines[0] not in markdown:
+            markdown = markdown.replace(heading, lines[0], 1)  # keep its place; splice then replaces its body
+        else:
+            markdown = drop_section(markdown, heading)
+    path.write_text(splice_section(markdown, lines))
     print("\n".join(lines))
-    return 0
+    return status

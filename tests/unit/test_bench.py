@@ -160,16 +160,38 @@ def test_emulator_deploy_section_replaces_itself_or_goes_before_the_suites():
     assert splice(once, lines) == once, "replaced, not added twice"
 
 
-def test_dataplane_section_has_ratios_and_replaces_itself():
+def test_dataplane_section_has_ratios_targets_and_replaces_itself():
     from bench import splice_section as splice
-    from bench.dataplane import TITLE, percentile, section
+    from bench.dataplane import TITLE, failures, percentile, section
 
-    lines = section({3: {"put_per_s": 40.0, "get_per_s": 20.0, "lag_p50": 0.05, "lag_p99": 0.1, "replicas": 200.0},
-                     17: {"put_per_s": 20.0, "get_per_s": 20.0, "lag_p50": 0.1, "lag_p99": 0.4, "replicas": 1600.0}},
-                    objects=100)
+    def round_(put_mrap: float) -> dict:
+        return {("direct", "put", 1): 100.0, ("mrap", "put", 1): put_mrap, ("direct", "get", 1): 200.0,
+                ("mrap", "get", 1): 190.0}
+
+    rounds = [round_(80.0), round_(120.0), round_(110.0)]
+    results = {"throughput": {"rounds": rounds, "objects": 240,
+                              "ratio": {("put", 1): 1.1, ("get", 1): 0.95}},
+               "lag": {3: {"put_per_s": 40.0, "lag_p50": 0.05, "lag_p99": 0.1, "replicas": 200.0},
+                       17: {"put_per_s": 20.0, "lag_p50": 0.1, "lag_p99": 0.4, "replicas": 1600.0}}}
+    lines = section(results, objects=100)
     assert lines[0] == TITLE
-    assert lines[-1] == "| 17 | 20.0 | 0.50x | 20.0 | 1.00x | 0.100 | 2.00x | 0.400 | 4.00x |"
+    assert "| PUT | 1 | 100 | 110 | 1.10x |" in lines  # medians of the rounds, and the paired ratio
+    assert "| GET | 1 | 200 | 190 | 0.95x |" in lines
+    assert "| 17 | 20.0 | 0.100 | 0.400 | 4.00x |" in lines
+    assert failures(results) == []
+    assert lines[-1].endswith("Result: met.")
+    slow = {**results, "throughput": {**results["throughput"], "ratio": {("put", 1): 0.8, ("get", 1): 0.95}},
+            "lag": {3: {**results["lag"][3], "lag_p99": 0.2}}}
+    assert failures(slow) == ["PUT x1: 0.80x < 0.9x", "lag p99 at 3 Regions 0.200 s > 0.100 s"]
     once = splice("# B\n\n## Test suites\n\nx\n", lines)
     assert once.index(TITLE) < once.index("## Test suites") and splice(once, lines) == once
     assert percentile([float(i) for i in range(1, 101)], 0.99) == 99.0
     assert percentile([1.0, 2.0], 0.5) == 1.0
+
+
+def test_drop_section_removes_only_the_named_section():
+    from bench import drop_section
+
+    markdown = "# B\n\n## Old\n\nold body\n\n## Test suites\n\nx\n"
+    assert drop_section(markdown, "## Old") == "# B\n\n## Test suites\n\nx\n"
+    assert drop_section(markdown, "## Missing") == markdown

@@ -3,7 +3,8 @@
 One module per AWS behaviour, each citing its source: ``sigv4a`` (signature verification), ``routing`` (dials and
 the Region-distance table), ``replication_rules`` / ``replication`` / ``role_permissions`` /
 ``replication_metrics`` (live replication), ``moto_hooks`` (the patch that drives it), ``gateway`` (the global
-endpoint), ``proxy`` + ``local_ca`` (how unchanged code reaches it), ``session`` (all of it together).
+endpoint) + ``in_process`` (its hop to moto's S3, without a socket) + ``policy_cache`` (policies parsed once per
+text), ``proxy`` + ``local_ca`` (how unchanged code reaches it), ``session`` (all of it together).
 """
 
 from mrap_constructs.testing.dataplane.gateway import DataPlane

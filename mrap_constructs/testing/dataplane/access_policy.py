@@ -119,16 +119,16 @@ def action_for(method: str, key: str, query: str) -> str:
 
 
 def resource_policy(document: str | bytes | dict | None, caller: Caller, action: str, resource: str,
-                    context: dict[str, str]) -> str:
+                    context: dict[str, str], cache: Any = None) -> str:
     """``denied`` (an explicit Deny applies), ``allowed`` (an Allow naming the caller applies, none denies),
     ``delegated`` (only an Allow naming the caller's account applies) or ``neutral``. A Deny naming the account denies
-    every principal of it."""
+    every principal of it. ``cache``: a ``policy_cache.PolicyCache`` the document is parsed through."""
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
     from mrap_constructs.testing.moto_patches import condition_holds
 
     result = NEUTRAL
-    for statement in statements(document):
+    for statement in statements(cache.document(document) if cache is not None else document):
         reach = principal_reach(statement.get("Principal"), account=caller.account, arn=caller.arn,
                                 role_arn=caller.role_arn)
         if reach is None:
@@ -145,23 +145,25 @@ def resource_policy(document: str | bytes | dict | None, caller: Caller, action:
     return result
 
 
-def identity(caller: Caller, action: str, resource: str, context: dict[str, str]) -> str:
+def identity(caller: Caller, action: str, resource: str, context: dict[str, str], cache: Any = None) -> str:
     """The caller's identity policies: ``allowed``, ``denied`` (explicit Deny) or ``neutral``."""
     from mrap_constructs.testing.dataplane import role_permissions
 
     if caller.user_name is not None:
-        decision = role_permissions.evaluate_user(caller.account, caller.user_name, action, resource, context)
+        decision = role_permissions.evaluate_user(caller.account, caller.user_name, action, resource, context,
+                                                  cache=cache)
     elif caller.role_arn is None or role_permissions._role(caller.role_arn) is None:
         return ALLOWED
     else:
-        decision = role_permissions.evaluate(caller.role_arn, action, resource, context)
+        decision = role_permissions.evaluate(caller.role_arn, action, resource, context, cache=cache)
     if decision.allowed:
         return ALLOWED
     return DENIED if decision.reason.startswith("explicit deny") else NEUTRAL
 
 
 def evaluate(*, caller: Caller, method: str, key: str, query: str, mrap_account: str, mrap_arn: str,
-             mrap_policy: str | None, bucket: str, bucket_account: str, bucket_policy: str | bytes | None) -> Decision:
+             mrap_policy: str | dict | None, bucket: str, bucket_account: str, bucket_policy: str | bytes | None,
+             cache: Any = None) -> Decision:
     """The decision for ``caller`` sending ``method`` on ``key`` through the MRAP to ``bucket``.
 
     Args:
@@ -169,6 +171,7 @@ def evaluate(*, caller: Caller, method: str, key: str, query: str, mrap_account:
         method, key, query: the request (``key`` unquoted, empty for bucket-level requests).
         mrap_account, mrap_arn, mrap_policy: the MRAP and its stored policy (None: no policy).
         bucket, bucket_account, bucket_policy: the bucket the dials chose, its owner and its policy.
+        cache: a ``policy_cache.PolicyCache`` the policies are parsed through. Default: none.
     """
     action = action_for(method, key, query)
     context = {"aws:SecureTransport": "true", "aws:PrincipalAccount": caller.account, "aws:PrincipalArn": caller.arn,
@@ -179,10 +182,10 @@ def evaluate(*, caller: Caller, method: str, key: str, query: str, mrap_account:
               ("bucket policy", bucket_account, bucket_policy,
                f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}")]
     # Identity policies grant access through an access point on the access point's ARN.
-    own = identity(caller, action, layers[0][3], context)
+    own = identity(caller, action, layers[0][3], context, cache)
     results = []
     for name, account, document, resource in layers:
-        policy = resource_policy(document, caller, action, resource, context)
+        policy = resource_policy(document, caller, action, resource, context, cache)
         if DENIED in (own, policy):
             where = name if policy == DENIED else "identity policy"
             return Decision(False, f"explicit deny of {action} in the {where}")

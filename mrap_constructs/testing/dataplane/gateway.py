@@ -6,7 +6,8 @@ with SigV4A in the headers or a presigned URL (``sigv4a``), one of the operation
 others are refused before any bucket sees them), routed to the nearest active Region (``routing``); what that
 bucket answers is the answer.
 
-The gateway forwards to the emulator's S3 (moto server on 127.0.0.1) path-style, re-signed with SigV4 for the
+The gateway hands the request to the emulator's S3 in this process (``in_process.InProcessS3``: moto's S3 WSGI
+app, with the environ moto's server would build; no second HTTP hop) path-style, re-signed with SigV4 for the
 bucket's Region under the caller's own access key (so moto sees the same account), after decoding the SDK's
 ``aws-chunked`` body (botocore streams PutObject with ``STREAMING-UNSIGNED-PAYLOAD-TRAILER`` and a CRC32 trailer;
 the trailer checksum is passed on as a header). Chunk signatures of ``STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD``
@@ -19,13 +20,17 @@ say; tests and ``mrap smoke`` use it to see a failover).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
 from mrap_constructs.testing.dataplane import access_policy, operations, routing, sigv4a
+from mrap_constructs.testing.dataplane.in_process import InProcessS3
+from mrap_constructs.testing.dataplane.policy_cache import PolicyCache
 
 GLOBAL_SUFFIX = ".accesspoint.s3-global.amazonaws.com"
 SERVED_BY_HEADER = "x-mrap-emulator-region"
@@ -99,7 +104,16 @@ class DataPlane:
     log: list[Routed] = field(default_factory=list)
     denials: list[access_policy.Decision] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _pool: Any = None
+    _s3: InProcessS3 | None = None
+    #: Parsed policies by their text, MRAPs by alias, buckets by name, callers by access key: each entry checked
+    #: against moto's state on every use (``_lookup``), so a change there is seen by the next request.
+    _policies: PolicyCache = field(default_factory=PolicyCache)
+    _mraps: dict[str, tuple[str, Any, Any]] = field(default_factory=dict)
+    _buckets: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    _routes: dict[tuple[str, tuple[tuple[str, int], ...]], str] = field(default_factory=dict)
+    _callers: dict[str, access_policy.Caller] = field(default_factory=dict)
+    #: SigV4 signing keys of the hop to the bucket, by (secret, day, Region).
+    _signing_keys: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
 
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret S3 would check a signature with: ``secrets``; else the temporary credentials moto's STS issued
@@ -123,14 +137,55 @@ class DataPlane:
 
     def mrap(self, alias: str) -> tuple[str, str, dict[str, str]] | None:
         """(account, ARN, {region: bucket}) of the MRAP with ``alias``."""
+        found = self._mrap_point(alias)
+        if found is None:
+            return None
+        account, point = found
+        return account, f"arn:aws:s3::{account}:accesspoint/{alias}", {r["Region"]: r["Bucket"] for r in point.regions}
+
+    def _mrap_point(self, alias: str) -> tuple[str, Any] | None:
+        """(account, moto's MRAP object) for ``alias``: the one found last time if its backend still holds that very
+        object under its name (an MRAP's Regions and alias never change; a deleted or re-created one is a new
+        object; a reset backend holds none), else searched for in every account."""
         from moto.s3control.models import s3control_backends
 
+        cached = self._mraps.get(alias)
+        if cached is not None:
+            account, backend, point = cached
+            if backend.multi_region_access_points.get(account, {}).get(point.name) is point:
+                return account, point
+            self._mraps.pop(alias, None)
         for account in list(s3control_backends.keys()):
-            for point in s3control_backends[account]["aws"].multi_region_access_points.get(account, {}).values():
+            backend = s3control_backends[account]["aws"]
+            for point in list(backend.multi_region_access_points.get(account, {}).values()):
                 if point.alias == alias:
-                    return account, f"arn:aws:s3::{account}:accesspoint/{alias}", {
-                        r["Region"]: r["Bucket"] for r in point.regions}
+                    self._mraps[alias] = (account, backend, point)
+                    return account, point
         return None
+
+    def _bucket(self, name: str) -> tuple[Any, Any] | None:
+        """(backend, bucket) of bucket ``name`` (``replication.find_bucket``), remembered while its backend holds
+        that very bucket (a deleted or re-created bucket is another object; a reset backend holds none)."""
+        from mrap_constructs.testing.dataplane.replication import find_bucket
+
+        cached = self._buckets.get(name)
+        if cached is not None:
+            backend, bucket = cached
+            if backend.buckets.get(name) is bucket:
+                return cached
+            self._buckets.pop(name, None)
+        found = find_bucket(name)
+        if found is not None:
+            self._buckets[name] = found
+        return found
+
+    def _caller(self, access_key_id: str) -> access_policy.Caller:
+        """``access_policy.caller_for``, remembered per key: who a key belongs to never changes (a deleted or
+        deactivated key has no secret, so its request is refused before this is asked)."""
+        caller = self._callers.get(access_key_id)
+        if caller is None:
+            caller = self._callers[access_key_id] = access_policy.caller_for(access_key_id)
+        return caller
 
     def dials(self, arn: str, regions: dict[str, str]) -> dict[str, int]:
         from mrap_constructs.testing import cfn_models
@@ -150,10 +205,12 @@ class DataPlane:
         if not host.endswith(GLOBAL_SUFFIX):
             return error_response("InvalidRequest", f"{host} is not a Multi-Region Access Point endpoint", 400)
         alias = host.removesuffix(GLOBAL_SUFFIX)
-        found = self.mrap(alias)
-        if found is None:
+        point = self._mrap_point(alias)
+        if point is None:
             return error_response("NoSuchAccessPoint", f"The specified accesspoint does not exist: {alias}", 404)
-        mrap_account, arn, buckets = found
+        mrap_account, mrap_object = point
+        arn = f"arn:aws:s3::{mrap_account}:accesspoint/{alias}"
+        buckets = {r["Region"]: r["Bucket"] for r in mrap_object.regions}
         key_id = sigv4a.access_key_of(headers, query)
         try:
             secret = self.secret_for(key_id) if key_id else None
@@ -173,48 +230,83 @@ class DataPlane:
             return error_response(
                 "InvalidArgument", f"The client Region {region_from!r} set by {source} is not a Region the emulator "
                 f"can route from; set it to one of: {', '.join(sorted(routing.REGION_COORDINATES))}", 400, path)
-        try:
-            region = routing.choose_region(region_from, self.dials(arn, buckets))
-        except routing.NoActiveRegion as err:
-            return error_response("ServiceUnavailable", str(err), 503)
+        dials = self.dials(arn, buckets)
+        route = (region_from, tuple(sorted(dials.items())))
+        region = self._routes.get(route)  # choose_region is a function of these alone
+        if region is None:
+            try:
+                region = routing.choose_region(region_from, dials)
+            except routing.NoActiveRegion as err:
+                return error_response("ServiceUnavailable", str(err), 503)
+            if len(self._routes) > 1024:
+                self._routes.clear()
+            self._routes[route] = region
         bucket = buckets[region]
-        denied = self._authorize(key_id or "", method, key, query, alias, mrap_account, arn, bucket)
+        denied = self._authorize(key_id or "", method, key, query, mrap_object, mrap_account, arn, bucket)
         if denied is not None:
             with self._lock:
                 self.log.append(Routed(method, key, region_from, region, bucket, 403))
             return error_response("AccessDenied", "Access Denied", 403, path)
         token = sigv4a.security_token_of(headers, target.partition("?")[2])
-        response = self._forward(method, bucket, region, path, query, headers, body, key_id or "testing", token)
+        response = self._forward(method, bucket, region, path, query, headers, body, key_id or "testing", token,
+                                 secret or "testing")
         response.headers.append((SERVED_BY_HEADER, region))
         with self._lock:
             self.log.append(Routed(method, key, region_from, region, bucket, response.status))
         return response
 
-    def _authorize(self, access_key_id: str, method: str, key: str, query: str, alias: str, mrap_account: str,
-                   arn: str, bucket: str) -> access_policy.Decision | None:
+    def _authorize(self, access_key_id: str, method: str, key: str, query: str, mrap_object: Any,
+                   mrap_account: str, arn: str, bucket: str) -> access_policy.Decision | None:
         """None if the MRAP policy, the bucket's policy and the caller's identity allow the request
-        (``access_policy``), else the denying decision (kept in ``denials``)."""
-        from mrap_constructs.testing.dataplane.replication import find_bucket
-
-        found = find_bucket(bucket)
+        (``access_policy``), else the denying decision (kept in ``denials``). The policies are read from moto's
+        state now (the MRAP's as ``PutMultiRegionAccessPointPolicy`` stored it: ``access_policy.stored_mrap_policy``),
+        parsed through ``_policies``."""
+        found = self._bucket(bucket)
         decision = access_policy.evaluate(
-            caller=access_policy.caller_for(access_key_id), method=method, key=key, query=query,
-            mrap_account=mrap_account, mrap_arn=arn, mrap_policy=access_policy.stored_mrap_policy(mrap_account, alias),
+            caller=self._caller(access_key_id), method=method, key=key, query=query,
+            mrap_account=mrap_account, mrap_arn=arn, mrap_policy=mrap_object.policy,
             bucket=bucket, bucket_account=found[0].account_id if found else mrap_account,
-            bucket_policy=found[1].policy if found else None)
+            bucket_policy=found[1].policy if found else None, cache=self._policies)
         if decision.allowed:
             return None
         with self._lock:
             self.denials.append(decision)
         return decision
 
-    def _forward(self, method: str, bucket: str, region: str, path: str, query: str, headers: dict[str, str],
-                 body: bytes, key_id: str, token: str | None) -> Response:
-        import urllib3
-        from botocore.auth import S3SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
+    def _sign_v4(self, method: str, raw_path: str, query: str, headers: dict[str, str], key_id: str, secret: str,
+                 token: str | None, region: str, host: str) -> None:
+        """Add SigV4 (``AWS4-HMAC-SHA256``) for S3 in ``region`` to ``headers`` (lower-case names, with
+        ``x-amz-content-sha256``), signing ``host``, ``x-amz-content-sha256``, ``x-amz-date`` and the session token
+        (SigV4 signs the headers the signer lists in ``SignedHeaders``; ``host`` and ``x-amz-date`` must be among
+        them: IAM User Guide, "Create a signed AWS API request", https://docs.aws.amazon.com/IAM/latest/UserGuide/
+        create-signed-request.html). S3's canonical URI is the path as sent, not encoded again."""
+        now = datetime.now(UTC)
+        amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+        headers["x-amz-date"] = amz_date
+        if token:
+            headers["x-amz-security-token"] = token
+        signing = {**headers, "host": host}
+        signed = [name for name in ("host", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token")
+                  if name in signing]
+        canonical = "\n".join([method, raw_path, sigv4a.canonical_query(query),
+                               "".join(f"{name}:{' '.join(signing[name].split())}\n" for name in signed),
+                               ";".join(signed), signing["x-amz-content-sha256"]])
+        scope = f"{day}/{region}/s3/aws4_request"
+        to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        key = self._signing_keys.get((secret, day, region))
+        if key is None:
+            key = ("AWS4" + secret).encode()
+            for part in (day, region, "s3", "aws4_request"):
+                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+            if len(self._signing_keys) > 256:
+                self._signing_keys.clear()
+            self._signing_keys[(secret, day, region)] = key
+        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={key_id}/{scope}, SignedHeaders={';'.join(signed)}, "
+                                    f"Signature={signature}")
 
+    def _forward(self, method: str, bucket: str, region: str, path: str, query: str, headers: dict[str, str],
+                 body: bytes, key_id: str, token: str | None, secret: str) -> Response:
         lower = {k.lower(): v for k, v in headers.items()}
         encodings = [e.strip() for e in lower.get("content-encoding", "").split(",") if e.strip()]
         if "aws-chunked" in encodings or lower.get("x-amz-content-sha256", "").startswith("STREAMING-"):
@@ -227,16 +319,14 @@ class DataPlane:
         if encodings:
             lower["content-encoding"] = ",".join(encodings)
         lower["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
-        url = f"{self.endpoint_url}/{bucket}{path}" + (f"?{query}" if query else "")
-        request = AWSRequest(method=method, url=url, data=body, headers=lower)
-        S3SigV4Auth(Credentials(key_id, self.secret_for(key_id) or "testing", token), "s3", region).add_auth(request)
-        if self._pool is None:
-            self._pool = urllib3.PoolManager(maxsize=8)
-        upstream = self._pool.request(method, url, body=body or None, headers=dict(request.headers.items()),
-                                      redirect=False, retries=False, preload_content=True)
-        out = [(k, v) for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP]
+        s3 = self._s3
+        if s3 is None or s3.endpoint_url != self.endpoint_url:
+            s3 = self._s3 = InProcessS3(self.endpoint_url)
+        self._sign_v4(method, f"/{bucket}{path}", query, lower, key_id, secret, token, region, s3.netloc)
+        status, headers_out, data = s3.request(method, f"/{bucket}{path}", query, lower, body)
+        out = [(k, v) for k, v in headers_out if k.lower() not in _HOP_BY_HOP]
         if method != "HEAD":
-            out.append(("Content-Length", str(len(upstream.data))))
-        elif "content-length" in upstream.headers:
-            out.append(("Content-Length", upstream.headers["content-length"]))
-        return Response(upstream.status, out, upstream.data if method != "HEAD" else b"")
+            out.append(("Content-Length", str(len(data))))
+        else:
+            out += [(k, v) for k, v in headers_out if k.lower() == "content-length"]
+        return Response(status, out, data if method != "HEAD" else b"")

@@ -88,6 +88,56 @@ class _TunnelHandler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
+    def parse_request(self) -> bool:
+        """``BaseHTTPRequestHandler.parse_request`` for the usual ``METHOD TARGET HTTP/1.x`` line, with the header
+        block read line by line instead of through ``email.parser`` (a tenth of the proxy's time per request):
+        the same names and values (``compat32``: value left-stripped of blanks, line end removed; folded lines
+        kept as sent), the same limits (65536 bytes a line, 100 headers: ``431``), the same ``Connection`` and
+        ``Expect: 100-continue`` handling. Any other request line takes the standard library's path."""
+        line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = line.split()
+        if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0") or words[1].startswith("//"):
+            return super().parse_request()
+        self.requestline = line
+        self.command, self.path, self.request_version = words
+        self.close_connection = words[2] == "HTTP/1.0"
+        headers = http.client.HTTPMessage()
+        name, value = "", ""
+        count = 0
+        while True:
+            raw = self.rfile.readline(65537)
+            if len(raw) > 65536:
+                self.send_error(431, "Line too long")
+                return False
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            text = raw.decode("iso-8859-1")
+            if text[0] in " \t" and name:  # an obsolete folded line continues the previous value
+                value += text
+                continue
+            if name:
+                headers[name] = value.rstrip("\r\n")
+            name, sep, value = text.partition(":")
+            if not sep:
+                self.send_error(400, "Bad header line")
+                return False
+            value = value.lstrip(" \t")
+            count += 1
+            if count > 100:
+                self.send_error(431, "Too many headers")
+                return False
+        if name:
+            headers[name] = value.rstrip("\r\n")
+        self.headers = headers
+        connection = headers.get("Connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        if headers.get("Expect", "").lower() == "100-continue" and self.request_version >= "HTTP/1.1":
+            return self.handle_expect_100()
+        return True
+
     def _serve(self) -> None:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             body = _read_chunked(self.rfile)
@@ -106,9 +156,11 @@ class _TunnelHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Date", self.date_time_string())
         if not any(name.lower() == "content-length" for name, _ in response.headers):
             self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
+        # One write for the head and the body (end_headers without its flush): one TLS record, one segment.
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(response.body)
+            self._headers_buffer.append(response.body)
+        self.flush_headers()
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _serve
 
@@ -192,6 +244,8 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         except (OSError, ValueError):
             self.close_connection = True
             return
+        with self.server.count_lock:
+            self.server.tunnels += 1
         try:
             _TunnelHandler(tls, self.client_address, self.server, host, client_region)
         except (OSError, ValueError):
@@ -229,10 +283,18 @@ class MrapProxy:
         self._server.plane = plane
         self._server.ca = self.ca
         self._server.refused = []
+        self._server.tunnels = 0
+        self._server.count_lock = threading.Lock()
         self.port = self._server.server_address[1]
         self._server.region_source = (f"the user name of HTTPS_PROXY (http://REGION:{PROXY_PASSWORD}@127.0.0.1:"
                                       f"{self.port})")
         self._thread: threading.Thread | None = None
+
+    @property
+    def tunnels(self) -> int:
+        """How many TLS tunnels (``CONNECT``s to an MRAP host) the proxy has opened: a client keeps one per
+        connection alive for all its requests (HTTP/1.1 inside the tunnel)."""
+        return self._server.tunnels
 
     @property
     def refused(self) -> list[str]:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mrap_constructs.testing.dataplane import replication_metrics, replication_rules, role_permissions
+from mrap_constructs.testing.dataplane.policy_cache import PolicyCache
 from mrap_constructs.testing.s3_object_rules import SSE_C_ATTRIBUTE
 from mrap_constructs.testing.strict import replication_kms
 
@@ -168,6 +169,10 @@ class ReplicationEngine:
         self._pending: dict[tuple[str, str, str], list[int]] = {}
         #: Every finished job, oldest first.
         self.outcomes: list[Outcome] = []
+        #: Replication metric values on their way to CloudWatch (put in batches by the worker, and by wait_idle).
+        self.metrics = replication_metrics.MetricBuffer()
+        #: Parsed role policies by their text (a changed policy is new text: the next job reads it).
+        self.policies = PolicyCache()
         self.paused = threading.Event()
         self.paused.set()  # set = running; clear() holds jobs back (a lagging Region)
 
@@ -186,6 +191,7 @@ class ReplicationEngine:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self.metrics.flush()
 
     def reset(self) -> None:
         """Forget queued jobs and outcomes (between tests)."""
@@ -195,6 +201,7 @@ class ReplicationEngine:
             self._heap.clear()
             self._pending.clear()
             self.outcomes.clear()
+            self.metrics = replication_metrics.MetricBuffer(self.metrics.flush_seconds)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no job is queued or running; False on timeout."""
@@ -205,6 +212,7 @@ class ReplicationEngine:
                 if remaining <= 0:
                     return False
                 self._cond.wait(min(remaining, 0.05))
+        self.metrics.flush()
         return True
 
     # -- what the hooks report ----------------------------------------------------------------------------------
@@ -301,20 +309,32 @@ class ReplicationEngine:
 
     def _work(self) -> None:
         while True:
+            flush = False
             with self._cond:
                 while not self._stop and (not self._heap or self._heap[0][0] > time.monotonic()):
+                    due = self.metrics.due()
+                    if due is not None and (due <= 0 or not self._heap):  # idle, or the oldest value waited enough
+                        flush = True
+                        break
                     timeout = (self._heap[0][0] - time.monotonic()) if self._heap else None
+                    if due is not None:
+                        timeout = due if timeout is None else min(timeout, due)
                     self._cond.wait(timeout if timeout is None else max(timeout, 0.001))
-                if self._stop:
-                    return
-                _, _, job = heapq.heappop(self._heap)
-                if job.cancelled:
-                    self._cond.notify_all()
-                    continue
-                job.started = True
-                self._running += 1
+                if not flush:
+                    if self._stop:
+                        return
+                    _, _, job = heapq.heappop(self._heap)
+                    if job.cancelled:
+                        self._cond.notify_all()
+                        continue
+                    job.started = True
+                    self._running += 1
+            if flush:
+                self.metrics.flush()
+                continue
             try:
-                self.paused.wait()
+                while not self.paused.wait(self.metrics.flush_seconds):
+                    self.metrics.flush()  # a paused engine still reports what is pending
                 self._run(job)
             finally:
                 with self._cond:
@@ -348,15 +368,15 @@ class ReplicationEngine:
             if reason:
                 metrics["OperationsFailedReplication"] = (1.0, "Count")
             if metrics:
-                replication_metrics.publish(job.account_id, job.region, job.source_bucket,
-                                            job.rule.destination_bucket, job.rule.id, metrics)
+                self.metrics.add(job.account_id, job.region, job.source_bucket, job.rule.destination_bucket,
+                                 job.rule.id, metrics)
 
     def _publish_pending(self, job: Job) -> None:
         if job.rule.metrics:
             ops, size = self._pending.get((job.source_bucket, job.rule.destination_bucket, job.rule.id), [0, 0])
-            replication_metrics.publish(job.account_id, job.region, job.source_bucket, job.rule.destination_bucket,
-                                        job.rule.id, {"OperationsPendingReplication": (float(ops), "Count"),
-                                                      "BytesPendingReplication": (float(size), "Bytes")})
+            self.metrics.add(job.account_id, job.region, job.source_bucket, job.rule.destination_bucket,
+                             job.rule.id, {"OperationsPendingReplication": (float(ops), "Count"),
+                                           "BytesPendingReplication": (float(size), "Bytes")})
 
     def _apply(self, job: Job) -> str:
         """Do the job; the reason it failed, or "" when done."""
@@ -381,7 +401,7 @@ class ReplicationEngine:
             checks += [(action, f"arn:aws:s3:::{job.source_bucket}/{job.key_name}")
                        for action in OBJECT_LOCK_SOURCE_ACTIONS]
         for check_action, resource in checks:
-            decision = role_permissions.evaluate(job.role, check_action, resource)
+            decision = role_permissions.evaluate(job.role, check_action, resource, cache=self.policies)
             if not decision.allowed:
                 return decision.reason
         if job.kind == "object" and job.key.encryption == "aws:kms":

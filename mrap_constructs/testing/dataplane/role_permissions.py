@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,19 @@ def _role(role_arn: str):  # -> moto.iam.models.Role | None
         return None
 
 
-def _documents(role) -> list[dict]:
-    documents = [json.loads(doc) if isinstance(doc, str) else doc for doc in role.policies.values()]
+def _documents(role, cache: Any = None) -> list[dict]:
+    """The role's (or user's, or group's) inline and attached policies, parsed (through ``cache``, a
+    ``policy_cache.PolicyCache``, when given: parsed once per policy text)."""
+    load = cache.document if cache is not None else (lambda doc: json.loads(doc) if isinstance(doc, str) else doc)
+    documents = [load(doc) for doc in role.policies.values()]
     for policy in role.managed_policies.values():
         version = next(v for v in policy.versions if v.is_default)
-        documents.append(json.loads(version.document) if isinstance(version.document, str) else version.document)
+        documents.append(load(version.document))
     return documents
 
 
-def evaluate(role_arn: str, action: str, resource: str, context: Mapping[str, str] | None = None) -> Decision:
+def evaluate(role_arn: str, action: str, resource: str, context: Mapping[str, str] | None = None, *,
+             cache: Any = None) -> Decision:
     """IAM's decision for ``role_arn`` calling ``action`` on ``resource``.
 
     Args:
@@ -55,15 +60,16 @@ def evaluate(role_arn: str, action: str, resource: str, context: Mapping[str, st
         action: e.g. ``s3:ReplicateObject``.
         resource: e.g. ``arn:aws:s3:::bucket/key``.
         context: condition keys of the request. Default: none.
+        cache: a ``policy_cache.PolicyCache`` the policies are parsed through. Default: none (parsed each call).
     """
     role = _role(role_arn)
     if role is None:
         return Decision(False, f"no such role {role_arn}")
-    return _decide(_documents(role), action, resource, context)
+    return _decide(_documents(role, cache), action, resource, context)
 
 
 def evaluate_user(account: str, user_name: str, action: str, resource: str,
-                  context: Mapping[str, str] | None = None) -> Decision:
+                  context: Mapping[str, str] | None = None, *, cache: Any = None) -> Decision:
     """IAM's decision for the IAM user ``user_name`` of ``account``: its inline and attached policies and those of
     its groups (IAM User Guide, "Policy evaluation logic": identity-based policies of the user and its groups)."""
     from moto.iam.models import iam_backends
@@ -72,14 +78,14 @@ def evaluate_user(account: str, user_name: str, action: str, resource: str,
     user = backend.users.get(user_name)
     if user is None:
         return Decision(False, f"no such user {user_name}")
-    documents = _documents(user)
+    documents = _documents(user, cache)
     for group in backend.get_groups_for_user(user_name):
-        documents += _documents(group)
+        documents += _documents(group, cache)
     return _decide(documents, action, resource, context)
 
 
 def _decide(documents: list[dict], action: str, resource: str, context: Mapping[str, str] | None) -> Decision:
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
     from mrap_constructs.testing.moto_patches import condition_holds
 
@@ -88,10 +94,10 @@ def _decide(documents: list[dict], action: str, resource: str, context: Mapping[
         statements = document.get("Statement", [])
         statements = statements if isinstance(statements, list) else [statements]
         applicable = [s for s in statements if condition_holds(s.get("Condition", {}), dict(context or {}))]
-        if not applicable:
-            continue
-        result = IAMPolicy(json.dumps({**document, "Statement": applicable})).is_action_permitted(action, resource)
-        if result == PermissionResult.DENIED:
-            return Decision(False, f"explicit deny of {action} on {resource}")
-        allowed = allowed or result == PermissionResult.PERMITTED
+        # moto's IAMPolicy over these statements, without its JSON round trip: a Deny in any wins, else an Allow.
+        for statement in applicable:
+            result = IAMPolicyStatement(statement).is_action_permitted(action, resource)
+            if result == PermissionResult.DENIED:
+                return Decision(False, f"explicit deny of {action} on {resource}")
+            allowed = allowed or result == PermissionResult.PERMITTED
     return Decision(True, "allowed") if allowed else Decision(False, f"no statement allows {action} on {resource}")

@@ -131,7 +131,7 @@ class LocalDataPlane:
                             verify=env["AWS_CA_BUNDLE"],
                             # No Region in the proxy URL unless asked: the client follows set_client_region.
                             config=Config(proxies={"https": self.proxy.proxy_url(client_region)},
-                                          retries={"max_attempts": 1}))
+                                          retries={"max_attempts": 1}, max_pool_connections=16))
 
     def wait_idle(self, timeout: float = 30) -> bool:
         return self.engine.wait_idle(timeout)

@@ -79,7 +79,9 @@ def derive_private_number(access_key_id: str, secret_access_key: str) -> int:
     raise ValueError("no SigV4A key in 254 tries (probability ~2^-8000)")
 
 
+@lru_cache(maxsize=64)
 def public_key(access_key_id: str, secret_access_key: str):  # -> ec.EllipticCurvePublicKey
+    """The SigV4A public key of a pair of credentials (a pure function of them: memoized like the private number)."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
     number = derive_private_number(access_key_id, secret_access_key)
