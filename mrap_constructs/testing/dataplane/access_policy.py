@@ -14,8 +14,8 @@ too, in any account (``_policy_facts.principal_reach``, IAM User Guide "AWS JSON
 
 Evaluated per layer (the MRAP, then the bucket): statements whose ``Principal`` names the caller (``*``, the role or
 the session ARN; the account or its root, as a delegation) and whose ``Condition`` holds
-(``mrap_constructs._policy_facts.condition_holds``) for the request context below; actions and resources with moto's statement
-matcher. The context stands in for S3's HTTPS endpoint
+(``mrap_constructs._policy_facts.condition_holds``) for the request context below; actions and resources with
+moto's statement matcher. The context stands in for S3's HTTPS endpoint
 reached from the internet: ``aws:SecureTransport`` true, no ``aws:SourceVpce`` (so a VPC-endpoint-only Deny denies),
 ``aws:PrincipalAccount``, ``aws:PrincipalArn``, ``s3:DataAccessPointAccount``, ``s3:DataAccessPointArn`` and
 ``s3:AccessPointNetworkOrigin`` = ``Internet``. The caller's identity: the emulator's ``testing`` keys are their
