@@ -26,6 +26,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from mrap_constructs.testing.dataplane import access_policy, operations, routing, sigv4a
+from mrap_constructs.testing.state import EmulatorState
 
 GLOBAL_SUFFIX = ".accesspoint.s3-global.amazonaws.com"
 SERVED_BY_HEADER = "x-mrap-emulator-region"
@@ -87,6 +88,8 @@ class DataPlane:
         client_region: the Region requests come from when the caller does not say. Default: ``us-east-1``.
         secrets: ``{access_key_id: secret}`` SigV4A signatures are checked against. Default: the emulator's
             ``testing``/``testing``.
+        state: the emulator's state (``LocalAws.state``), whose routes the dials come from. Default: none (every
+            Region active).
 
     Example:
         plane = DataPlane(endpoint_url=aws.endpoint_url, client_region="eu-west-1")
@@ -100,6 +103,7 @@ class DataPlane:
     denials: list[access_policy.Decision] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pool: Any = None
+    state: EmulatorState | None = None
 
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret S3 would check a signature with: ``secrets``; else the temporary credentials moto's STS issued
@@ -133,9 +137,7 @@ class DataPlane:
         return None
 
     def dials(self, arn: str, regions: dict[str, str]) -> dict[str, int]:
-        from mrap_constructs.testing import cfn_models
-
-        stored = cfn_models.routes_in_force(arn)
+        stored = self.state.routes_in_force(arn) if self.state is not None else {}
         return {region: stored.get(region, routing.ACTIVE) for region in regions}
 
     def handle(self, method: str, host: str, target: str, headers: dict[str, str], body: bytes,

@@ -38,7 +38,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mrap_constructs.testing.dataplane import replication_metrics, replication_rules, role_permissions
-from mrap_constructs.testing.replication_context import _LOCAL, as_replication, held_until_complete, replicating  # noqa: F401
+from mrap_constructs.testing.replication_context import (  # noqa: F401 - re-exported
+    _LOCAL,
+    as_replication,
+    held_until_complete,
+    replicating,
+)
 from mrap_constructs.testing.s3_object_rules import SSE_C_ATTRIBUTE
 from mrap_constructs.testing.strict import replication_kms
 
@@ -113,9 +118,9 @@ class ReplicationEngine:
 
     Example:
         engine = ReplicationEngine(delay=0.05).start()
-        moto_hooks.install(engine)
-        ...  # writes through moto replicate
-        engine.wait_idle(timeout=5)
+        with moto_hooks.installed(engine):
+            ...  # writes through moto replicate
+            engine.wait_idle(timeout=5)
     """
 
     def __init__(self, *, delay: float = 0.2, put_object: Callable[..., Any] | None = None) -> None:

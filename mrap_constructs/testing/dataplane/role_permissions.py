@@ -8,8 +8,8 @@ policy wins, otherwise an Allow is needed (no Allow is an implicit deny).
 Evaluated: the role's inline policies and attached managed policies (default version), with moto's statement
 matcher (actions, resources, wildcards, NotAction/NotResource); statements with a ``Condition`` are applied only
 when the condition holds for ``context`` (``mrap_constructs._policy_facts.condition_holds``: IAM semantics, a
-key the request does not carry does not match). Not evaluated: permissions boundaries, SCPs, session policies, the destination bucket's
-policy and KMS key policies (a same-account set needs none of them to allow replication).
+key the request does not carry does not match). Not evaluated: permissions boundaries, SCPs, session policies, the
+destination bucket's policy and KMS key policies (a same-account set needs none of them to allow replication).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ import json
 from typing import Any
 
 from mrap_constructs._policy_facts import condition_holds
+from mrap_constructs.testing.dataplane import role_permissions
 from mrap_constructs.testing.strict._lookup import as_list, find_key, statements
 
 
@@ -34,8 +35,6 @@ def _aliases(key: Any) -> list[str]:
 
 
 def _identity_allows(role_arn: str, action: str, key: Any, context: dict[str, str]) -> bool:
-    from mrap_constructs.testing.dataplane import role_permissions
-
     aliases = _aliases(key) or [""]
     return any(role_permissions.evaluate(role_arn, action, key.arn,
                                          {**context, **({"kms:ResourceAliases": alias} if alias else {})}).allowed
