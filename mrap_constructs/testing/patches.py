@@ -5,8 +5,10 @@ ends. ``installed(state)`` checks the moto release and every moto attribute the 
 the one list of moto internals the emulator reaches into), records each one, installs ``moto_patches`` acting on
 ``state`` and, on exit, puts every recorded attribute back (an attribute moto did not have is removed again).
 
-One installation at a time: a second ``installed()`` while one is active raises (``active()`` returns the one that
-is), because two sets of corrections wrapping each other would apply every rule twice.
+Installations nest, innermost wins: a second ``installed()`` while one is active (a module's ``LocalAws`` while a
+session's runs) first puts moto's own functions back, installs its corrections over them (never over the outer
+ones, which would apply every rule twice) and, on exit, puts the outer installation's back. ``active()`` is the
+innermost. They end in the reverse order they began.
 
 Layers (docs/architecture.md, "The emulator's layers"): policy evaluation (``mrap_constructs._policy_facts``,
 ``dataplane.role_permissions``) <- resource models and ``state.EmulatorState`` (``cfn_models``,
@@ -147,6 +149,8 @@ class Installation:
     _routes: dict[str, Any] = field(default_factory=dict, repr=False)
     #: (target, its own ``__dict__`` before the install), to find a replacement ``TOUCHED`` does not list.
     _snapshots: list[tuple[Any, dict[str, Any]]] = field(default_factory=list, repr=False)
+    #: The installation this one stands in for while it is active (None: moto's own functions are under it).
+    outer: Installation | None = None
 
     def _save(self) -> None:
         for spec, names in TOUCHED.items():
@@ -165,6 +169,15 @@ class Installation:
                 for target, before in self._snapshots for name in set(vars(target)) | set(before)
                 if (id(target), name) not in listed and vars(target).get(name, _MISSING) is not before.get(
                     name, _MISSING)]
+
+    def _unpatched(self) -> None:
+        """Put moto's own functions (what this installation found) back, keeping the record (``_restore``)."""
+        for target, name, before in reversed(self._saved):
+            if before is _MISSING:
+                if name in vars(target):
+                    delattr(target, name)
+            else:
+                setattr(target, name, before)
 
     def _restore(self) -> None:
         for target, name, before in reversed(self._saved):
@@ -202,11 +215,11 @@ def installed(state: EmulatorState | None = None) -> Iterator[Installation]:
                                f"moto>={SUPPORTED_MOTO[0]},<{SUPPORTED_MOTO[1]})")
     from moto.cloudformation import parsing
 
-    if active() is not None:
-        raise RuntimeError("the emulator's patches are already installed in this process (one emulator at a time: "
-                           "moto's backends are process-wide); stop the other LocalAws first")
-    installation = Installation(state if state is not None else EmulatorState())
-    installation._save()
+    outer = active()
+    installation = Installation(state if state is not None else EmulatorState(), outer=outer)
+    installation._save()  # what is in force now (the outer corrections, if any): put back on exit
+    if outer is not None:
+        outer._unpatched()  # moto's own functions under this installation's corrections
     installation._snapshots = [(target, dict(vars(target))) for target in {id(t): t for t, _, _ in
                                                                            installation._saved}.values()]
     try:
@@ -217,6 +230,11 @@ def installed(state: EmulatorState | None = None) -> Iterator[Installation]:
         setattr(parsing, _MARK, installation)
         yield installation
     finally:
-        if getattr(parsing, _MARK, None) is installation:
+        if active() not in (installation, outer):
+            raise RuntimeError("emulator patch installations must end in the reverse order they began (stop the "
+                               "LocalAws started last first)")
+        if outer is not None:
+            setattr(parsing, _MARK, outer)
+        elif hasattr(parsing, _MARK):
             delattr(parsing, _MARK)
         installation._restore()
