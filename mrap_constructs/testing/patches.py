@@ -171,15 +171,7 @@ class Installation:
                     name, _MISSING)]
 
     def _unpatched(self) -> None:
-        """Put moto's own functions (what this installation found) back, keeping the record (``_restore``)."""
-        for target, name, before in reversed(self._saved):
-            if before is _MISSING:
-                if name in vars(target):
-                    delattr(target, name)
-            else:
-                setattr(target, name, before)
-
-    def _restore(self) -> None:
+        """Put moto's own functions and routes (what this installation found) back, keeping the record."""
         for target, name, before in reversed(self._saved):
             if before is _MISSING:
                 if name in vars(target):
@@ -193,6 +185,9 @@ class Installation:
                 urls.url_paths.pop(path, None)
             else:
                 urls.url_paths[path] = before
+
+    def _restore(self) -> None:
+        self._unpatched()
         self._saved.clear()
 
 
