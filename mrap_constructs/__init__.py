@@ -1,59 +1,91 @@
 """mrap_constructs: AWS CDK v2 constructs for Amazon S3 Multi-Region Access Points.
 
-Names are imported lazily, so ``mrap_constructs.ops`` (boto3 only: the ``mrap`` CLI, the custom-resource
-handlers) does not load aws-cdk-lib and its Node.js runtime.
+Every public name is imported here, so a type checker sees the real signatures (``py.typed``). Importing the package
+loads aws-cdk-lib (and its Node.js runtime) and nothing of the emulator: no moto, no cryptography, no boto3. The
+boto3 side — the ``mrap`` CLI, the custom-resource handlers, the Region facts they share — is the separate package
+``mrap_runtime``, which does not load aws-cdk-lib.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mrap_constructs.access_point import (
+    GLOBAL_ENDPOINT_SUFFIX,
+    IMultiRegionAccessPoint,
+    MultiRegionAccessPoint,
+    MultiRegionAccessPointBase,
+)
+from mrap_constructs.backfill import BatchReplicationBackfill
+from mrap_constructs.bucket import MrapBucket
+from mrap_constructs.cloudfront import MrapDistribution
+from mrap_constructs.lock import LockResult, ReplacementError, enforce_lock
+from mrap_constructs.log_bucket import AccessLogBucket
+from mrap_constructs.monitoring.alarms import AlarmThresholds, ReplicationAlarms
+from mrap_constructs.monitoring.dashboard import MrapDashboard
+from mrap_constructs.monitoring.trail import DataEventsTrail
+from mrap_constructs.mrap_set import MrapSet
+from mrap_constructs.naming import bucket_name
+from mrap_constructs.options import (
+    BackfillOptions,
+    CloudFrontOptions,
+    FailoverOptions,
+    MonitoringOptions,
+    PrivateLinkOptions,
+)
+from mrap_constructs.policy import MultiRegionAccessPointPolicy
+from mrap_constructs.replication import (
+    BucketReplication,
+    ReplicationDestination,
+    ReplicationMode,
+    ReplicationOptions,
+    replication_plan,
+    replication_rules,
+)
+from mrap_constructs.routes import MultiRegionAccessPointRoutes, failover_dials
+from mrap_runtime.regions import (
+    CONTROL_PLANE_REGION,
+    MAX_REGIONS,
+    MRAP_REGIONS,
+    OPT_IN_REGIONS,
+    ROUTES_API_REGIONS,
+    SUPPORTED_REGIONS,
+)
 
-_EXPORTS = {
-    "GLOBAL_ENDPOINT_SUFFIX": "access_point",
-    "IMultiRegionAccessPoint": "access_point",
-    "MultiRegionAccessPoint": "access_point",
-    "MultiRegionAccessPointBase": "access_point",
-    "MrapBucket": "bucket",
-    "MrapDistribution": "cloudfront",
-    "MultiRegionAccessPointPolicy": "policy",
-    "AccessLogBucket": "log_bucket",
-    "DataEventsTrail": "monitoring.trail",
-    "BatchReplicationBackfill": "backfill",
-    "MrapDashboard": "monitoring.dashboard",
-    "ReplicationAlarms": "monitoring.alarms",
-    "AlarmThresholds": "monitoring.alarms",
-    "MrapSet": "mrap_set",
-    "bucket_name": "naming",
-    "enforce_lock": "lock",
-    "LockResult": "lock",
-    "ReplacementError": "lock",
-    "CONTROL_PLANE_REGION": "regions",
-    "MAX_REGIONS": "regions",
-    "MRAP_REGIONS": "regions",
-    "OPT_IN_REGIONS": "regions",
-    "ROUTES_API_REGIONS": "regions",
-    "SUPPORTED_REGIONS": "regions",
-    "BucketReplication": "replication",
-    "ReplicationDestination": "replication",
-    "ReplicationMode": "replication",
-    "ReplicationOptions": "replication",
-    "replication_plan": "replication",
-    "replication_rules": "replication",
-    "MultiRegionAccessPointRoutes": "routes",
-    "failover_dials": "routes",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"mrap_constructs.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mrap_constructs' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "CONTROL_PLANE_REGION",
+    "GLOBAL_ENDPOINT_SUFFIX",
+    "MAX_REGIONS",
+    "MRAP_REGIONS",
+    "OPT_IN_REGIONS",
+    "ROUTES_API_REGIONS",
+    "SUPPORTED_REGIONS",
+    "AccessLogBucket",
+    "AlarmThresholds",
+    "BackfillOptions",
+    "BatchReplicationBackfill",
+    "BucketReplication",
+    "CloudFrontOptions",
+    "DataEventsTrail",
+    "FailoverOptions",
+    "IMultiRegionAccessPoint",
+    "LockResult",
+    "MonitoringOptions",
+    "MrapBucket",
+    "MrapDashboard",
+    "MrapDistribution",
+    "MrapSet",
+    "MultiRegionAccessPoint",
+    "MultiRegionAccessPointBase",
+    "MultiRegionAccessPointPolicy",
+    "MultiRegionAccessPointRoutes",
+    "PrivateLinkOptions",
+    "ReplacementError",
+    "ReplicationAlarms",
+    "ReplicationDestination",
+    "ReplicationMode",
+    "ReplicationOptions",
+    "bucket_name",
+    "enforce_lock",
+    "failover_dials",
+    "replication_plan",
+    "replication_rules",
+]

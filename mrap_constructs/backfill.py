@@ -224,9 +224,8 @@ class BatchReplicationBackfill(Construct):
     @staticmethod
     def _validate(id: str, key: str, mrap_name: str, report_scope: str, priority: int) -> None:
         problems = Problems("BatchReplicationBackfill", id)
-        if not is_unresolved(key) and not _KEY_PATTERN.match(key):
-            problems.add("backfill_key", key, "use 1-32 letters, digits, '.', '_' or '-', starting with a letter or "
-                                              "digit (it names the job and its resource)")
+        if not is_unresolved(key) and (why := backfill_key_problem(key)):
+            problems.add("backfill_key", key, why)
         if not mrap_name or " " in mrap_name:
             problems.add("mrap_name", mrap_name, "give the MRAP's name (no spaces)")
         if report_scope not in ("AllTasks", "FailedTasksOnly"):
@@ -234,6 +233,14 @@ class BatchReplicationBackfill(Construct):
         if not 0 <= priority <= 2_147_483_647:
             problems.add("priority", priority, "use 0-2147483647")
         problems.raise_if_any()
+
+
+def backfill_key_problem(key: str) -> str | None:
+    """Why ``key`` cannot name a backfill, or None: the one statement of the rule (construct, ``MrapSet``, config)."""
+    if not _KEY_PATTERN.match(key):
+        return "use 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit (it names the job and its " \
+               "resource)"
+    return None
 
 
 def _sid(key: str) -> str:

@@ -32,6 +32,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from mrap_constructs import _paths
 from mrap_constructs._nag import acknowledge_all, compliance
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.access_point import IMultiRegionAccessPoint
@@ -196,7 +197,11 @@ class MrapDistribution(Construct):
         origin = origins.HttpOrigin(
             access_point.hostname, protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
             origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
-            origin_access_control_id=self.origin_access_control.origin_access_control_id)
+            origin_access_control_id=self.origin_access_control.origin_access_control_id,
+            # The id CDK generates from the origin's path (the Distribution's first origin, "Resource/Origin1"),
+            # computed from the path an MrapSet's stack had before it became the set's child: unchanged ids.
+            origin_id=_paths.unique_id([*_paths.stable_path(self), "Resource", "Origin1"])[-128:]
+            if _paths.moved(self) else None)
         self.log_bucket: s3.IBucket | None = None
         if logging:
             self.log_bucket = log_bucket or self._new_log_bucket(removal_policy)

@@ -27,16 +27,18 @@ does not exist yet, and the MRAP policy is what admits only this one.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, TypedDict, Unpack
 
-from aws_cdk import Aws, Environment, RemovalPolicy, Stack
+from aws_cdk import Aws, Environment, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mrap_constructs._validation import Problems
+from mrap_constructs import _paths
+from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.access_point import MultiRegionAccessPoint, fingerprint
-from mrap_constructs.backfill import DEFAULT_BACKFILL_KEY
-from mrap_constructs.cloudfront import cloudfront_problems
 from mrap_constructs.lock import LockResult
 from mrap_constructs.monitoring.alarms import AlarmThresholds
 from mrap_constructs.naming import (
@@ -47,8 +49,22 @@ from mrap_constructs.naming import (
     mrap_name_problem,
     region_partition,
 )
-from mrap_constructs.regions import CONTROL_PLANE_REGION, SUPPORTED_REGIONS, state_reader_role_name, suggest_region
-from mrap_constructs.replication import ReplicationDestination, ReplicationMode, ReplicationOptions, replication_plan
+from mrap_constructs.options import (
+    DEFAULT_VPC_CIDR,
+    BackfillOptions,
+    CloudFrontOptions,
+    FailoverOptions,
+    MonitoringOptions,
+    PrivateLinkOptions,
+)
+from mrap_constructs.regions import CONTROL_PLANE_REGION, home_region_problem, regions_problem, state_reader_role_name
+from mrap_constructs.replication import (
+    ReplicationDestination,
+    ReplicationMode,
+    ReplicationOptions,
+    plan_problems,
+    replication_plan,
+)
 from mrap_constructs.stacks import (
     AccessPointStack,
     BackfillStack,
@@ -61,8 +77,9 @@ from mrap_constructs.stacks import (
 )
 from mrap_constructs.stacks.cloudfront import CLOUDFRONT_STACK_REGION
 
-#: The VPC range of a PrivateLink stack when none is given.
-DEFAULT_VPC_CIDR = "10.20.0.0/16"
+__all__ = ["DEFAULT_VPC_CIDR", "FlatKeywords", "MrapSet", "SetOptions", "backfill_problems", "backfill_sources",
+           "has_replication_stacks", "mrap_set_problems", "orphaned_stack_commands", "set_problems",
+           "stack_name_prefix"]
 
 
 def stack_name_prefix(name: str) -> str:
@@ -227,12 +244,218 @@ def backfill_problems(*, existing_buckets: Mapping[str, str], plan: Mapping[str,
     return []
 
 
+#: An IAM role or user ARN of ``bucket_account_readers`` (wildcards allowed: the reader roles' trust compares
+#: ``aws:PrincipalArn`` with ArnLike).
+_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/*?-]+")
+
+
+def reader_problems(readers: Sequence[str], *, account: str | None) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` for ``bucket_account_readers``: IAM principal ARNs of the MRAP account (the reader
+    roles in the other accounts trust that account, limited to these principals)."""
+    found: list[tuple[str, object, str]] = []
+    for index, arn in enumerate(readers):
+        if not isinstance(arn, str) or not _PRINCIPAL_ARN.fullmatch(arn):
+            found.append((f"bucket_account_readers[{index}]", arn, "give an IAM role or user ARN (wildcards allowed), "
+                                                                   "e.g. arn:aws:iam::111122223333:role/operators"))
+        elif account and not is_unresolved(account) and arn.split(":")[4] != account:
+            found.append((f"bucket_account_readers[{index}]", arn, f"must be a principal of the MRAP account {account} "
+                                                                   "(the reader roles trust that account)"))
+    return found
+
+
+@dataclass(frozen=True)
+class SetOptions:
+    """The option groups of one ``MrapSet``, as given (``backfill`` resolved to ``BackfillOptions``)."""
+
+    replication: ReplicationOptions = ReplicationOptions()
+    monitoring: MonitoringOptions = MonitoringOptions()
+    failover: FailoverOptions | None = None
+    privatelink: PrivateLinkOptions | None = None
+    cloudfront: CloudFrontOptions | None = None
+    backfill: BackfillOptions = BackfillOptions()
+
+
+def mrap_set_problems(*, name: str, regions: Sequence[str], account: str | None, home_region: str,
+                      bucket_prefix: str, encryption: object, kms: bool, bucket_accounts: Mapping[str, str],
+                      existing_buckets: Mapping[str, str], options: SetOptions,
+                      existing_bucket_keys: Mapping[str, str] | None = None,
+                      bucket_account_readers: Sequence[str] = ()) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` for every problem with a set's input — the one statement of these rules, for
+    ``MrapSet`` and the app config (``stacks/config.py``) alike. Fields of an option group are prefixed with the
+    group's name (``replication.rtc``), as the config's keys are. ``encryption`` is shown as given."""
+    found: list[tuple[str, object, str]] = []
+    regions = list(regions)
+    if not is_unresolved(name) and (why := mrap_name_problem(name)):
+        found.append(("name", name, why))
+    if why := regions_problem(regions):
+        found.append(("regions", regions, why))
+    if account is not None and not is_unresolved(account) and (why := account_problem(account)):
+        found.append(("account", account, why))
+    if why := home_region_problem(home_region):
+        found.append(("home_region", home_region, why))
+    if why := bucket_prefix_problem(bucket_prefix, regions):
+        found.append(("bucket_prefix", bucket_prefix, why))
+    found += set_problems(regions=regions, account=account, bucket_accounts=bucket_accounts,
+                          existing_buckets=existing_buckets, encryption=encryption, kms=kms,
+                          existing_bucket_keys=existing_bucket_keys)
+    found += reader_problems(bucket_account_readers, account=account)
+    replication, monitoring = options.replication, options.monitoring
+    group: list[tuple[str, list[tuple[str, object, str]]]] = [
+        ("replication", replication.rule_problems()
+         + [p for p in plan_problems(regions, replication.mode, replication.source_region) if p[0] != "regions"]),
+        ("monitoring", monitoring.problems()),
+        ("failover", options.failover.problems(regions) if options.failover else []),
+        ("privatelink", options.privatelink.problems() if options.privatelink else []),
+        ("backfill", options.backfill.problems()),
+    ]
+    for prefix, problems in group:
+        found += [(f"{prefix}.{field_name}", value, rule) for field_name, value, rule in problems]
+    if replication.kms and not kms:
+        found.append(("replication.kms", True, "needs encryption KMS (sse-kms): the buckets have no KMS keys"))
+    mode_known = replication.mode in {m.value for m in ReplicationMode}
+    if (monitoring.alarms is not None and not replication.metrics and mode_known
+            and ReplicationMode(replication.mode) != ReplicationMode.NONE):
+        found.append(("monitoring.alarms", "on", "needs replication.metrics (the alarms watch replication metrics): "
+                                                 "turn metrics on or alarms off"))
+    if options.cloudfront is not None:
+        restrict = options.privatelink is not None and options.privatelink.restrict_to_endpoints
+        found += [(field_name if field_name == "regions" else
+                   "privatelink.restrict_to_endpoints" if field_name == "restrict_to_endpoints" else
+                   f"cloudfront.{field_name}", value, rule)
+                  for field_name, value, rule in options.cloudfront.problems(regions, restrict_to_endpoints=restrict)]
+    if not found:  # the backfill rules read the replication plan, which needs valid Regions and mode
+        plan = replication_plan(regions, replication.mode, replication.source_region)
+        if options.failover is not None:
+            found += [("failover.active", value, rule.replace("(replication_source_region)",
+                                                              "(replication.source_region)")
+                       .replace("accept_unreplicated_writes", "failover.accept_unreplicated_writes: true"))
+                      for _, value, rule in unreplicated_active_problems(
+                          plan=plan, failover_active=list(options.failover.active),
+                          accept=options.failover.accept_unreplicated_writes)]
+        found += filter_problems(regions=regions, plan=plan, prefix=replication.prefix, tags=replication.tags,
+                                active=list(options.failover.active) if options.failover else None,
+                                acknowledged=replication.acknowledge_filtered_404s)
+        found += [(f"backfill.{'enabled' if f == 'backfill' else f}", value, rule) for f, value, rule in
+                  backfill_problems(existing_buckets=existing_buckets, plan=plan, backfill=options.backfill.enabled)]
+    return found
+
+
+class FlatKeywords(TypedDict, total=False):
+    """``MrapSet``'s flat keywords of earlier releases, deprecated: each sets one field of an option group."""
+
+    replication_mode: ReplicationMode | str
+    replication_source_region: str | None
+    replication_options: ReplicationOptions
+    replication_kms: bool | None
+    acknowledge_filtered_404s: bool
+    cloudtrail_management_events: bool
+    failover_active: Sequence[str] | None
+    failover_passive: Sequence[str] | None
+    routes_region: str | None
+    failover_require_in_sync: bool
+    accept_unreplicated_writes: bool
+    alarms: AlarmThresholds | None
+    alarm_email: str | None
+    alarms_per_rule: bool
+    dashboard: bool
+    access_logs: bool
+    request_metrics: bool
+    cloudtrail: bool
+    privatelink_regions: Sequence[str]
+    privatelink_vpc_cidr: str
+    privatelink_availability_zones: Mapping[str, Sequence[str]] | None
+    restrict_to_endpoints: bool
+    backfill_key: str
+    cloudfront_price_class: str
+    cloudfront_default_root_object: str | None
+    cloudfront_domain_names: Sequence[str]
+    cloudfront_certificate_arn: str | None
+    cloudfront_logging: bool
+    cloudfront_web_acl_id: str | None
+
+
+#: Each flat keyword's option group and field.
+_FLAT = {
+    "replication_mode": ("replication", "mode"), "replication_source_region": ("replication", "source_region"),
+    "replication_kms": ("replication", "kms"),
+    "acknowledge_filtered_404s": ("replication", "acknowledge_filtered_404s"),
+    "cloudtrail_management_events": ("monitoring", "cloudtrail_management_events"),
+    "failover_active": ("failover", "active"), "failover_passive": ("failover", "passive"),
+    "routes_region": ("failover", "routes_region"), "failover_require_in_sync": ("failover", "require_in_sync"),
+    "accept_unreplicated_writes": ("failover", "accept_unreplicated_writes"),
+    "alarms": ("monitoring", "alarms"), "alarm_email": ("monitoring", "alarm_email"),
+    "alarms_per_rule": ("monitoring", "alarms_per_rule"), "dashboard": ("monitoring", "dashboard"),
+    "access_logs": ("monitoring", "access_logs"), "request_metrics": ("monitoring", "request_metrics"),
+    "cloudtrail": ("monitoring", "cloudtrail"),
+    "privatelink_regions": ("privatelink", "regions"), "privatelink_vpc_cidr": ("privatelink", "vpc_cidr"),
+    "privatelink_availability_zones": ("privatelink", "availability_zones"),
+    "restrict_to_endpoints": ("privatelink", "restrict_to_endpoints"),
+    "backfill_key": ("backfill", "key"),
+    **{f"cloudfront_{f.name}": ("cloudfront", f.name) for f in fields(CloudFrontOptions)},
+}
+_RULE_FIELDS = ("delete_markers", "replica_modifications", "metrics", "rtc", "storage_class", "prefix", "tags")
+
+
+def _from_flat_keywords(flat: dict[str, Any], *, replication: ReplicationOptions, monitoring: MonitoringOptions,
+                        failover: FailoverOptions | None, privatelink: PrivateLinkOptions | None,
+                        cloudfront: CloudFrontOptions | bool | None, backfill: BackfillOptions | bool | None,
+                        ) -> tuple[ReplicationOptions, MonitoringOptions, FailoverOptions | None,
+                                   PrivateLinkOptions | None, CloudFrontOptions | None, BackfillOptions | bool | None]:
+    """The option groups for the deprecated flat keywords (and ``cloudfront=True``), with a DeprecationWarning naming
+    what replaces each; behaviour as in the release that had them."""
+    unknown = sorted(set(flat) - set(_FLAT) - {"replication_options"})
+    if unknown:
+        raise TypeError(f"MrapSet() got unexpected keyword arguments {unknown}")
+    given = sorted(flat) + (["cloudfront=True/False"] if isinstance(cloudfront, bool) else [])
+    replacements = sorted({f"{_FLAT[k][0]}=" if k in _FLAT else "replication=" for k in flat}
+                          | ({"cloudfront="} if isinstance(cloudfront, bool) else set()))
+    warnings.warn(f"MrapSet: the flat keywords {given} are deprecated and will be removed in the next release; use "
+                  f"the option groups {replacements} (ReplicationOptions, MonitoringOptions, FailoverOptions, "
+                  "PrivateLinkOptions, CloudFrontOptions, BackfillOptions)", DeprecationWarning, stacklevel=4)
+    groups: dict[str, dict[str, Any]] = {"replication": {}, "monitoring": {}, "failover": {}, "privatelink": {},
+                                         "cloudfront": {}, "backfill": {}}
+    for key, value in flat.items():
+        if key in _FLAT:
+            group, field_name = _FLAT[key]
+            groups[group][field_name] = value
+    if "replication_options" in flat:
+        rules = flat["replication_options"]
+        groups["replication"] = {**{f: getattr(rules, f) for f in _RULE_FIELDS}, **groups["replication"]}
+    replication = replace(replication, **groups["replication"])
+    if not replication.metrics:  # earlier releases created no alarms without metrics, rather than failing
+        groups["monitoring"]["alarms"] = None
+    monitoring = replace(monitoring, **groups["monitoring"])
+    if failover is None and groups["failover"].keys() - {"require_in_sync", "accept_unreplicated_writes"}:
+        failover = FailoverOptions(active=groups["failover"].pop("active", None) or [])
+    if failover is not None:
+        failover = replace(failover, **groups["failover"])
+    pl = groups["privatelink"]
+    if pl.get("availability_zones") is None:
+        pl.pop("availability_zones", None)
+    if privatelink is None and (pl.get("regions") or pl.get("restrict_to_endpoints")):
+        privatelink = PrivateLinkOptions(regions=pl.pop("regions", ()))
+    if privatelink is not None:
+        privatelink = replace(privatelink, **pl)
+    if isinstance(cloudfront, bool):
+        cloudfront = CloudFrontOptions() if cloudfront else None
+    if cloudfront is not None:
+        cloudfront = replace(cloudfront, **groups["cloudfront"])
+    if "key" in groups["backfill"]:
+        backfill = (backfill if isinstance(backfill, BackfillOptions) else BackfillOptions(enabled=backfill))
+        backfill = replace(backfill, **groups["backfill"])
+    return replication, monitoring, failover, privatelink, cloudfront, backfill
+
+
 class MrapSet(Construct):
     """Everything an MRAP needs across Regions, as stacks in deploy waves: ``cdk deploy --all`` works on a fresh
     account in one command.
 
-    The stacks are added to ``scope`` (an App or a Stage), not under this construct, so their artifact ids are their
-    stack names — what ``cdk deploy NAME`` selects and what ``mrap.lock.json``'s replacement commands name.
+    The stacks are this construct's children, so ``cdk.Tags.of(media)``, ``Aspects.of(media)`` and
+    ``RemovalPolicies.of(media)`` reach every resource of every stack. Each stack's ``stack_name`` is given
+    explicitly — ``{name}-bucket-{region}`` etc., prefixed with the Stage's name inside a named Stage — which is the
+    name CDK gave it when earlier releases added the stacks to ``scope``: deployed stacks and their logical ids are
+    unchanged. The CLI lists a stack by its path (``Media/media-bucket-us-east-1``): ``cdk deploy --all``, or
+    ``cdk deploy 'Media/*'``, or the path, select them.
 
     Default settings: versioned, private, TLS-only buckets named ``{bucket_prefix}-{account}-{region}`` with SSE-S3,
     access logs and ``RETAIN``; a full mesh with delete-marker replication, replica-modification sync and metrics;
@@ -256,56 +479,22 @@ class MrapSet(Construct):
         encryption: ``S3_MANAGED`` or ``KMS`` (a rotating key per Region, alias ``alias/{bucket_prefix}-mrap``).
             Default: ``S3_MANAGED``.
         removal_policy: for buckets, keys and the MRAP. Default: ``RETAIN``.
-        replication_mode: ``full-mesh``, ``one-way`` or ``none``. Default: full mesh.
-        replication_source_region: the source of ``one-way``. Default: the first Region.
-        replication_options: rule settings. Default: ``ReplicationOptions()``.
-        replication_kms: replicate SSE-KMS objects (re-encrypted with each destination's key). Default: whether
-            ``encryption`` is ``KMS``.
         bucket_accounts: ``{region: account}`` for buckets owned by other accounts. Default: none.
         existing_buckets: ``{region: bucket name}`` to use instead of creating a bucket. Default: none.
-        failover_active: Regions receiving traffic (routing dials 100); the rest stand by. Default: no routes resource
-            (every Region active).
-        failover_passive: Regions standing by. Default: every Region not in ``failover_active``.
-        routes_region: where to call the routes API. Default: one of the Regions that serves it.
-        alarms: replication alarm thresholds, or None for no alarms. Default: ``AlarmThresholds()`` (needs
-            ``replication_options.metrics``; without metrics no alarms are created).
-        alarm_email: subscribe this address to each alarm topic. Default: none.
-        alarms_per_rule: one alarm per rule and kind instead of per source bucket. Default: False.
-        dashboard: a CloudWatch dashboard in the home Region. Default: True.
-        access_logs: S3 server access logs to a log bucket per Region. Default: True.
-        request_metrics: CloudWatch request metrics per bucket. Default: False.
-        cloudtrail: a data-events trail on the buckets. Default: False.
-        privatelink_regions: Regions that get a VPC and an interface endpoint (wave 3). Default: none.
-        privatelink_vpc_cidr: their VPC range. Default: ``10.20.0.0/16``.
-        privatelink_availability_zones: ``{region: [az, az]}`` (avoids a lookup). Default: looked up.
-        restrict_to_endpoints: the MRAP policy denies data access not through the endpoints (wave 4). Default: False.
-        cloudfront: a CloudFront distribution in front of the MRAP (wave 3, us-east-1; see ``MrapDistribution``),
-            which then holds the MRAP policy. Default: False. Not with ``restrict_to_endpoints`` nor opt-in Regions.
-        cloudfront_price_class: ``PriceClass_100``, ``PriceClass_200`` or ``PriceClass_All``.
-            Default: ``PriceClass_All``.
-        cloudfront_default_root_object: the object served for ``/``. Default: none.
-        cloudfront_domain_names: alternate domain names. Default: none.
-        cloudfront_certificate_arn: ACM certificate (us-east-1) for the domain names. Default: none.
-        cloudfront_logging: standard access logs to a new bucket. Default: True.
-        cloudfront_web_acl_id: an AWS WAF web ACL for the distribution. Default: none.
-        backfill: copy what the buckets holding data (``existing_buckets``) held before replication with an S3 Batch
-            Replication job per such bucket (wave 3), and start the other Regions passive until ``mrap activate``.
-            Default: on when an existing bucket replicates somewhere.
-        backfill_key: names the backfill; a new key starts new jobs. Default: ``"initial"``.
-        failover_require_in_sync: a deploy that activates a Region fails while its replication backlog is not empty.
-            Default: True.
-        accept_unreplicated_writes: allow ``one-way`` replication with ``failover_active`` naming a Region other than
-            the source (writes routed there never replicate anywhere). Default: False (a ``ValueError`` naming both).
-        kms_default_encryption: with ``KMS``, make the keys the buckets' default encryption. False creates the keys
-            and lets the rules replicate SSE-KMS objects but leaves the buckets' default encryption SSE-S3: the first
-            of two deploys switching a deployed set to SSE-KMS, so the rules select KMS objects before any bucket
-            encrypts with KMS (S3 replicates SSE-KMS objects only when a rule selects them:
-            https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
-            Default: True.
-        policy_generation: a counter that changes the MRAP policy's statement ids (``Sid`` suffix ``G{n}``) when the
-            stack owning the policy changes (``restrict_to_endpoints`` or ``cloudfront`` toggled): the new owner then
-            always rewrites the policy, even when its stack is still deployed with the template it had before (the
-            CDK CLI skips a stack whose template is unchanged). The app keeps it in the lock. Default: 0 (no suffix).
+        replication: mode (``full-mesh``, ``one-way``, ``none``), one-way source, SSE-KMS replication and the rule
+            settings (``ReplicationOptions``). Default: ``ReplicationOptions()`` (full mesh).
+        monitoring: alarms, dashboard, access logs, request metrics, CloudTrail (``MonitoringOptions``).
+            Default: ``MonitoringOptions()``.
+        failover: the routing dials (``FailoverOptions``). Default: None — no routes resource, every Region active.
+        privatelink: a VPC and an interface endpoint per listed Region, optionally the MRAP policy restricted to
+            them (``PrivateLinkOptions``). Default: None.
+        cloudfront: a CloudFront distribution in front of the MRAP (``CloudFrontOptions``), which then holds the MRAP
+            policy. Default: None.
+        backfill: S3 Batch Replication of what the existing buckets held (``BackfillOptions``, or a bool for its
+            ``enabled``). Default: on when an existing bucket replicates somewhere.
+        **flat: the flat keywords of earlier releases (``replication_mode``, ``failover_active``, ``alarms``,
+            ``privatelink_regions``, ``cloudfront_price_class``, ... — ``FlatKeywords``), deprecated: each sets one
+            field of its group, with a ``DeprecationWarning``.
 
     Attributes:
         access_point (the ``MultiRegionAccessPoint``), bucket_names, bucket_stacks, replication_stacks,
@@ -313,12 +502,13 @@ class MrapSet(Construct):
         None), cloudfront_stack (or None), waves, stacks.
 
     Raises:
-        ValueError: listing every invalid input (name, Regions, accounts, bucket names, failover, PrivateLink).
+        ValueError: listing every invalid input (``mrap_set_problems``: name, Regions, accounts, bucket names and every
+            option group).
 
     Example:
         app = cdk.App()
         media = MrapSet(app, "Media", name="media", regions=["us-east-1", "eu-west-1"], account="111122223333",
-                        failover_active=["us-east-1"])
+                        failover=FailoverOptions(active=["us-east-1"]))
         media.access_point.grant_read(reader_role)
     """
 
@@ -334,46 +524,29 @@ class MrapSet(Construct):
         bucket_prefix: str | None = None,
         encryption: s3.BucketEncryption = s3.BucketEncryption.S3_MANAGED,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-        replication_mode: ReplicationMode | str = ReplicationMode.FULL_MESH,
-        replication_source_region: str | None = None,
-        replication_options: ReplicationOptions = ReplicationOptions(),
-        replication_kms: bool | None = None,
         bucket_accounts: Mapping[str, str] | None = None,
         existing_buckets: Mapping[str, str] | None = None,
+        replication: ReplicationOptions = ReplicationOptions(),
+        monitoring: MonitoringOptions = MonitoringOptions(),
+        failover: FailoverOptions | None = None,
+        privatelink: PrivateLinkOptions | None = None,
+        cloudfront: CloudFrontOptions | bool | None = None,
+        backfill: BackfillOptions | bool | None = None,
         existing_bucket_keys: Mapping[str, str] | None = None,
         bucket_account_readers: Sequence[str] = (),
-        acknowledge_filtered_404s: bool = False,
-        cloudtrail_management_events: bool = False,
-        failover_active: Sequence[str] | None = None,
-        failover_passive: Sequence[str] | None = None,
-        routes_region: str | None = None,
-        alarms: AlarmThresholds | None = AlarmThresholds(),
-        alarm_email: str | None = None,
-        alarms_per_rule: bool = False,
-        dashboard: bool = True,
-        access_logs: bool = True,
-        request_metrics: bool = False,
-        cloudtrail: bool = False,
-        privatelink_regions: Sequence[str] = (),
-        privatelink_vpc_cidr: str = DEFAULT_VPC_CIDR,
-        privatelink_availability_zones: Mapping[str, Sequence[str]] | None = None,
-        restrict_to_endpoints: bool = False,
-        backfill: bool | None = None,
-        backfill_key: str = DEFAULT_BACKFILL_KEY,
-        failover_require_in_sync: bool = True,
-        cloudfront: bool = False,
-        cloudfront_price_class: str = "PriceClass_All",
-        cloudfront_default_root_object: str | None = None,
-        cloudfront_domain_names: Sequence[str] = (),
-        cloudfront_certificate_arn: str | None = None,
-        cloudfront_logging: bool = True,
-        cloudfront_web_acl_id: str | None = None,
         access_point_name: str | None = None,
-        accept_unreplicated_writes: bool = False,
         kms_default_encryption: bool = True,
         policy_generation: int = 0,
+        **flat: Unpack[FlatKeywords],
     ) -> None:
         super().__init__(scope, id)
+        setattr(self, _paths.TRANSPARENT_ATTRIBUTE, True)  # the stacks keep the paths they had under scope
+        if flat or isinstance(cloudfront, bool):
+            replication, monitoring, failover, privatelink, cloudfront, backfill = _from_flat_keywords(
+                dict(flat), replication=replication, monitoring=monitoring, failover=failover,
+                privatelink=privatelink, cloudfront=cloudfront, backfill=backfill)
+        if isinstance(backfill, bool) or backfill is None:
+            backfill = BackfillOptions(enabled=backfill)
         self.name = name
         #: The MRAP's own name (``access_point_name``, default ``name``); the stacks are named after ``name``.
         self.access_point_name: str = access_point_name or name
@@ -387,45 +560,40 @@ class MrapSet(Construct):
         #: ``{region: key ARN}``: the KMS key of each adopted SSE-KMS bucket.
         self.existing_bucket_keys: dict[str, str] = dict(existing_bucket_keys or {})
         self.bucket_account_readers: list[str] = list(bucket_account_readers)
-        self.plan = replication_plan(self.regions, replication_mode, replication_source_region)
-        self._validate(id, account, encryption, privatelink_regions, restrict_to_endpoints, backfill)
+        self.account = account
+        self.options = SetOptions(replication=replication, monitoring=monitoring, failover=failover,
+                                  privatelink=privatelink, cloudfront=cloudfront, backfill=backfill)
         problems = Problems("MrapSet", id)
-        for field, value, rule in filter_problems(
-                regions=self.regions, plan=self.plan, prefix=replication_options.prefix,
-                tags=replication_options.tags, active=failover_active, acknowledged=acknowledge_filtered_404s,
-                names={"prefix": "replication_options.prefix", "tags": "replication_options.tags",
-                       "active": "failover_active", "acknowledge": "acknowledge_filtered_404s"}):
-            problems.add(field, value, rule)
-        for field, value, rule in unreplicated_active_problems(
-                plan=self.plan, failover_active=failover_active, accept=accept_unreplicated_writes):
-            problems.add(field, value, rule)
+        for field_name, value, rule in mrap_set_problems(
+                name=name, regions=self.regions, account=account, home_region=home_region,
+                bucket_prefix=self.bucket_prefix, encryption=encryption.value,
+                kms=encryption == s3.BucketEncryption.KMS, bucket_accounts=self.bucket_accounts,
+                existing_buckets=self.existing_buckets, existing_bucket_keys=self.existing_bucket_keys,
+                bucket_account_readers=self.bucket_account_readers, options=self.options):
+            problems.add(field_name, value, rule)
         if access_point_name is not None and (why := mrap_name_problem(access_point_name)):
             problems.add("access_point_name", access_point_name, why)
         if policy_generation < 0:
             problems.add("policy_generation", policy_generation, "give 0 or more")
         problems.raise_if_any()
-        if cloudfront:
-            problems = Problems("MrapSet", id)
-            for field, value, rule in cloudfront_problems(
-                    regions=self.regions, domain_names=list(cloudfront_domain_names),
-                    certificate_arn=cloudfront_certificate_arn, price_class=cloudfront_price_class,
-                    restrict_to_endpoints=restrict_to_endpoints):
-                problems.add(field if field in ("regions", "restrict_to_endpoints") else f"cloudfront_{field}",
-                             value, rule)
-            problems.raise_if_any()
-        self.cloudfront = cloudfront
-        self.account = account
+        self.plan = replication_plan(self.regions, replication.mode, replication.source_region)
+        self.cloudfront = cloudfront is not None
         self.stack_prefix = stack_name_prefix(name)
+        #: What CDK named a stack with this id directly under ``scope`` before the stacks became this construct's
+        #: children: ``{stage name}-{id}`` in a named Stage, ``{id}`` in the App. Given as each stack's
+        #: ``stack_name``, so moving them under this construct renames no deployed stack.
+        stage = Stage.of(self)  # the Stage (or App) the stacks belong to, as before
+        self._stack_name_prefix = f"{stage.stage_name}-" if stage is not None and stage.stage_name else ""
         self.removal_policy = removal_policy
         self.kms = encryption == s3.BucketEncryption.KMS
-        self.replication_kms = self.kms if replication_kms is None else replication_kms
+        self.replication_kms = self.kms if replication.kms is None else replication.kms
         self.owners: dict[str, str | None] = {r: self.bucket_accounts.get(r, account) for r in self.regions}
         self.bucket_names: dict[str, str] = {
             r: self.existing_buckets.get(r) or bucket_name(self.bucket_prefix, r, self.owners[r]) for r in self.regions}
         self.dashboard_name = f"mrap-{name}"
         #: Regions whose bucket gets a backfill job, and the Regions they fill (passive until activated).
         self.backfill_regions: list[str] = backfill_sources(existing_buckets=self.existing_buckets, plan=self.plan,
-                                                            backfill=backfill)
+                                                            backfill=backfill.enabled)
         self.empty_regions: list[str] = sorted({dst for src in self.backfill_regions for dst in self.plan[src]}
                                                - set(self.existing_buckets))
 
@@ -436,30 +604,29 @@ class MrapSet(Construct):
         self.policy_stack: RestrictedPolicyStack | None = None
         self.cloudfront_stack: CloudFrontStack | None = None
 
-        self._bucket_wave(scope, access_logs=access_logs, request_metrics=request_metrics)
-        replication = self._replication_wave(
-            scope, options=replication_options, alarms=alarms if replication_options.metrics else None,
-            alarm_email=alarm_email, alarms_per_rule=alarms_per_rule, dashboard=dashboard)
+        restrict = privatelink is not None and privatelink.restrict_to_endpoints
+        self._bucket_wave(access_logs=monitoring.access_logs, request_metrics=monitoring.request_metrics)
+        dashboard = monitoring.dashboard
+        dashboard_replication = self._replication_wave(
+            options=replication, alarms=monitoring.alarms if replication.metrics else None,
+            alarm_email=monitoring.alarm_email, alarms_per_rule=monitoring.alarms_per_rule, dashboard=dashboard)
         self.access_point_stack: AccessPointStack = self._access_point_wave(
-            scope, failover_active=failover_active, failover_passive=failover_passive, routes_region=routes_region,
-            dashboard_replication=replication if dashboard else None, request_metrics=request_metrics,
-            cloudtrail=cloudtrail, policy=not (restrict_to_endpoints or cloudfront),
-            require_in_sync=failover_require_in_sync, cloudtrail_management_events=cloudtrail_management_events)
-        self._backfill_wave(scope, key=backfill_key)
-        if privatelink_regions:
-            self._privatelink_waves(scope, regions=list(privatelink_regions), vpc_cidr=privatelink_vpc_cidr,
-                                    availability_zones=dict(privatelink_availability_zones or {}),
-                                    restrict=restrict_to_endpoints)
-        if cloudfront:
-            self._cloudfront_wave(scope, price_class=cloudfront_price_class,
-                                  default_root_object=cloudfront_default_root_object,
-                                  domain_names=list(cloudfront_domain_names),
-                                  certificate_arn=cloudfront_certificate_arn, logging=cloudfront_logging,
-                                  web_acl_id=cloudfront_web_acl_id)
+            failover=failover, dashboard_replication=dashboard_replication if dashboard else None,
+            request_metrics=monitoring.request_metrics, cloudtrail=monitoring.cloudtrail,
+            policy=not (restrict or cloudfront is not None),
+            cloudtrail_management_events=monitoring.cloudtrail_management_events)
+        self._backfill_wave(key=backfill.key)
+        if privatelink is not None:
+            self._privatelink_waves(privatelink)
+        if cloudfront is not None:
+            self._cloudfront_wave(cloudfront)
+
+    def _stack_name(self, id: str) -> str:
+        return f"{self._stack_name_prefix}{id}"
 
     # --- the waves -----------------------------------------------------------------------------------------------
 
-    def _bucket_wave(self, scope: Construct, *, access_logs: bool, request_metrics: bool) -> None:
+    def _bucket_wave(self, *, access_logs: bool, request_metrics: bool) -> None:
         role_names = self.replication_role_names
         for region in self.regions:
             if region in self.existing_buckets:
@@ -467,8 +634,9 @@ class MrapSet(Construct):
             owner = self.owners[region]
             sources_elsewhere = [src for src, dsts in self.plan.items()
                                  if region in dsts and self.owners[src] != owner]
+            stack_id = f"{self.stack_prefix}-bucket-{region}"
             self.bucket_stacks[region] = RegionalBucketStack(
-                scope, f"{self.stack_prefix}-bucket-{region}", env=Environment(account=owner, region=region),
+                self, stack_id, stack_name=self._stack_name(stack_id), env=Environment(account=owner, region=region),
                 access_point_account=self.account if owner != self.account else None,
                 replication_source_roles=[f"arn:{region_partition(src)}:iam::{self.owners[src]}:role/{role_names[src]}"
                                           for src in sources_elsewhere],
@@ -483,7 +651,7 @@ class MrapSet(Construct):
                 description=f"MRAP {self.name}: bucket in {region} (wave 1)",
             )
 
-    def _replication_wave(self, scope: Construct, *, options: ReplicationOptions, alarms: AlarmThresholds | None,
+    def _replication_wave(self, *, options: ReplicationOptions, alarms: AlarmThresholds | None,
                           alarm_email: str | None, alarms_per_rule: bool,
                           dashboard: bool) -> dict[str, tuple[str, list[ReplicationDestination]]]:
         cross_account = bool(self.bucket_accounts)
@@ -507,8 +675,9 @@ class MrapSet(Construct):
             replication[source] = (self.bucket_names[source], destinations)
             if not has_replication_stacks(self.regions):
                 continue
+            stack_id = f"{self.stack_prefix}-replication-{source}"
             stack = ReplicationStack(
-                scope, f"{self.stack_prefix}-replication-{source}",
+                self, stack_id, stack_name=self._stack_name(stack_id),
                 env=Environment(account=self.owners[source], region=source),
                 source_bucket_name=self.bucket_names[source], role_name=role_names.get(source),
                 existing_bucket=source in self.existing_buckets, destinations=destinations, options=options,
@@ -522,22 +691,24 @@ class MrapSet(Construct):
             self.replication_stacks[source] = stack
         return replication
 
-    def _access_point_wave(self, scope: Construct, *, failover_active: Sequence[str] | None,
-                           failover_passive: Sequence[str] | None, routes_region: str | None,
+    def _access_point_wave(self, *, failover: FailoverOptions | None,
                            dashboard_replication: Mapping[str, tuple[str, Sequence[ReplicationDestination]]] | None,
                            request_metrics: bool, cloudtrail: bool, policy: bool,
-                           require_in_sync: bool, cloudtrail_management_events: bool = False) -> AccessPointStack:
+                           cloudtrail_management_events: bool = False) -> AccessPointStack:
+        stack_id = f"{self.stack_prefix}-access-point"
         stack = AccessPointStack(
-            scope, f"{self.stack_prefix}-access-point", env=Environment(account=self.account, region=self.home_region),
+            self, stack_id, stack_name=self._stack_name(stack_id),
+            env=Environment(account=self.account, region=self.home_region),
             mrap_name=self.access_point_name, trail_name=f"mrap-{self.name}-data-events",
             policy_generation=self.policy_generation, bucket_names=self.bucket_names,
             bucket_accounts={r: a for r, a in self.bucket_accounts.items() if a != self.account},
-            removal_policy=self.removal_policy, failover_active=failover_active, failover_passive=failover_passive,
-            routes_region=routes_region, dashboard_replication=dashboard_replication,
+            removal_policy=self.removal_policy, failover_active=failover.active if failover else None,
+            failover_passive=failover.passive if failover else None,
+            routes_region=failover.routes_region if failover else None, dashboard_replication=dashboard_replication,
             dashboard_name=self.dashboard_name,
             request_metric_buckets=self.bucket_names if request_metrics else None,
             cloudtrail_buckets=self.bucket_names if cloudtrail else None, policy=policy,
-            initial_passive=self.empty_regions, require_in_sync=require_in_sync,
+            initial_passive=self.empty_regions, require_in_sync=failover.require_in_sync if failover else True,
             routes_handler_role_name=self.routes_handler_role_name, reader_roles=self.reader_roles,
             cloudtrail_management_events=cloudtrail_management_events,
             description=f"MRAP {self.name}: the Multi-Region Access Point and its policy (wave 2)",
@@ -548,12 +719,13 @@ class MrapSet(Construct):
                 warn_existing_bucket(stack, existing, replication_replaced=False)
         return stack
 
-    def _backfill_wave(self, scope: Construct, *, key: str) -> None:
+    def _backfill_wave(self, *, key: str) -> None:
         # Wave 3: S3 Batch Replication replicates with the source's rules, so after its replication stack; and after
         # the MRAP, whose routes resource has made the Regions being filled passive.
         for source in self.backfill_regions:
+            stack_id = f"{self.stack_prefix}-backfill-{source}"
             stack = BackfillStack(
-                scope, f"{self.stack_prefix}-backfill-{source}",
+                self, stack_id, stack_name=self._stack_name(stack_id),
                 env=Environment(account=self.owners[source], region=source),
                 source_bucket_name=self.bucket_names[source], mrap_name=self.access_point_name, backfill_key=key,
                 source_kms_key_arn=self._bucket_key_arn(source) if self.replication_kms else None,
@@ -563,14 +735,16 @@ class MrapSet(Construct):
             stack.add_stack_dependency(self.access_point_stack, "the Regions being filled are passive first")
             self.backfill_stacks[source] = stack
 
-    def _privatelink_waves(self, scope: Construct, *, regions: list[str], vpc_cidr: str,
-                           availability_zones: dict[str, Sequence[str]], restrict: bool) -> None:
+    def _privatelink_waves(self, options: PrivateLinkOptions) -> None:
+        regions, vpc_cidr = list(options.regions), options.vpc_cidr
+        availability_zones = dict(options.availability_zones)
         # Wave 3: the endpoint policy names the MRAP by its alias, which exists once wave 2 is done. The lookups of the
         # alias and of the endpoint ids run again whenever what they read may have been replaced.
         mrap_key = self.access_point.replacement_fingerprint
         for region in regions:
+            stack_id = f"{self.stack_prefix}-privatelink-{region}"
             stack = PrivateLinkStack(
-                scope, f"{self.stack_prefix}-privatelink-{region}",
+                self, stack_id, stack_name=self._stack_name(stack_id),
                 env=Environment(account=self.account, region=region), mrap_name=self.access_point_name,
                 bucket_names=[self.bucket_names[r] for r in self.regions], vpc_cidr=vpc_cidr,
                 availability_zones=availability_zones.get(region), mrap_refresh_key=mrap_key,
@@ -578,11 +752,12 @@ class MrapSet(Construct):
             )
             stack.add_stack_dependency(self.access_point_stack, "the endpoint policy names the MRAP's alias")
             self.endpoint_stacks[region] = stack
-        if not restrict:
+        if not options.restrict_to_endpoints:
             return
         # Wave 4: the policy names the endpoint ids, which exist once wave 3 is done.
+        stack_id = f"{self.stack_prefix}-access-point-policy"
         self.policy_stack = RestrictedPolicyStack(
-            scope, f"{self.stack_prefix}-access-point-policy",
+            self, stack_id, stack_name=self._stack_name(stack_id),
             env=Environment(account=self.account, region=self.home_region), mrap_name=self.access_point_name,
             endpoint_regions=regions, mrap_refresh_key=mrap_key, policy_generation=self.policy_generation,
             endpoint_refresh_keys={r: fingerprint([vpc_cidr, availability_zones.get(r)]) for r in regions},
@@ -592,18 +767,18 @@ class MrapSet(Construct):
         for stack in self.endpoint_stacks.values():
             self.policy_stack.add_stack_dependency(stack, "the policy names the endpoint ids")
 
-    def _cloudfront_wave(self, scope: Construct, *, price_class: str, default_root_object: str | None,
-                         domain_names: list[str], certificate_arn: str | None, logging: bool,
-                         web_acl_id: str | None) -> None:
+    def _cloudfront_wave(self, options: CloudFrontOptions) -> None:
         # Wave 3: the origin is the MRAP's alias (exists once wave 2 is done); the stack also writes the MRAP policy,
         # which names the distribution (see the module docstring).
+        stack_id = f"{self.stack_prefix}-cloudfront"
         self.cloudfront_stack = CloudFrontStack(
-            scope, f"{self.stack_prefix}-cloudfront",
+            self, stack_id, stack_name=self._stack_name(stack_id),
             env=Environment(account=self.account, region=CLOUDFRONT_STACK_REGION), mrap_name=self.access_point_name,
             policy_generation=self.policy_generation, regions=self.regions,
             mrap_refresh_key=self.access_point.replacement_fingerprint,
-            price_class=price_class, default_root_object=default_root_object, domain_names=domain_names,
-            certificate_arn=certificate_arn, logging=logging, web_acl_id=web_acl_id,
+            price_class=options.price_class, default_root_object=options.default_root_object,
+            domain_names=list(options.domain_names), certificate_arn=options.certificate_arn, logging=options.logging,
+            web_acl_id=options.web_acl_id,
             removal_policy=self.removal_policy, existing_buckets=list(self.existing_buckets.values()),
             description=f"MRAP {self.name}: CloudFront distribution and the MRAP policy admitting it (wave 3)",
         )
@@ -686,26 +861,3 @@ class MrapSet(Construct):
         """The Regions whose bucket the set creates in an account other than the MRAP's."""
         return [r for r in self.regions if r not in self.existing_buckets
                 and self.owners.get(r) not in (None, self.account)]
-
-    def _validate(self, id: str, account: str | None, encryption: s3.BucketEncryption,
-                  privatelink_regions: Sequence[str], restrict_to_endpoints: bool, backfill: bool | None) -> None:
-        problems = Problems("MrapSet", id)
-        if account is not None and (why := account_problem(account)):
-            problems.add("account", account, why)
-        if why := bucket_prefix_problem(self.bucket_prefix, self.regions):
-            problems.add("bucket_prefix", self.bucket_prefix, why)
-        for field, value, rule in set_problems(regions=self.regions, account=account,
-                                               bucket_accounts=self.bucket_accounts,
-                                               existing_buckets=self.existing_buckets, encryption=encryption.value,
-                                               kms=encryption == s3.BucketEncryption.KMS,
-                                               existing_bucket_keys=self.existing_bucket_keys):
-            problems.add(field, value, rule)
-        unknown = [r for r in privatelink_regions if r not in SUPPORTED_REGIONS]
-        if unknown:
-            problems.add("privatelink_regions", unknown, f"not Regions with MRAP support{suggest_region(unknown[0])}")
-        for field, value, rule in backfill_problems(existing_buckets=self.existing_buckets, plan=self.plan,
-                                                    backfill=backfill):
-            problems.add(field, value, rule)
-        if restrict_to_endpoints and not privatelink_regions:
-            problems.add("restrict_to_endpoints", True, "needs privatelink_regions (the endpoints to restrict to)")
-        problems.raise_if_any()

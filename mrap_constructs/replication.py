@@ -40,7 +40,7 @@ from mrap_constructs._nag import acknowledge_all, nag_rendering, wildcard_findin
 from mrap_constructs._sdk_call import sdk_call_resource
 from mrap_constructs._validation import Problems, is_unresolved
 from mrap_constructs.naming import region_partition, s3_bucket_arn
-from mrap_constructs.regions import suggest_region
+from mrap_constructs.regions import SUPPORTED_REGIONS, suggest_region
 
 #: S3's limit of rules in one replication configuration.
 MAX_RULES = 1000
@@ -76,6 +76,26 @@ def rule_id(destination_region: str) -> str:
     return f"to-{destination_region}"
 
 
+def plan_problems(regions: Sequence[str], mode: ReplicationMode | str,
+                  source_region: str | None) -> list[tuple[str, object, str]]:
+    """``(field, value, rule)`` for a mode and source Region that cannot make a plan over ``regions``: the one
+    statement of these rules, for ``replication_plan``, ``MrapSet`` and the app config alike."""
+    found: list[tuple[str, object, str]] = []
+    try:
+        mode = ReplicationMode(mode)
+    except ValueError:
+        return [("mode", mode, f"use one of {[m.value for m in ReplicationMode]}")]
+    if len(set(regions)) != len(regions):
+        found.append(("regions", list(regions), "list each Region once"))
+    if source_region is not None and source_region not in regions:
+        found.append(("source_region", source_region,
+                      f"must be one of the MRAP's Regions {sorted(regions)}"
+                      f"{'' if source_region in SUPPORTED_REGIONS else suggest_region(source_region)}"))
+    if source_region is not None and mode != ReplicationMode.ONE_WAY:
+        found.append(("source_region", source_region, f"only applies to mode 'one-way', not {mode.value!r}"))
+    return found
+
+
 def replication_plan(
     regions: Sequence[str], mode: ReplicationMode | str, source_region: str | None = None
 ) -> dict[str, list[str]]:
@@ -90,20 +110,10 @@ def replication_plan(
         ValueError: unknown mode, duplicate Regions, or a source Region outside ``regions``.
     """
     problems = Problems("replication_plan", "plan")
-    try:
-        mode = ReplicationMode(mode)
-    except ValueError:
-        problems.add("mode", mode, f"use one of {[m.value for m in ReplicationMode]}")
-        problems.raise_if_any()
-    if len(set(regions)) != len(regions):
-        problems.add("regions", list(regions), "list each Region once")
-    if source_region is not None and source_region not in regions:
-        problems.add("source_region", source_region,
-                     f"must be one of the MRAP's Regions {sorted(regions)}{suggest_region(source_region)}")
-    if source_region is not None and mode != ReplicationMode.ONE_WAY:
-        problems.add("source_region", source_region, "only applies to mode 'one-way'")
+    for field_name, value, rule in plan_problems(regions, mode, source_region):
+        problems.add(field_name, value, rule)
     problems.raise_if_any()
-
+    mode = ReplicationMode(mode)
     ordered = sorted(regions)
     if mode == ReplicationMode.FULL_MESH:
         return {src: [dst for dst in ordered if dst != src] for src in ordered} if len(ordered) > 1 else {}
@@ -131,10 +141,19 @@ class ReplicationOptions:
         prefix: replicate only keys with this prefix. Default: every object.
         tags: replicate only objects carrying all these tags. Default: no tag filter. Needs ``delete_markers=False``:
             S3 cannot replicate delete markers under a tag filter.
+        mode: which buckets replicate to which (``MrapSet`` only): ``full-mesh``, ``one-way`` or ``none``.
+            Default: full mesh.
+        source_region: the source of ``one-way`` (``MrapSet`` only). Default: the first Region.
+        kms: replicate SSE-KMS objects, re-encrypted with each destination's key (``MrapSet`` only). Default: whether
+            the set's ``encryption`` is ``KMS``.
+        acknowledge_filtered_404s: accept a ``prefix``/``tags`` filter with two or more active Regions, where an
+            object outside the filter answers 404 whenever a request lands on a Region it was not written in (an
+            MRAP routes without checking the object is there) (``MrapSet`` only). Default: False (a ``ValueError``).
 
-    Existing objects are not replicated by live replication: run S3 Batch Replication once
-    (``aws s3control create-job --operation '{"S3ReplicateObject":{}}' ...`` with a manifest generated
-    from the replication configuration); it is not a CloudFormation resource.
+    Existing objects are not replicated by live replication: S3 Batch Replication copies them
+    (``S3ReplicateObject`` jobs with a manifest generated from the replication configuration). CloudFormation has no
+    resource type for a Batch Operations job, so ``BatchReplicationBackfill`` (``MrapSet(backfill=...)``) creates one
+    through a custom resource that calls ``s3control:CreateJob``.
     """
 
     delete_markers: bool = True
@@ -144,16 +163,28 @@ class ReplicationOptions:
     storage_class: str | None = None
     prefix: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)
+    mode: ReplicationMode | str = ReplicationMode.FULL_MESH
+    source_region: str | None = None
+    kms: bool | None = None
+    acknowledge_filtered_404s: bool = False
+
+    def rule_problems(self) -> list[tuple[str, object, str]]:
+        """``(field, value, rule)`` for every invalid rule setting (fields relative to these options): the one
+        statement of these rules, for ``BucketReplication``, ``MrapSet`` and the app config alike."""
+        found: list[tuple[str, object, str]] = []
+        if self.rtc and not self.metrics:
+            found.append(("rtc", self.rtc, "Replication Time Control needs metrics=True (it reports through "
+                                           "replication metrics)"))
+        if self.storage_class is not None and self.storage_class not in REPLICA_STORAGE_CLASSES:
+            found.append(("storage_class", self.storage_class, f"use one of {sorted(REPLICA_STORAGE_CLASSES)}"))
+        if self.tags and self.delete_markers:
+            found.append(("delete_markers", self.delete_markers, TAG_FILTER_DELETE_MARKERS))
+        return found
 
     def problems(self, problems: Problems) -> None:
-        """Record every invalid setting into ``problems``."""
-        if self.rtc and not self.metrics:
-            problems.add("options.rtc", self.rtc, "Replication Time Control needs metrics=True")
-        if self.storage_class is not None and self.storage_class not in REPLICA_STORAGE_CLASSES:
-            problems.add("options.storage_class", self.storage_class,
-                         f"use one of {sorted(REPLICA_STORAGE_CLASSES)}")
-        if self.tags and self.delete_markers:
-            problems.add("options.delete_markers", self.delete_markers, TAG_FILTER_DELETE_MARKERS)
+        """Record every invalid rule setting into ``problems`` (as ``options.FIELD``)."""
+        for field_name, value, rule in self.rule_problems():
+            problems.add(f"options.{field_name}", value, rule)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Failover as code: an MRAP's routing dials (active/passive), applied after the MRAP exists.
 
 Routes have no CloudFormation type, so a custom resource (``Custom::MrapRoutes``, handler in
-``mrap_constructs/handlers/routes.py``) calls ``SubmitMultiRegionAccessPointRoutes`` in a Region that serves the
+``mrap_runtime/handlers/routes.py``) calls ``SubmitMultiRegionAccessPointRoutes`` in a Region that serves the
 routes API, waits until ``GetMultiRegionAccessPointRoutes`` shows the dials, and reverts to all-active on delete.
 
 The config's dials are the *goal state*. ``initial_passive`` Regions (empty buckets awaiting a backfill) start at 0
@@ -40,6 +40,8 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+import mrap_runtime
+from mrap_constructs import _paths
 from mrap_constructs._nag import acknowledge, acknowledge_compliance
 from mrap_constructs._validation import Problems
 from mrap_constructs.access_point import MultiRegionAccessPoint
@@ -47,12 +49,10 @@ from mrap_constructs.regions import failover_dials, failover_problems, initial_d
 
 __all__ = ["MultiRegionAccessPointRoutes", "failover_dials"]
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-#: Exactly what the handler needs at run time, relative to the package: the lazy package root, Region facts, the
-#: boto3 client and the handler. Nothing else is uploaded (no dotfiles, caches or a user's files), wherever the
-#: package lives (a checkout or site-packages).
-HANDLER_FILES = ("__init__.py", "regions.py", "ops/__init__.py", "ops/client.py", "handlers/__init__.py",
-                 "handlers/routes.py")
+#: The handler's package: ``mrap_runtime`` (boto3 only), uploaded as it is laid out (see ``handler_asset_dir``).
+RUNTIME_PACKAGE = Path(mrap_runtime.__file__).resolve().parent
+#: The Lambda handler, in ``RUNTIME_PACKAGE``.
+HANDLER = "mrap_runtime.handlers.routes.on_event"
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 #: The longest wait for the dials: Lambda's 900 s less the 120 s the function keeps to report to CloudFormation.
 MAX_TIMEOUT_SECONDS = 780
@@ -60,14 +60,13 @@ MAX_TIMEOUT_SECONDS = 780
 
 @functools.cache
 def handler_asset_dir() -> str:
-    """A directory holding only ``HANDLER_FILES`` under ``mrap_constructs/``, staged once per process (the asset
-    hash is of the content, so it is the same in every synth) and removed at exit."""
+    """A directory holding the ``mrap_runtime`` package — every module of it, as laid out, without bytecode caches —
+    staged once per process (the asset hash is of the content, so it is the same in every synth) and removed at exit.
+    Wherever the package lives (a checkout or site-packages), nothing else is uploaded."""
     staging = Path(tempfile.mkdtemp(prefix="mrap-routes-handler-"))
     atexit.register(shutil.rmtree, staging, ignore_errors=True)
-    for relative in HANDLER_FILES:
-        target = staging / "mrap_constructs" / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(_PACKAGE_DIR / relative, target)
+    shutil.copytree(RUNTIME_PACKAGE, staging / RUNTIME_PACKAGE.name,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
     return str(staging)
 
 
@@ -162,7 +161,7 @@ class MultiRegionAccessPointRoutes(Construct):
             self,
             "Handler",
             runtime=HANDLER_RUNTIME,
-            handler="mrap_constructs.handlers.routes.on_event",
+            handler=HANDLER,
             code=lambda_.Code.from_asset(handler_asset_dir()),
             timeout=Duration.seconds(min(timeout.to_seconds() + 120, 900)),
             memory_size=256,
@@ -176,6 +175,11 @@ class MultiRegionAccessPointRoutes(Construct):
         self.provider_log_group = logs.LogGroup(self, "ProviderLogs", retention=logs.RetentionDays.ONE_YEAR,
                                                 removal_policy=RemovalPolicy.DESTROY)
         provider = cr.Provider(self, "Provider", on_event_handler=self.handler, log_group=self.provider_log_group)
+        if _paths.moved(provider):  # the framework function's description names the provider's path (see _paths)
+            framework = provider.node.find_child("framework-onEvent").node.default_child
+            framework.add_property_override(  # type: ignore[union-attr]
+                "Description", "AWS CDK resource provider framework - onEvent "
+                               f"({'/'.join(_paths.stable_path(provider))})")
         self.resource = CustomResource(
             self,
             "Resource",

@@ -190,8 +190,8 @@ def keep_commands(aws_endpoint: str, account: str, name: str) -> list[str]:
     del aws_endpoint  # the block's AWS_ENDPOINT_URL says it
     return [
         f"aws s3control get-multi-region-access-point --account-id {account} --name {name} --region us-west-2",
-        f".venv/bin/python -m mrap_constructs.ops.cli status {name}",
-        f".venv/bin/python -m mrap_constructs.ops.cli failover {name} --to REGION --wait",
+        f".venv/bin/python -m mrap_runtime.cli status {name}",
+        f".venv/bin/python -m mrap_runtime.cli failover {name} --to REGION --wait",
     ]
 
 

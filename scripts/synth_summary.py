@@ -29,7 +29,8 @@ def stack_rows(out: Path) -> list[dict]:
     for name, artifact in stacks.items():
         path = out / artifact["properties"]["templateFile"]
         template = json.loads(path.read_text())
-        rows.append({"stack": name, "wave": wave(name), "region": artifact["environment"].rsplit("/", 1)[-1],
+        stack_name = artifact["properties"].get("stackName", name)  # the artifact id is a hash of the path
+        rows.append({"stack": stack_name, "wave": wave(name), "region": artifact["environment"].rsplit("/", 1)[-1],
                      "bytes": path.stat().st_size, "resources": len(template.get("Resources", {})),
                      "outputs": len(template.get("Outputs", {}))})
     return sorted(rows, key=lambda r: (r["wave"], r["stack"]))

@@ -15,11 +15,9 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import Construct
 
-from mrap_constructs import ReplicationOptions
 from mrap_constructs import mrap_set as _mrap_set
 from mrap_constructs._nag import ScopedNagPack
 from mrap_constructs.lock import LockResult
-from mrap_constructs.monitoring import AlarmThresholds
 from mrap_constructs.mrap_set import MrapSet, has_replication_stacks, stack_name_prefix
 from mrap_constructs.rules import AwsDeployRules
 from stacks.config import MrapConfig, default_account
@@ -34,9 +32,9 @@ APP_CONTEXT: dict[str, object] = {"aws:cdk:disable-creation-stack-traces": True}
 
 
 def set_props(config: MrapConfig) -> dict[str, Any]:
-    """The ``MrapSet`` props for ``config`` (config keys are public API; so are the construct's props)."""
-    replication, monitoring, failover, privatelink = (config.replication, config.monitoring, config.failover,
-                                                      config.privatelink)
+    """The ``MrapSet`` props for ``config``: each config block becomes its option group (``MrapConfig.set_options``);
+    config keys are public API, and so are the construct's props."""
+    options = config.set_options()
     return {
         "name": config.name,
         "regions": list(config.regions),
@@ -45,51 +43,18 @@ def set_props(config: MrapConfig) -> dict[str, Any]:
         "bucket_prefix": config.effective_bucket_prefix,
         "encryption": s3.BucketEncryption.KMS if config.encryption == "sse-kms" else s3.BucketEncryption.S3_MANAGED,
         "removal_policy": RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN,
-        "replication_mode": config.replication_mode,
-        "replication_source_region": replication.source_region,
-        "replication_options": ReplicationOptions(
-            delete_markers=replication.delete_markers, replica_modifications=replication.replica_modifications,
-            metrics=replication.metrics, rtc=replication.rtc, storage_class=replication.storage_class,
-            prefix=replication.prefix, tags=dict(replication.tags)),
-        "replication_kms": config.replication_kms,
         "bucket_accounts": dict(config.bucket_accounts),
         "existing_buckets": dict(config.existing_buckets),
         "existing_bucket_keys": dict(config.existing_bucket_keys),
         "bucket_account_readers": list(config.bucket_account_readers),
-        "acknowledge_filtered_404s": replication.acknowledge_filtered_404s,
-        "cloudtrail_management_events": monitoring.cloudtrail_management_events,
-        "failover_active": failover.active if failover else None,
-        "failover_passive": failover.passive if failover else None,
-        "routes_region": failover.routes_region if failover else None,
-        "alarms": AlarmThresholds(**monitoring.thresholds.model_dump()) if monitoring.alarms else None,
-        "alarm_email": monitoring.alarm_email,
-        "alarms_per_rule": monitoring.alarms_per_rule,
-        "dashboard": monitoring.dashboard,
-        "access_logs": monitoring.access_logs,
-        "request_metrics": monitoring.request_metrics,
-        "cloudtrail": monitoring.cloudtrail,
-        "privatelink_regions": list(privatelink.regions) if privatelink else [],
-        "privatelink_vpc_cidr": privatelink.vpc_cidr if privatelink else _mrap_set.DEFAULT_VPC_CIDR,
-        "privatelink_availability_zones": dict(privatelink.availability_zones) if privatelink else None,
-        "restrict_to_endpoints": bool(privatelink and privatelink.restrict_to_endpoints),
-        "backfill": config.backfill,
-        "backfill_key": config.backfill_key,
-        "failover_require_in_sync": failover.require_in_sync if failover else True,
-        "accept_unreplicated_writes": failover.accept_unreplicated_writes if failover else False,
+        "replication": options.replication,
+        "monitoring": options.monitoring,
+        "failover": options.failover,
+        "privatelink": options.privatelink,
+        "cloudfront": options.cloudfront,
+        "backfill": options.backfill,
         "access_point_name": config.access_point_name,
-        **cloudfront_props(config),
     }
-
-
-def cloudfront_props(config: MrapConfig) -> dict[str, Any]:
-    """The ``cloudfront_*`` props of ``MrapSet`` for ``config.cloudfront`` (none when absent or disabled)."""
-    if not config.cloudfront_enabled:
-        return {}
-    cdn = config.cloudfront
-    return {"cloudfront": True, "cloudfront_price_class": cdn.price_class,
-            "cloudfront_default_root_object": cdn.default_root_object,
-            "cloudfront_domain_names": list(cdn.domain_names), "cloudfront_certificate_arn": cdn.certificate_arn,
-            "cloudfront_logging": cdn.logging, "cloudfront_web_acl_id": cdn.web_acl_id}
 
 
 class MrapDeployment(MrapSet):

@@ -1,12 +1,16 @@
 """The app's typed configuration: CDK context key ``mrap`` in ``cdk.json``, or ``-c config=FILE.json``.
 
 The key names are public API. Add keys freely; never rename one silently.
+
+Each block maps one to one onto an option group of ``mrap_constructs.MrapSet`` (``ReplicationOptions``,
+``MonitoringOptions``, ``FailoverOptions``, ``PrivateLinkOptions``, ``CloudFrontOptions``, ``BackfillOptions``), and the
+config's rules are the library's (``mrap_set_problems``): this module checks shapes and types (pydantic) and states
+no rule of its own.
 """
 
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import json
 import os
 import re
@@ -16,12 +20,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mrap_constructs.cloudfront import cloudfront_problems
+from mrap_constructs.backfill import DEFAULT_BACKFILL_KEY
 from mrap_constructs.monitoring.alarms import AlarmThresholds
-from mrap_constructs.mrap_set import backfill_problems, filter_problems, set_problems, unreplicated_active_problems
-from mrap_constructs.naming import account_problem, bucket_prefix_problem, mrap_name_problem
-from mrap_constructs.regions import MAX_REGIONS, SUPPORTED_REGIONS, failover_problems, suggest_region
-from mrap_constructs.replication import REPLICA_STORAGE_CLASSES, ReplicationMode, replication_plan
+from mrap_constructs.mrap_set import SetOptions, mrap_set_problems
+from mrap_constructs.naming import account_problem, mrap_name_problem
+from mrap_constructs.options import (
+    DEFAULT_VPC_CIDR,
+    BackfillOptions,
+    CloudFrontOptions,
+    FailoverOptions,
+    MonitoringOptions,
+    PrivateLinkOptions,
+)
+from mrap_constructs.regions import home_region_problem, regions_problem
+from mrap_constructs.replication import ReplicationMode, ReplicationOptions
 
 CONTEXT_KEY = "mrap"
 CONFIG_FILE_CONTEXT_KEY = "config"
@@ -56,25 +68,13 @@ class ReplicationConfig(_Model):
     #: 404 whenever a request lands on a Region they were not written in (MRAP routing does not check existence).
     acknowledge_filtered_404s: bool = False
 
-    @field_validator("storage_class")
-    @classmethod
-    def _storage_class(cls, value: str | None) -> str | None:
-        if value is not None and value not in REPLICA_STORAGE_CLASSES:
-            raise ValueError(f"must be one of {sorted(REPLICA_STORAGE_CLASSES)}")
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> ReplicationConfig:
-        if self.rtc and not self.metrics:
-            raise ValueError("rtc=true needs metrics=true (Replication Time Control reports through metrics)")
-        if self.tags and self.delete_markers:
-            # https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
-            raise ValueError("replication.tags with replication.delete_markers=true (the default): S3 rejects a rule "
-                             "that filters on tags and replicates delete markers; set delete_markers: false, or drop "
-                             "tags")
-        if self.source_region is not None and self.mode != "one-way":
-            raise ValueError(f"source_region only applies to mode 'one-way', not {self.mode!r}")
-        return self
+    def options(self) -> ReplicationOptions:
+        """The block as ``MrapSet(replication=...)``."""
+        return ReplicationOptions(
+            mode=self.mode, source_region=self.source_region, kms=self.kms, rtc=self.rtc, metrics=self.metrics,
+            delete_markers=self.delete_markers, replica_modifications=self.replica_modifications,
+            storage_class=self.storage_class, prefix=self.prefix, tags=dict(self.tags),
+            acknowledge_filtered_404s=self.acknowledge_filtered_404s)
 
 
 #: The library's defaults are the config's: one statement of each threshold.
@@ -100,7 +100,7 @@ class MonitoringConfig(_Model):
     #: One alarm per replication rule and failure kind (4 N(N-1) alarms) instead of per source bucket (at most 8
     #: per source). Same detection and the same CloudWatch bill (alarms are billed per metric); more alarms.
     alarms_per_rule: bool = False
-    alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    alarm_email: str | None = None
     access_logs: bool = True
     cloudtrail: bool = False
     #: With cloudtrail: also log management events in the data-events trail (a second copy is billed per event).
@@ -108,44 +108,28 @@ class MonitoringConfig(_Model):
     request_metrics: bool = False
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
 
+    def options(self) -> MonitoringOptions:
+        """The block as ``MrapSet(monitoring=...)`` (``alarms`` false: no thresholds, no alarms)."""
+        return MonitoringOptions(
+            alarms=AlarmThresholds(**self.thresholds.model_dump()) if self.alarms else None,
+            alarm_email=self.alarm_email, alarms_per_rule=self.alarms_per_rule, dashboard=self.dashboard,
+            access_logs=self.access_logs, request_metrics=self.request_metrics, cloudtrail=self.cloudtrail,
+            cloudtrail_management_events=self.cloudtrail_management_events)
+
 
 class PrivateLinkConfig(_Model):
     """``privatelink``: a minimal VPC with the MRAP interface endpoint in each listed Region."""
 
-    regions: list[str] = Field(min_length=1)
-    vpc_cidr: str = "10.20.0.0/16"
+    regions: list[str]
+    vpc_cidr: str = DEFAULT_VPC_CIDR
     restrict_to_endpoints: bool = False
     availability_zones: dict[str, list[str]] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _zones(self) -> PrivateLinkConfig:
-        for region, zones in self.availability_zones.items():
-            if region not in self.regions:
-                raise ValueError(f"availability_zones[{region!r}]: {region} is not in privatelink.regions")
-            if len(zones) != 2 or any(not z.startswith(region) for z in zones):
-                raise ValueError(f"availability_zones[{region!r}]={zones}: give two AZs of {region}")
-        return self
-
-    @field_validator("regions")
-    @classmethod
-    def _regions(cls, value: list[str]) -> list[str]:
-        unknown = [r for r in value if r not in SUPPORTED_REGIONS]
-        if unknown:
-            raise ValueError(f"{unknown} are not AWS Regions with MRAP support{suggest_region(unknown[0])}")
-        if len(set(value)) != len(value):
-            raise ValueError("list each Region once")
-        return value
-
-    @field_validator("vpc_cidr")
-    @classmethod
-    def _cidr(cls, value: str) -> str:
-        try:
-            network = ipaddress.IPv4Network(value)
-        except ValueError:
-            raise ValueError("must be an IPv4 CIDR such as '10.20.0.0/16' (IPv6 is not supported by MRAPs)") from None
-        if not 16 <= network.prefixlen <= 22:
-            raise ValueError("use a /16 to /22 network: the VPC gets two /24 subnets")
-        return value
+    def options(self) -> PrivateLinkOptions:
+        """The block as ``MrapSet(privatelink=...)``."""
+        return PrivateLinkOptions(regions=list(self.regions), vpc_cidr=self.vpc_cidr,
+                                  availability_zones={r: list(z) for r, z in self.availability_zones.items()},
+                                  restrict_to_endpoints=self.restrict_to_endpoints)
 
 
 class CloudFrontConfig(_Model):
@@ -156,21 +140,17 @@ class CloudFrontConfig(_Model):
 
     enabled: bool = True
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_All"
-    default_root_object: str | None = Field(default=None, min_length=1, pattern=r"^[^/]")
+    default_root_object: str | None = None
     domain_names: list[str] = Field(default_factory=list)
     certificate_arn: str | None = None
     logging: bool = True
     web_acl_id: str | None = None
 
-    @field_validator("domain_names")
-    @classmethod
-    def _domains(cls, value: list[str]) -> list[str]:
-        bad = [d for d in value if not re.fullmatch(r"(\*\.)?([a-z0-9-]+\.)+[a-z]{2,63}", d)]
-        if bad:
-            raise ValueError(f"{bad}: give lowercase DNS names such as 'media.example.com' (or '*.example.com')")
-        if len(set(value)) != len(value):
-            raise ValueError("list each domain name once")
-        return value
+    def options(self) -> CloudFrontOptions:
+        """The block as ``MrapSet(cloudfront=...)`` (call only when ``enabled``)."""
+        return CloudFrontOptions(price_class=self.price_class, default_root_object=self.default_root_object,
+                                 domain_names=list(self.domain_names), certificate_arn=self.certificate_arn,
+                                 logging=self.logging, web_acl_id=self.web_acl_id)
 
 
 class PipelineConfig(_Model):
@@ -202,7 +182,7 @@ class PipelineConfig(_Model):
 class FailoverConfig(_Model):
     """``failover``: the routing dials. Absent: every Region is active."""
 
-    active: list[str] = Field(min_length=1)
+    active: list[str]
     passive: list[str] | None = None
     routes_region: str | None = None
     #: A deploy that makes a Region active fails while its replication backlog is not empty (opt out: false).
@@ -210,7 +190,11 @@ class FailoverConfig(_Model):
     #: With one-way replication, allow an active Region other than the source (its writes never replicate).
     accept_unreplicated_writes: bool = False
 
-    # Checked against the MRAP's Regions by MrapConfig (regions.failover_problems, shared with the construct).
+    def options(self) -> FailoverOptions:
+        """The block as ``MrapSet(failover=...)``."""
+        return FailoverOptions(active=list(self.active), passive=None if self.passive is None else list(self.passive),
+                               routes_region=self.routes_region, require_in_sync=self.require_in_sync,
+                               accept_unreplicated_writes=self.accept_unreplicated_writes)
 
 
 class MrapConfig(_Model):
@@ -220,7 +204,7 @@ class MrapConfig(_Model):
     #: The MRAP's own name when it differs from ``name`` (stack names keep ``name``): a new one replaces the MRAP
     #: blue/green (the path for adding or removing a Region; docs/operations.md). Default: ``name``.
     access_point_name: str | None = None
-    regions: list[str] = Field(min_length=1)
+    regions: list[str]
     account: str | None = None
     home_region: str = "us-west-2"
     bucket_prefix: str | None = None
@@ -244,7 +228,7 @@ class MrapConfig(_Model):
     #: ``mrap activate``. Default (absent): on when ``existing_buckets`` has a bucket that replicates somewhere.
     backfill: bool | None = None
     #: Names the backfill; a new key starts new jobs (1-32 letters, digits, '.', '_', '-').
-    backfill_key: str = Field(default="initial", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+    backfill_key: str = DEFAULT_BACKFILL_KEY
     cloudfront: CloudFrontConfig | None = None
 
     @field_validator("name")
@@ -271,81 +255,44 @@ class MrapConfig(_Model):
     @field_validator("regions")
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:
-        problems = []
-        for region in value:
-            if region not in SUPPORTED_REGIONS:
-                problems.append(f"{region!r} does not support MRAPs{suggest_region(region)}")
-        duplicates = sorted({r for r in value if value.count(r) > 1})
-        if duplicates:
-            problems.append(f"{duplicates} listed more than once (one bucket per Region)")
-        if len(value) > MAX_REGIONS:
-            problems.append(f"{len(value)} Regions; an MRAP holds at most {MAX_REGIONS}")
-        if problems:
-            raise ValueError("; ".join(problems))
+        if why := regions_problem(value):
+            raise ValueError(why)
         return value
 
     @field_validator("home_region")
     @classmethod
     def _home_region(cls, value: str) -> str:
-        if value not in SUPPORTED_REGIONS:
-            raise ValueError(f"{value!r} is not a Region that supports MRAPs{suggest_region(value)}")
+        if why := home_region_problem(value):
+            raise ValueError(why)
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> MrapConfig:
-        problems = []
-        if why := bucket_prefix_problem(self.effective_bucket_prefix, self.regions):
-            problems.append(f"bucket_prefix={self.effective_bucket_prefix!r}: {why}")
-        source = self.replication.source_region
-        if source is not None and source not in self.regions:
-            problems.append(f"replication.source_region={source!r}: must be one of regions {self.regions}")
-        if self.failover is not None:
-            problems += [f"failover.{field}={value!r}: {rule}" for field, value, rule in failover_problems(
-                self.regions, self.failover.active, self.failover.passive, self.failover.routes_region)]
-            problems += [f"failover.active={value!r}: {rule}".replace("(replication_source_region)", "(replication."
-                                                                       "source_region)")
-                         .replace("accept_unreplicated_writes", "failover.accept_unreplicated_writes: true")
-                         for _field, value, rule in unreplicated_active_problems(
-                             plan=replication_plan(self.regions, self.replication_mode,
-                                                   source if source in self.regions else None),
-                             failover_active=[r for r in self.failover.active if r in self.regions],
-                             accept=self.failover.accept_unreplicated_writes)]
-        if self.monitoring.alarms and not self.replication.metrics and self.replication.mode != "none":
-            problems.append("monitoring.alarms=true needs replication.metrics=true (the alarms watch replication "
-                            "metrics); turn metrics on or alarms off")
-        problems += [f"{field}={value!r}: {rule}" for field, value, rule in set_problems(
-            regions=self.regions, account=self.account, bucket_accounts=self.bucket_accounts,
-            existing_buckets=self.existing_buckets, encryption=self.encryption, kms=self.encryption == "sse-kms",
-            existing_bucket_keys=self.existing_bucket_keys)]
-        plan = replication_plan(self.regions, self.replication_mode, source if source in self.regions else None)
-        problems += [f"{field}={value!r}: {rule}" for field, value, rule in filter_problems(
-            regions=self.regions, plan=plan, prefix=self.replication.prefix, tags=self.replication.tags,
-            active=self.failover.active if self.failover else None,
-            acknowledged=self.replication.acknowledge_filtered_404s)]
-        for index, arn in enumerate(self.bucket_account_readers):
-            if not re.fullmatch(r"arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/*?-]+", arn):
-                problems.append(f"bucket_account_readers[{index}]={arn!r}: give an IAM role or user ARN (wildcards "
-                                "allowed), e.g. arn:aws:iam::111122223333:role/operators")
-            elif self.account and arn.split(":")[4] != self.account:
-                problems.append(f"bucket_account_readers[{index}]={arn!r}: must be a principal of the MRAP account "
-                                f"{self.account} (the reader roles trust that account)")
-        problems += [f"{field}={value!r}: {rule}" for field, value, rule in backfill_problems(
-            existing_buckets=self.existing_buckets, backfill=self.backfill,
-            plan=replication_plan(self.regions, self.replication_mode, source if source in self.regions else None))]
-        if self.cloudfront_enabled:
-            cdn = self.cloudfront
-            problems += [
-                f"{field if field in ('regions', 'restrict_to_endpoints') else 'cloudfront.' + field}={value!r}: {rule}"
-                .replace("restrict_to_endpoints=", "privatelink.restrict_to_endpoints=")
-                for field, value, rule in cloudfront_problems(
-                    regions=self.regions, domain_names=cdn.domain_names, certificate_arn=cdn.certificate_arn,
-                    price_class=cdn.price_class,
-                    restrict_to_endpoints=bool(self.privatelink and self.privatelink.restrict_to_endpoints))]
-        if self.replication.kms and self.encryption != "sse-kms":
-            problems.append("replication.kms=true: needs encryption='sse-kms' (the buckets have no KMS keys)")
-        if problems:
-            raise ValueError("; ".join(problems))
+        # The library's rules (MrapSet states them), with the config's key names.
+        renamed = {"backfill.enabled": "backfill", "backfill.key": "backfill_key"}
+        problems = [f"{renamed.get(field, field)}={value!r}: {rule}"
+                    for field, value, rule in mrap_set_problems(**self.set_arguments(self.account))]
+        if problems:  # one line each (parse_config reports them as separate problems)
+            raise ValueError("\n".join(problems))
         return self
+
+    def set_options(self) -> SetOptions:
+        """The option groups of ``MrapSet`` for this config, one per block."""
+        return SetOptions(
+            replication=self.replication.options(), monitoring=self.monitoring.options(),
+            failover=self.failover.options() if self.failover else None,
+            privatelink=self.privatelink.options() if self.privatelink else None,
+            cloudfront=self.cloudfront.options() if self.cloudfront_enabled and self.cloudfront else None,
+            backfill=BackfillOptions(enabled=self.backfill, key=self.backfill_key))
+
+    def set_arguments(self, account: str | None) -> dict[str, Any]:
+        """``mrap_set_problems``' arguments (``MrapSet``'s, with ``options`` grouped) for ``account``."""
+        return {"name": self.name, "regions": list(self.regions), "account": account,
+                "home_region": self.home_region, "bucket_prefix": self.effective_bucket_prefix,
+                "encryption": self.encryption, "kms": self.encryption == "sse-kms",
+                "bucket_accounts": dict(self.bucket_accounts), "existing_buckets": dict(self.existing_buckets),
+                "existing_bucket_keys": dict(self.existing_bucket_keys),
+                "bucket_account_readers": list(self.bucket_account_readers), "options": self.set_options()}
 
     @property
     def effective_access_point_name(self) -> str:
@@ -388,7 +335,7 @@ def parse_config(raw: Any) -> MrapConfig:
     try:
         return MrapConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError([_describe(error, raw) for error in err.errors()]) from None
+        raise ConfigError([line for error in err.errors() for line in _describe(error, raw).splitlines()]) from None
 
 
 def load_config(context: dict[str, Any]) -> MrapConfig:
@@ -428,6 +375,8 @@ def _describe(error: dict, raw: dict) -> str:
     if kind == "missing":
         return f"{location}: required key is missing"
     message = re.sub(r" or instance of \w+", "", error["msg"].removeprefix("Value error, "))
+    if kind == "value_error" and not error["loc"]:  # the library's rules: each line names its key
+        return "\n".join(f"{CONTEXT_KEY}.{line}" for line in message.splitlines())
     if "input" in error and kind != "value_error" or kind == "value_error" and not location.endswith(")"):
         value = error.get("input")
         if not isinstance(value, dict):

@@ -92,6 +92,28 @@ def default_app(synth) -> Synthesized:
     return synth({**DEFAULT_CONFIG, "account": ACCOUNT})
 
 
+def create_bucket(client: Any, name: str, *, versioned: bool = True) -> str:
+    """Create bucket ``name`` in the Region of the S3 ``client`` (versioned unless told otherwise); return the name.
+
+    The one copy of this helper for every emulator test. CreateBucket takes no ``LocationConstraint`` for us-east-1
+    (the default Region; naming it is rejected with ``InvalidLocationConstraint``) and needs it for every other
+    Region: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html. Replication and MRAPs need
+    versioned buckets: https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html.
+    """
+    region = client.meta.region_name
+    kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    client.create_bucket(Bucket=name, **kwargs)
+    if versioned:
+        client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
+
+
+@pytest.fixture(scope="session")
+def bucket_factory():
+    """``bucket_factory(s3_client, name, versioned=True) -> name``: ``create_bucket`` as a fixture."""
+    return create_bucket
+
+
 def regions(n: int) -> list[str]:
     """The first ``n`` MRAP Regions in a fixed order."""
     from mrap_constructs import MRAP_REGIONS

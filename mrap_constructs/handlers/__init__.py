@@ -1,1 +1,2 @@
-"""Custom-resource Lambda handlers: plain Python on boto3, unit-tested without AWS."""
+"""Custom-resource Lambda handlers, under their earlier name: ``mrap_constructs.handlers.routes`` is
+``mrap_runtime.handlers.routes`` (the Lambda runs the latter)."""

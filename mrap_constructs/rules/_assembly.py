@@ -48,16 +48,25 @@ class Assembly:
         wanted = {str(Path(p).resolve()) for p in template_paths}
         for directory in sorted({Path(p).resolve().parent for p in template_paths}):
             manifest = json.loads((directory / "manifest.json").read_text())
-            for artifact_id, artifact in manifest.get("artifacts", {}).items():
+            artifacts = manifest.get("artifacts", {})
+            # Stacks are named as CloudFormation (and the user) knows them: their stack name, not the artifact id
+            # (hashed for a stack nested in a construct, e.g. ``Mediamediabucketuseast1A1B2C3D4``).
+            names = {artifact_id: artifact.get("properties", {}).get("stackName", artifact_id)
+                     for artifact_id, artifact in artifacts.items()
+                     if artifact.get("type") == "aws:cloudformation:stack"}
+            if len(set(names.values())) != len(names):  # one stack name in two environments: keep the ids apart
+                names = {artifact_id: artifact_id for artifact_id in names}
+            for artifact_id, artifact in artifacts.items():
                 kind = artifact.get("type")
                 if kind == "aws:cloudformation:stack":
                     path = (directory / artifact["properties"]["templateFile"]).resolve()
                     if str(path) not in wanted:
                         continue
                     account, region = artifact.get("environment", "aws://unknown/unknown").rsplit("/", 2)[-2:]
-                    self.stacks[artifact_id] = StackArtifact(
-                        name=artifact_id, template_path=path, account=account, region=region,
-                        dependencies=list(artifact.get("dependencies", [])),
+                    name = names[artifact_id]
+                    self.stacks[name] = StackArtifact(
+                        name=name, template_path=path, account=account, region=region,
+                        dependencies=[names[d] for d in artifact.get("dependencies", []) if d in names],
                         template=json.loads(path.read_text()))
                 elif kind == "cdk:asset-manifest":
                     assets = json.loads((directory / artifact["properties"]["file"]).read_text())

@@ -8,11 +8,14 @@ from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint, MultiRegionAccessPointRoutes, ReplicationDestination, _perms
+from mrap_constructs import _perms
+from mrap_constructs.access_point import MultiRegionAccessPoint
 from mrap_constructs.monitoring import MrapDashboard
 from mrap_constructs.monitoring.trail import DataEventsTrail
 from mrap_constructs.naming import account_root_principal
 from mrap_constructs.policy import owner_sid
+from mrap_constructs.replication import ReplicationDestination
+from mrap_constructs.routes import MultiRegionAccessPointRoutes
 
 
 class AccessPointStack(Stack):
@@ -46,9 +49,9 @@ class AccessPointStack(Stack):
         cloudtrail_management_events: bool = False,
         trail_name: str | None = None,
         policy_generation: int = 0,
-        description: str | None = None,
+        description: str | None = None, stack_name: str | None = None,
     ) -> None:
-        super().__init__(scope, id, env=env, description=description)
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         self.access_point = MultiRegionAccessPoint(
             self, "AccessPoint", name=mrap_name, buckets=bucket_names, bucket_accounts=bucket_accounts,
             removal_policy=removal_policy

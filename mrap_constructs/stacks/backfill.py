@@ -14,8 +14,9 @@ class BackfillStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, env: Environment, source_bucket_name: str, mrap_name: str,
                  backfill_key: str = DEFAULT_BACKFILL_KEY, removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-                 source_kms_key_arn: str | None = None, description: str | None = None) -> None:
-        super().__init__(scope, id, env=env, description=description)
+                 source_kms_key_arn: str | None = None, description: str | None = None,
+                 stack_name: str | None = None) -> None:
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         source = s3.Bucket.from_bucket_name(self, "Source", source_bucket_name)
         self.backfill = BatchReplicationBackfill(self, "Backfill", source_bucket=source, mrap_name=mrap_name,
                                                  backfill_key=backfill_key, removal_policy=removal_policy,

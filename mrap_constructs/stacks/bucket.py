@@ -10,9 +10,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mrap_constructs import MrapBucket, _perms
+from mrap_constructs import _perms
 from mrap_constructs._nag import acknowledge_all, compliance
-from mrap_constructs.bucket import _arn_account
+from mrap_constructs.bucket import MrapBucket, _arn_account
 from mrap_constructs.cloudfront import admit_cloudfront
 from mrap_constructs.log_bucket import AccessLogBucket
 from mrap_constructs.naming import account_root_principal
@@ -61,9 +61,9 @@ class RegionalBucketStack(Stack):
         cloudfront_account: str | None = None,
         state_reader_role_name: str | None = None,
         state_reader_principals: Sequence[str] = (),
-        description: str | None = None,
+        description: str | None = None, stack_name: str | None = None,
     ) -> None:
-        super().__init__(scope, id, env=env, description=description)
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         self.log_bucket: s3.IBucket | None = (
             AccessLogBucket(self, "AccessLogs", removal_policy=removal_policy).bucket if access_logs else None
         )

@@ -21,7 +21,8 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint, _perms
+from mrap_constructs import _perms
+from mrap_constructs.access_point import MultiRegionAccessPoint
 from mrap_constructs.cloudfront import CERTIFICATE_REGION, MrapDistribution
 from mrap_constructs.naming import account_root_principal
 from mrap_constructs.policy import MultiRegionAccessPointPolicy, owner_sid
@@ -47,8 +48,9 @@ class CloudFrontStack(Stack):
                  default_root_object: str | None = None, domain_names: Sequence[str] = (),
                  certificate_arn: str | None = None, logging: bool = True, web_acl_id: str | None = None,
                  removal_policy: RemovalPolicy = RemovalPolicy.RETAIN, existing_buckets: Sequence[str] = (),
-                 policy_generation: int = 0, description: str | None = None) -> None:
-        super().__init__(scope, id, env=env, description=description)
+                 policy_generation: int = 0, description: str | None = None,
+                 stack_name: str | None = None) -> None:
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         access_point = MultiRegionAccessPoint.from_name(self, "AccessPoint", name=mrap_name,
                                                         refresh_key=mrap_refresh_key)
         self.policy = MultiRegionAccessPointPolicy(self, "Policy", mrap_name=mrap_name, document=iam.PolicyDocument(

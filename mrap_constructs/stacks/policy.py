@@ -15,10 +15,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint, _perms
+from mrap_constructs import _perms
 from mrap_constructs._nag import acknowledge_all
 from mrap_constructs._sdk_call import sdk_call_resource
-from mrap_constructs.access_point import data_access_deny
+from mrap_constructs.access_point import MultiRegionAccessPoint, data_access_deny
 from mrap_constructs.endpoint import ENDPOINT_TAG
 from mrap_constructs.naming import account_root_principal
 from mrap_constructs.policy import MultiRegionAccessPointPolicy, owner_sid
@@ -30,7 +30,8 @@ class RestrictedPolicyStack(Stack):
     def __init__(self, scope: Construct, id: str, *, env: Environment, mrap_name: str, endpoint_regions: Sequence[str],
                  mrap_refresh_key: str | None = None, endpoint_refresh_keys: Mapping[str, str] | None = None,
                  endpoint_stack_names: Mapping[str, str] | None = None,
-                 policy_generation: int = 0, description: str | None = None) -> None:
+                 policy_generation: int = 0, description: str | None = None,
+                 stack_name: str | None = None) -> None:
         """``mrap_refresh_key`` / ``endpoint_refresh_keys[region]`` change whenever the MRAP / a Region's endpoint may
         have been replaced: the lookups then read the new alias / endpoint id (a deny naming a dead endpoint id would
         block every request). Default: read only when the stack is created.
@@ -40,7 +41,7 @@ class RestrictedPolicyStack(Stack):
         it (tag keys starting ``aws:`` are reserved for AWS: nobody else can set it), so an endpoint elsewhere that
         carries the ``mrap:name`` tag cannot be chosen and then locked out by the ``aws:SourceVpce`` deny.
         Default: any endpoint carrying the tag."""
-        super().__init__(scope, id, env=env, description=description)
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         endpoint_ids = []
         for region in sorted(endpoint_regions):
             filters = [{"Name": f"tag:{ENDPOINT_TAG}", "Values": [mrap_name]}]

@@ -9,8 +9,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from mrap_constructs import MultiRegionAccessPoint
+from mrap_constructs import _paths
 from mrap_constructs._nag import acknowledge_compliance
+from mrap_constructs.access_point import MultiRegionAccessPoint
 from mrap_constructs.endpoint import ENDPOINT_TAG, MultiRegionAccessPointEndpoint
 
 
@@ -21,8 +22,9 @@ class PrivateLinkStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, env: Environment, mrap_name: str, bucket_names: Sequence[str],
                  vpc_cidr: str, availability_zones: Sequence[str] | None = None,
-                 mrap_refresh_key: str | None = None, description: str | None = None) -> None:
-        super().__init__(scope, id, env=env, description=description)
+                 mrap_refresh_key: str | None = None, description: str | None = None,
+                 stack_name: str | None = None) -> None:
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         if availability_zones and not Token.is_unresolved(self.account):
             # What `cdk.context.json` would hold after a lookup: given AZs need no credentials at synth.
             self.node.set_context(f"availability-zones:account={self.account}:region={self.region}",
@@ -41,6 +43,10 @@ class PrivateLinkStack(Stack):
             flow_logs={"FlowLogs": ec2.FlowLogOptions(
                 destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))},
         )
+        # Vpc tags itself, its subnets and its flow log Name=PATH: keep the path they had before MrapSet (see _paths).
+        if _paths.moved(self.vpc):
+            for tagged in [self.vpc, *self.vpc.isolated_subnets, self.vpc.node.find_child("FlowLogs")]:
+                Tags.of(tagged).add("Name", "/".join(_paths.stable_path(tagged)))
         flow_log_role = self.vpc.node.find_child("FlowLogs").node.find_child("IAMRole")
         # Confused-deputy protection: the flow-logs service may assume the role only for this account.
         flow_log_role.node.default_child.add_property_override(

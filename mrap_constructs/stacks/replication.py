@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from aws_cdk import Annotations, CfnOutput, Environment, Stack
 from constructs import Construct
 
-from mrap_constructs import BucketReplication, ReplicationDestination, ReplicationOptions
 from mrap_constructs.monitoring import AlarmThresholds, ReplicationAlarms
+from mrap_constructs.replication import BucketReplication, ReplicationDestination, ReplicationOptions
 
 
 class ReplicationStack(Stack):
@@ -31,9 +31,9 @@ class ReplicationStack(Stack):
         alarms_per_rule: bool = False,
         dashboard_name: str | None = None,
         dashboard_region: str | None = None,
-        description: str | None = None,
+        description: str | None = None, stack_name: str | None = None,
     ) -> None:
-        super().__init__(scope, id, env=env, description=description)
+        super().__init__(scope, id, env=env, description=description, stack_name=stack_name)
         self.replication = BucketReplication(
             self,
             "Replication",

@@ -10,6 +10,7 @@ import pytest
 
 from mrap_constructs.testing.dataplane import moto_hooks
 from mrap_constructs.testing.dataplane.replication import ReplicationEngine
+from tests.conftest import create_bucket
 
 ACCOUNT = "123456789012"
 REPLICATE = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags", "s3:GetObjectVersionForReplication",
@@ -42,11 +43,7 @@ def s3(region: str = "us-east-1"):
 
 
 def make_bucket(name: str, region: str) -> str:
-    client = s3(region)
-    kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    client.create_bucket(Bucket=name, **kwargs)
-    client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    return name
+    return create_bucket(s3(region), name)
 
 
 def make_role(name: str = "replication", actions: list[str] | None = None, deny: list[str] | None = None) -> str:

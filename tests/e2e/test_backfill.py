@@ -17,7 +17,7 @@ import pytest
 from mrap_constructs.ops import cli
 from mrap_constructs.testing.emulator import LocalAws
 from mrap_constructs.testing.local_deploy import LocalDeployment
-from tests.conftest import ROOT
+from tests.conftest import ROOT, create_bucket
 
 pytestmark = pytest.mark.e2e
 
@@ -42,8 +42,7 @@ def app(tmp_path_factory):
     with LocalAws() as aws, pytest.MonkeyPatch.context() as env:
         aws.reset()
         s3 = aws.client("s3", SOURCE, ACCOUNT)
-        s3.create_bucket(Bucket=LEGACY)
-        s3.put_bucket_versioning(Bucket=LEGACY, VersioningConfiguration={"Status": "Enabled"})
+        create_bucket(s3, LEGACY)
         for key, body in HISTORY:
             s3.put_object(Bucket=LEGACY, Key=key, Body=body)
         deployment = LocalDeployment(aws, project=ROOT, config=str(path), out=io.StringIO(), account=ACCOUNT,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +22,7 @@ import pytest
 from mrap_constructs.regions import MRAP_REGIONS
 from mrap_constructs.testing.emulator import LocalAws
 from mrap_constructs.testing.local_deploy import DeployedMrap, DeployError, LocalDeployment
-from tests.conftest import DEFAULT_CONFIG, ROOT
+from tests.conftest import DEFAULT_CONFIG, ROOT, create_bucket
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +41,6 @@ class Scenario:
     deployment: LocalDeployment | None = None
     deployed: DeployedMrap | None = None
     error: Exception | None = None
-    seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -57,8 +55,7 @@ class Scenario:
 def _create_existing_bucket(aws: LocalAws, account: str) -> None:
     """The user's own bucket, made outside the app (as ``existing_buckets`` expects): versioned, in eu-west-1."""
     s3 = aws.client("s3", "eu-west-1", account)
-    s3.create_bucket(Bucket=EXISTING, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    s3.put_bucket_versioning(Bucket=EXISTING, VersioningConfiguration={"Status": "Enabled"})
+    create_bucket(s3, EXISTING)
     s3.put_object(Bucket=EXISTING, Key="before-the-mrap.txt", Body=b"old data")  # what the backfill must copy
 
 
@@ -89,7 +86,6 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
 
 
 def _deploy(aws: LocalAws, tmp, scenario: Scenario) -> Scenario:
-    started = time.monotonic()
     path = tmp / f"{scenario.name}.json"
     path.write_text(json.dumps(scenario.config))
     scenario.deployment = LocalDeployment(
@@ -104,7 +100,6 @@ def _deploy(aws: LocalAws, tmp, scenario: Scenario) -> Scenario:
         scenario.deployed = scenario.deployment.inspect(scenario.name)
     except Exception as err:  # asserted by the scenario's own test
         scenario.error = err
-    scenario.seconds = time.monotonic() - started
     return scenario
 
 
@@ -352,11 +347,3 @@ def test_seventeen_region_mesh(matrix):
     assert len(deployed.buckets) == 17
     _mesh_ok(deployed)
     assert sum(len(rules) for rules in deployed.replication.values()) == 17 * 16
-
-
-def test_matrix_timings(matrix, record_property):
-    """Per-scenario wall time (bootstrap + deploy + inspect, concurrently), for the report."""
-    _, scenarios = matrix
-    for scenario in scenarios.values():
-        record_property(scenario.name, round(scenario.seconds, 1))
-    print("\n" + "\n".join(f"{s.name:<14}{s.seconds:6.1f} s" for s in scenarios.values()))

@@ -71,13 +71,10 @@ def clock():
 
 
 @pytest.fixture
-def mrap(aws):
+def mrap(aws, bucket_factory):
     """A versioned bucket per Region and an MRAP over them, in moto."""
     for region, bucket in BUCKETS.items():
-        s3 = SESSION.client("s3", region_name=region)
-        kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        s3.create_bucket(Bucket=bucket, **kwargs)
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        bucket_factory(SESSION.client("s3", region_name=region), bucket)
     control = SESSION.client("s3control", region_name="us-west-2")
     control.create_multi_region_access_point(
         AccountId=ACCOUNT, ClientToken="t",

@@ -26,15 +26,12 @@ REGIONS = ["eu-west-1", "us-east-1"]
 
 
 @pytest.fixture
-def kept():
+def kept(bucket_factory):
     """A running emulator holding an MRAP "media", with its data plane, as KEEP=1 leaves it; the block pasted."""
     with LocalAws() as aws:
         aws.reset()  # moto's backends are per process, not per server
         for region in REGIONS:
-            s3 = aws.client("s3", region)
-            kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-            s3.create_bucket(Bucket=f"media-{region}", **kwargs)
-            s3.put_bucket_versioning(Bucket=f"media-{region}", VersioningConfiguration={"Status": "Enabled"})
+            bucket_factory(aws.client("s3", region), f"media-{region}")
         aws.client("s3control", "us-west-2").create_multi_region_access_point(
             AccountId=aws.account, ClientToken="t",
             Details={"Name": "media", "Regions": [{"Bucket": f"media-{r}"} for r in REGIONS]})

@@ -11,6 +11,7 @@ import pytest
 from mrap_constructs.ops import cli
 from mrap_constructs.ops.client import MrapClient
 from mrap_constructs.testing.emulator import LocalAws
+from tests.conftest import create_bucket
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +22,7 @@ def aws():
 
 def _bucket(aws, region, name):
     s3 = aws.client("s3", region)
-    kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    s3.create_bucket(Bucket=name, **kwargs)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    create_bucket(s3, name)
     return s3
 
 

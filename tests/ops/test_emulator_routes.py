@@ -21,7 +21,7 @@ def server():
 
 
 @pytest.fixture
-def emulated(server, monkeypatch):
+def emulated(server, monkeypatch, bucket_factory):
     """An MRAP "media" over two versioned buckets, made on the running server; the shell of a KEEP=1 user."""
     server.reset()
     for key, value in server.env.items():
@@ -29,9 +29,7 @@ def emulated(server, monkeypatch):
             monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL")
     for region in REGIONS:
-        s3 = server.client("s3", region)
-        kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        s3.create_bucket(Bucket=f"media-{region}", **kwargs)
+        bucket_factory(server.client("s3", region), f"media-{region}")
     server.client("s3control", "us-west-2").create_multi_region_access_point(
         AccountId=server.account, ClientToken="t",
         Details={"Name": "media", "Regions": [{"Bucket": f"media-{r}"} for r in REGIONS]})

@@ -271,7 +271,7 @@ def _two_topics(retain: str | None) -> str:
 
 @pytest.mark.parametrize("patched", [False, True])
 def test_update_removing_a_retained_resource(aws, monkeypatch, patched, moto_patched):
-    """If the unpatched case fails, moto honours DeletionPolicy on update: drop _update_retains_removed_resources."""
+    """If the unpatched case fails, moto honours DeletionPolicy on update: drop _update_removed_resources."""
     import json
 
     from moto.cloudformation.parsing import ResourceMap

@@ -64,8 +64,10 @@ def test_dependency_graph_is_acyclic_with_two_waves(default_app):
 
 def test_manifest_records_the_dependencies_for_the_cli(default_app):
     manifest = json.loads((default_app.out_dir / "manifest.json").read_text())
-    deps = manifest["artifacts"]["mrap-demo-access-point"]["dependencies"]
-    assert {"mrap-demo-bucket-us-east-1", "mrap-demo-bucket-eu-west-1", "mrap-demo-bucket-ap-southeast-2"} <= set(deps)
+    stacks = {a["properties"]["stackName"]: (artifact_id, a) for artifact_id, a in manifest["artifacts"].items()
+              if a["type"] == "aws:cloudformation:stack"}  # artifact ids hash the path under the set
+    deps = stacks["mrap-demo-access-point"][1]["dependencies"]
+    assert {stacks[f"mrap-demo-bucket-{r}"][0] for r in ("us-east-1", "eu-west-1", "ap-southeast-2")} <= set(deps)
 
 
 def test_outputs(default_app):

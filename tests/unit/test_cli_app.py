@@ -55,9 +55,14 @@ def test_cdk_cli_synth_with_a_one_region_config_file(tmp_path):
     assert "aws:cdk:logicalId" in types and "aws:cdk:creationStack" not in types
     assert (f"note: 111111111111/solo is not in {tmp_path / 'one.lock.json'}: a first deploy. After `cdk deploy --all` "
             "succeeds, run `python -m mrap_constructs.lock record`") in result.stderr
-    names = sorted(p.name for p in out.glob("*.template.json"))
-    # One Region replicates nowhere: no replication stack.
-    assert names == ["solo-access-point.template.json", "solo-bucket-eu-west-1.template.json"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    names = sorted(a["properties"]["stackName"] for a in manifest["artifacts"].values()
+                   if a["type"] == "aws:cloudformation:stack")
+    # One Region replicates nowhere: no replication stack. The CLI shows each stack by its path under the set.
+    assert names == ["solo-access-point", "solo-bucket-eu-west-1"]
+    assert len(list(out.glob("*.template.json"))) == 2
+    assert sorted(a["displayName"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack") \
+        == ["solo-set/solo-access-point", "solo-set/solo-bucket-eu-west-1"]
     summary = subprocess.run([sys.executable, "scripts/synth_summary.py", str(out)], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout
     assert "Stacks: 2 in 2 deploy waves" in summary and "cdk-nag findings: 0" in summary

@@ -16,7 +16,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
-from mrap_constructs import MrapBucket, MrapDistribution, MrapSet, MultiRegionAccessPoint
+from mrap_constructs import (
+    CloudFrontOptions,
+    MrapBucket,
+    MrapDistribution,
+    MrapSet,
+    MultiRegionAccessPoint,
+    PrivateLinkOptions,
+)
 from mrap_constructs.rules import check_assembly
 from stacks.config import ConfigError, parse_config
 from tests.conftest import ACCOUNT, FEATURE_FLAGS, new_stack, regions
@@ -136,7 +143,8 @@ def test_outputs_and_wave(app, cdn):
 
 @pytest.mark.parametrize("n", [1, 3, 17])
 def test_waves_for_n_regions(n):
-    media = MrapSet(cdk.App(), "Media", name="media", regions=regions(n), account=ACCOUNT, cloudfront=True)
+    media = MrapSet(cdk.App(), "Media", name="media", regions=regions(n), account=ACCOUNT,
+                    cloudfront=CloudFrontOptions())
     waves = [[s.stack_name for s in wave] for wave in media.waves]
     assert len(waves) == 3 and waves[2] == ["media-cloudfront"]
     assert len(waves[0]) == n and len(waves[1]) == (n + 1 if n > 1 else 1)
@@ -146,8 +154,8 @@ def test_waves_for_n_regions(n):
 
 def test_with_privatelink_the_cloudfront_stack_shares_wave_3():
     media = MrapSet(cdk.App(), "Media", name="media", regions=["us-east-1", "eu-west-1"], account=ACCOUNT,
-                    cloudfront=True, privatelink_regions=["eu-west-1"],
-                    privatelink_availability_zones={"eu-west-1": ["eu-west-1a", "eu-west-1b"]})
+                    cloudfront=CloudFrontOptions(), privatelink=PrivateLinkOptions(
+                        regions=["eu-west-1"], availability_zones={"eu-west-1": ["eu-west-1a", "eu-west-1b"]}))
     assert [s.stack_name for s in media.waves[2]] == ["media-privatelink-eu-west-1", "media-cloudfront"]
 
 
@@ -220,15 +228,17 @@ def test_fails_on_a_certificate_outside_us_east_1_and_unpaired_names():
 def test_fails_in_mrap_set_with_every_problem_at_once():
     with pytest.raises(ValueError) as err:
         MrapSet(cdk.App(), "Bad", name="media", regions=["us-east-1", "me-south-1"], account=ACCOUNT,
-                cloudfront=True, cloudfront_certificate_arn="arn:aws:acm:eu-west-1:111111111111:certificate/x",
-                cloudfront_price_class="PriceClass_1", privatelink_regions=["us-east-1"], restrict_to_endpoints=True)
+                cloudfront=CloudFrontOptions(certificate_arn="arn:aws:acm:eu-west-1:111111111111:certificate/x",
+                                             price_class="PriceClass_1"),
+                privatelink=PrivateLinkOptions(regions=["us-east-1"], restrict_to_endpoints=True))
     text = str(err.value)
     assert "['me-south-1'] are opt-in Regions" in text
-    assert "cloudfront_price_class='PriceClass_1': must be one of" in text
-    assert "cloudfront_domain_names=[]: a certificate serves alternate domain names only" in text
-    assert "cloudfront_certificate_arn='arn:aws:acm:eu-west-1:111111111111:certificate/x': the certificate is in " \
+    assert "cloudfront.price_class='PriceClass_1': must be one of" in text
+    assert "cloudfront.domain_names=[]: a certificate serves alternate domain names only" in text
+    assert "cloudfront.certificate_arn='arn:aws:acm:eu-west-1:111111111111:certificate/x': the certificate is in " \
            "eu-west-1" in text
-    assert "restrict_to_endpoints=True: denies every request that does not come through the VPC endpoints" in text
+    assert "privatelink.restrict_to_endpoints=True: denies every request that does not come through the VPC " \
+           "endpoints" in text
 
 
 @pytest.mark.parametrize(("cloudfront", "extra", "message"), [

@@ -31,7 +31,12 @@ def _synth(test: Path, out: Path, phase: str | None) -> dict:
 
 
 def _resources(out: Path, stack: str) -> dict:
-    return json.loads((out / f"{stack}.template.json").read_text())["Resources"]
+    """The resources of ``stack`` as integ.json names it: a stack's display name (its path under the app, e.g.
+    ``Day2Kms/integ-day2-kms-bucket-us-east-1``), resolved to its template through the cloud assembly's manifest."""
+    artifacts = json.loads((out / "manifest.json").read_text())["artifacts"]
+    [template] = [a["properties"]["templateFile"] for a in artifacts.values()
+                  if a.get("type") == "aws:cloudformation:stack" and a.get("displayName") == stack]
+    return json.loads((out / template).read_text())["Resources"]
 
 
 @pytest.mark.parametrize("test", INTEG_TESTS, ids=[t.stem for t in INTEG_TESTS])

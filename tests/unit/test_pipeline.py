@@ -93,7 +93,7 @@ def test_cdk_nag_checks_the_stages_inside_the_pipeline(tmp_path, monkeypatch):
     flagged = {(v["ruleName"], r["constructPath"]) for p in report["pluginReports"] for v in p["violations"]
                for r in v["violatingConstructs"]}
     for account in ("111111111111", "222222222222"):
-        path = f"fleet-pipeline/Mrap-{account}/fleet-bucket-us-east-1/Sloppy/DefaultPolicy/Resource"
+        path = f"fleet-pipeline/Mrap-{account}/fleet-set/fleet-bucket-us-east-1/Sloppy/DefaultPolicy/Resource"
         assert ("AwsSolutions-IAM5[Action::s3:*]", path) in flagged
     assert all("/Sloppy/" in path for _, path in flagged), "only the added roles may be flagged"
 

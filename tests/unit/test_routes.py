@@ -37,28 +37,31 @@ def test_custom_resource_carries_dials_and_names_the_mrap_by_reference(routes_st
 def test_handler_is_pinned_python_with_packaged_code(routes_stack):
     _, _, _, template = routes_stack
     template.has_resource_properties("AWS::Lambda::Function", {
-        "Runtime": "python3.14", "Handler": "mrap_constructs.handlers.routes.on_event", "Timeout": 720})
+        "Runtime": "python3.14", "Handler": "mrap_runtime.handlers.routes.on_event", "Timeout": 720})
 
 
-def test_handler_asset_holds_exactly_the_handler_files_and_runs_from_them(routes_stack, tmp_path):
-    """Only the handler's files are uploaded: a directory asset with an exclude list misses dotfiles (``.env``,
-    ``.gitignore``) and whatever else sits beside the package, in a checkout or in site-packages."""
+def test_handler_asset_is_the_runtime_package_as_laid_out_and_runs_from_it(routes_stack, tmp_path):
+    """The asset is the ``mrap_runtime`` package, every module as laid out (no list of files), and nothing beside it:
+    a directory asset of a checkout or site-packages would carry dotfiles (``.env``) and other packages."""
     import subprocess
     import sys
     from pathlib import Path
 
-    from mrap_constructs.routes import HANDLER_FILES
+    from mrap_constructs.routes import RUNTIME_PACKAGE
 
     stack, *_ = routes_stack
     assembly = stack.node.root.synth()
-    asset_dirs = [p for p in Path(assembly.directory).glob("asset.*") if (p / "mrap_constructs").is_dir()]
+    asset_dirs = [p for p in Path(assembly.directory).glob("asset.*") if (p / "mrap_runtime").is_dir()]
     assert len(asset_dirs) == 1
     files = sorted(str(p.relative_to(asset_dirs[0])) for p in asset_dirs[0].rglob("*") if p.is_file())
-    assert files == sorted(f"mrap_constructs/{f}" for f in HANDLER_FILES)
-    # The handler imports from those files alone (not from the installed package).
-    probe = ("import sys; sys.path.insert(0, '.'); import mrap_constructs.handlers.routes as h; "
-             "mods = [m.__file__ for n, m in sys.modules.items() if n.startswith('mrap_constructs')]; "
-             "assert all(f.startswith(sys.path[0]) or f.startswith('./') for f in mods), mods; print(len(mods))")
+    expected = sorted(f"mrap_runtime/{p.relative_to(RUNTIME_PACKAGE)}" for p in RUNTIME_PACKAGE.rglob("*")
+                      if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith("."))
+    assert files == expected and "mrap_runtime/handlers/routes.py" in files
+    # The handler imports from the asset alone, with no aws-cdk-lib (Lambda has boto3 only).
+    probe = ("import sys; sys.path.insert(0, '.'); import mrap_runtime.handlers.routes as h; "
+             "mods = [m.__file__ for n, m in sys.modules.items() if n.startswith('mrap_')]; "
+             "assert all(f.startswith(sys.path[0]) for f in mods), mods; "
+             "assert not {'aws_cdk', 'jsii', 'constructs'} & set(sys.modules); print(len(mods))")
     result = subprocess.run([sys.executable, "-c", probe.replace("'.'", repr(str(asset_dirs[0])))],
                             cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -124,7 +127,7 @@ def test_app_with_failover_puts_routes_in_the_access_point_stack(synth):
 @pytest.mark.parametrize(
     ("failover", "message"),
     [
-        ({"active": []}, r"mrap.failover.active=\[\]: List should have at least 1 item"),
+        ({"active": []}, r"failover.active=\[\]: name at least one Region that receives traffic"),
         ({"active": ["sa-east-1"]}, r"failover.active=\['sa-east-1'\]: every Region must be one of the MRAP's"),
         ({"active": ["us-east-1", "us-east-1"]}, r"failover.active=\[.*\]: list each Region once"),
         ({"active": ["us-east-1"], "passive": ["us-east-1"]}, r"cannot be both active and passive"),

@@ -259,4 +259,9 @@ def test_the_app_registers_the_rules_on_every_synth(tmp_path):
         resources=[deployment.access_point.arn]))
     with pytest.raises(Exception, match="ValidationFailed"):
         app.synth()
-    assert "MrapPolicyDeniesEverything" in (tmp_path / "validation-report.json").read_text()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    [violation] = [v for plugin in report["pluginReports"] for v in plugin["violations"]]
+    assert violation["ruleName"] == "MrapPolicyDeniesEverything"
+    # The finding names the stack as CloudFormation knows it, not its artifact id (hashed for the set's stacks,
+    # which are children of the MrapSet construct: ``ruledsetruledaccesspoint9A76E4AE``).
+    assert violation["description"].startswith("ruled-access-point: statement 1 denies")

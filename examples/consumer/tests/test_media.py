@@ -52,14 +52,17 @@ def test_replication_goes_to_the_other_region(synthesized):
 
 
 def test_the_whole_set_from_one_construct(tmp_path):
-    from mrap_constructs import MrapSet
+    from mrap_constructs import FailoverOptions, MrapSet
 
     app = cdk.App(outdir=str(tmp_path))
     fleet = MrapSet(app, "Fleet", name="fleet", regions=["us-east-1", "eu-west-1"], account=ACCOUNT,
-                    failover_active=["us-east-1"])
+                    failover=FailoverOptions(active=["us-east-1"]))
+    cdk.Tags.of(fleet).add("team", "storage")  # the set is the stacks' parent: its tags reach every resource
     cdk.Validations.of(app).add_plugins(AwsDeployRules())
     assembly = app.synth()
     assert [len(wave) for wave in fleet.waves] == [2, 3]
-    assert {s.id for s in assembly.stacks} == {s.stack_name for s in fleet.stacks}
+    assert {s.stack_name for s in assembly.stacks} == {s.stack_name for s in fleet.stacks}
+    buckets = Template.from_stack(fleet.bucket_stacks["us-east-1"]).find_resources("AWS::S3::Bucket")
+    assert all({"Key": "team", "Value": "storage"} in b["Properties"]["Tags"] for b in buckets.values())
     Template.from_stack(fleet.access_point_stack).has_resource_properties(
         "Custom::MrapRoutes", {"Dials": {"us-east-1": "100", "eu-west-1": "0"}})

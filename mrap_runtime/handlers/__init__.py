@@ -1,0 +1,1 @@
+"""Custom-resource Lambda handlers: plain Python on boto3, unit-tested without AWS."""
