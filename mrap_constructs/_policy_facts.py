@@ -97,3 +97,42 @@ def principal_reach(principal: Any, *, account: str, arn: str, role_arn: str | N
                 return DIRECT
             reach = THROUGH_ACCOUNT
     return reach
+
+
+#: The request context the emulator evaluates resource-policy conditions with: it stands in for S3's HTTPS endpoint
+#: (every request the emulator answers counts as TLS, ``aws:SecureTransport``).
+HTTPS_REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+
+
+def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    """IAM condition evaluation for the operators the project's policies use: whether every condition of a
+    statement's ``Condition`` block holds for the request context ``context`` (condition key -> value). The emulator
+    evaluates policies with it (bucket, MRAP, role and key policies); it needs no AWS SDK."""
+    for operator, entries in condition.items():
+        if_exists = operator.endswith("IfExists")
+        base = operator.removesuffix("IfExists").split(":")[-1]
+        for key, expected in entries.items():
+            wanted = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
+            actual = context.get(key)
+            if actual is None:
+                # IAM: a key the request does not carry does not match, so a negated operator (StringNotEquals,
+                # ArnNotLike, ...) holds: "aws:SourceVpce not in [...]" is true without a VPC endpoint.
+                # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+                if if_exists or "Not" in base:
+                    continue
+                return False
+            if base in ("StringEquals", "ArnEquals"):
+                ok = actual in wanted
+            elif base == "Bool":
+                ok = actual.lower() in [w.lower() for w in wanted]
+            elif base in ("StringNotEquals", "ArnNotEquals"):
+                ok = actual not in wanted
+            elif base in ("StringLike", "ArnLike"):
+                ok = any(fnmatch.fnmatchcase(actual, w) for w in wanted)
+            elif base in ("StringNotLike", "ArnNotLike"):
+                ok = not any(fnmatch.fnmatchcase(actual, w) for w in wanted)
+            else:
+                return False  # an operator this emulator does not evaluate: treat the statement as not applying
+            if not ok:
+                return False
+    return True

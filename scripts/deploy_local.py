@@ -37,7 +37,6 @@ class _OwnSession(_Popen):  # type: ignore[misc, valid-type]
 
 subprocess.Popen = _OwnSession  # type: ignore[misc]
 try:
-    from mrap_constructs.testing import cfn_models  # noqa: E402
     from mrap_constructs.testing.emulator import LocalAws  # noqa: E402
     from mrap_constructs.testing.local_deploy import DeployError, LocalDeployment  # noqa: E402
     from stacks.config import ConfigError, MrapConfig, load_config  # noqa: E402
@@ -119,7 +118,7 @@ def _deploy(config: MrapConfig, args: argparse.Namespace) -> int:
                      and deployed.bucket_accounts.get(r) != owner]
         print(f"\nverified: {'OK' if not problems else '; '.join(problems)} "
               f"({time.monotonic() - started:.0f} s)")
-        print("not emulated (created nothing, so not verified here): " + ", ".join(sorted(cfn_models.SKIPPED_TYPES)))
+        print("not emulated (created nothing, so not verified here): " + ", ".join(sorted(aws.state.skipped_types)))
         if args.keep:
             _keep(aws, config, deployment, args)
         return 1 if problems else 0

@@ -27,33 +27,26 @@ replication does not copy them again (a replica is not replicated onward).
 Not modelled: job priorities and queues (jobs run to completion inside ``CreateJob``), delete markers, tags and
 ACLs.
 
-Replication statuses live in ``REPLICATION_STATUS`` (``{(bucket, key, version id): status}``); a version not in it
-is ``NONE``.
+Jobs, idempotency tokens and replication statuses live in the emulator's state (``EmulatorState.jobs``,
+``.tokens``, ``.replication_status``: ``{(bucket, key, version id): status}``; a version not in it is ``NONE``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import uuid
 from typing import Any
 
-#: ``{(bucket, key, version id): "COMPLETED"|"FAILED"|"REPLICA"}``; absent means ``NONE``.
-REPLICATION_STATUS: dict[tuple[str, str, str], str] = {}
-#: ``{(account, region): {job id: JobDescriptor}}``.
-JOBS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-_TOKENS: dict[tuple[str, str, str], str] = {}
-_LOCK = threading.Lock()
+from mrap_constructs.testing.replication_context import as_replication
+from mrap_constructs.testing.state import EmulatorState
+from mrap_constructs.testing.strict import replication_kms
+from mrap_constructs.testing.strict._lookup import find_bucket
 
 JOBS_PATH = "/v20180820/jobs"
 JOB_PATH = "/v20180820/jobs/<job_id>"
-
-
-def reset() -> None:
-    REPLICATION_STATUS.clear()
-    JOBS.clear()
-    _TOKENS.clear()
+#: The replication status S3 gives a replica (``x-amz-replication-status``).
+REPLICA = "REPLICA"
 
 
 def _bucket_of(arn: str) -> str:
@@ -84,15 +77,16 @@ def _destinations(rules: list[dict[str, Any]], key: str) -> list[str]:
     return sorted(chosen)
 
 
-def run_job(client_for: Any, account: str, region: str, request: dict[str, Any]) -> dict[str, Any]:
+def run_job(state: EmulatorState, client_for: Any, account: str, region: str,
+            request: dict[str, Any]) -> dict[str, Any]:
     """Create (or, for a known token, return) a job and run it; returns the ``JobDescriptor``."""
     token = request.get("ClientRequestToken", "")
-    with _LOCK:
-        known = _TOKENS.get((account, region, token))
+    with state.lock:
+        known = state.tokens.get((account, region, token))
         if known:
-            return JOBS[(account, region)][known]
+            return state.jobs[(account, region)][known]
         job_id = str(uuid.uuid4())
-        _TOKENS[(account, region, token)] = job_id
+        state.tokens[(account, region, token)] = job_id
     now = dt.datetime.now(dt.UTC)
     job: dict[str, Any] = {
         "JobId": job_id, "JobArn": f"arn:aws:s3:{region}:{account}:job/{job_id}",
@@ -102,7 +96,7 @@ def run_job(client_for: Any, account: str, region: str, request: dict[str, Any])
         "ManifestGenerator": request.get("ManifestGenerator", {}), "CreationTime": now, "Status": "Active",
         "ProgressSummary": {"TotalNumberOfTasks": 0, "NumberOfTasksSucceeded": 0, "NumberOfTasksFailed": 0},
     }
-    JOBS.setdefault((account, region), {})[job_id] = job
+    state.jobs.setdefault((account, region), {})[job_id] = job
     generator = (request.get("ManifestGenerator") or {}).get("S3JobManifestGenerator") or {}
     if "S3ReplicateObject" not in (request.get("Operation") or {}) or not generator:
         return _fail(job, "UnsupportedOperation", "the emulator models S3ReplicateObject over a generated manifest")
@@ -123,7 +117,7 @@ def run_job(client_for: Any, account: str, region: str, request: dict[str, Any])
     summary = job["ProgressSummary"]
     for version in versions:
         key, version_id = version["Key"], version["VersionId"]
-        status = REPLICATION_STATUS.get((source, key, version_id), "NONE")
+        status = state.replication_status.get((source, key, version_id), "NONE")
         targets = _destinations(rules, key)
         if status not in statuses or (eligible_only and not targets):
             continue
@@ -133,11 +127,11 @@ def run_job(client_for: Any, account: str, region: str, request: dict[str, Any])
                        targets)
             for target in targets:
                 placed = _write_replica(source, key, version_id, target, _replica_key(rules, target))
-                REPLICATION_STATUS[(target, key, placed)] = "REPLICA"
-            REPLICATION_STATUS[(source, key, version_id)] = "COMPLETED"
+                state.replication_status[(target, key, placed)] = REPLICA
+            state.replication_status[(source, key, version_id)] = "COMPLETED"
             summary["NumberOfTasksSucceeded"] += 1
         except Exception as err:  # a task's failure is reported, the job goes on (as S3 does)
-            REPLICATION_STATUS[(source, key, version_id)] = "FAILED"
+            state.replication_status[(source, key, version_id)] = "FAILED"
             summary["NumberOfTasksFailed"] += 1
             failures.append({"Key": key, "VersionId": version_id, "Error": str(err)})
     job["Status"] = "Complete"
@@ -165,9 +159,6 @@ def _kms_check(job_role: str, replication_role: str, account: str, region: str, 
     """An SSE-KMS version: the job's role must decrypt it ("If you run S3 Batch Operations on encrypted objects, the
     IAM role must also have access to the AWS KMS keys", batch-ops-iam-role-policies.html), and the replication role
     decrypt it and encrypt each replica (strict/replication_kms.py). Raises ``PermissionError`` naming the first gap."""
-    from mrap_constructs.testing.strict import replication_kms
-    from mrap_constructs.testing.strict._lookup import find_bucket
-
     bucket = find_bucket(source)
     original = next((k for k in bucket.keys.getlist(key, []) if k.version_id == version_id), None) if bucket else None
     if original is None or original.encryption != "aws:kms" or not original.kms_key_id:
@@ -193,9 +184,6 @@ def _write_replica(source: str, key: str, version_id: str, target: str, replica_
 
     Runs inside the emulator server (the CreateJob handler), so it uses moto's backends directly."""
     from moto.s3.models import s3_backends
-
-    from mrap_constructs.testing.dataplane.replication import REPLICA, as_replication
-    from mrap_constructs.testing.strict._lookup import find_bucket
 
     source_bucket, target_bucket = find_bucket(source), find_bucket(target)
     if source_bucket is None or target_bucket is None:
@@ -240,8 +228,8 @@ def _report(client_for: Any, region: str, job: dict[str, Any], failures: list[di
                                                                 Body=json.dumps(body, default=str).encode())
 
 
-def list_jobs(account: str, region: str, statuses: list[str] | None) -> list[dict[str, Any]]:
-    jobs = sorted(JOBS.get((account, region), {}).values(), key=lambda j: j["CreationTime"])
+def list_jobs(state: EmulatorState, account: str, region: str, statuses: list[str] | None) -> list[dict[str, Any]]:
+    jobs = sorted(state.jobs.get((account, region), {}).values(), key=lambda j: j["CreationTime"])
     return [{"JobId": j["JobId"], "Description": j["Description"], "Operation": next(iter(j["Operation"]), ""),
              "Priority": j["Priority"], "Status": j["Status"], "CreationTime": j["CreationTime"],
              **({"TerminationDate": j["TerminationDate"]} if "TerminationDate" in j else {}),

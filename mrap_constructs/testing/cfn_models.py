@@ -1,76 +1,35 @@
 """CloudFormation resource models moto 5.2.5 lacks (or half-implements), backed by moto's own backends, and a
 custom-resource runner that executes the project's handlers in-process.
 
-Installed by ``moto_patches.apply()``. Each model is small and only does what the real resource does to the
-state the tests inspect: no validation beyond moto's own.
+Installed by ``patches.installed(state)``, bound to that state (``bind``). Each model is small and only does
+what the real resource does to the state the tests inspect: no validation beyond moto's own.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore import xform_name
 
+from mrap_constructs.testing.clients import ACCOUNT_HEADER, _with_account_header, emulator_client  # noqa: F401
+from mrap_constructs.testing.state import EmulatorState
+
 logger = logging.getLogger("mrap.emulator")
 
-#: Set by the emulator: the URL of the running moto server (custom resources call AWS APIs through it).
-ENDPOINT: dict[str, str] = {}
-#: Routing dials per MRAP ARN, {arn: {region: dial}}: the store of the routes API the emulator serves (moto has
-#: none; ``moto_patches._mrap_routes_api``). A Region not listed is active (100).
-ROUTES: dict[str, dict[str, int]] = {}
-#: The dials the data plane routes by, per MRAP ARN: ``[(monotonic time it takes effect, {region: dial}), ...]``
-#: oldest first (``routes_in_force``). AWS: "Updated routing configurations might not be immediately applied. It can
-#: take up to 2 minutes for your changes to take effect" (S3 Control API Reference,
-#: SubmitMultiRegionAccessPointRoutes; ``botocore/data/s3control/2018-08-20/service-2.json``).
-ROUTES_SCHEDULE: dict[str, list[tuple[float, dict[str, int]]]] = {}
-#: Seconds between a routes update and the data plane using it: ``MRAP_EMULATOR_ROUTES_DELAY``, default 0 (at once,
-#: so tests stay fast); ``LocalDataPlane(routes_delay=...)`` sets it. AWS: up to 120.
-ROUTES_DELAY: dict[str, float] = {"seconds": float(os.environ.get("MRAP_EMULATOR_ROUTES_DELAY", "0"))}
-
-
-def _clock() -> float:
-    """The time routes updates are scheduled by (``time.monotonic``; a test may replace it)."""
-    import time
-
-    return time.monotonic()
-
-
-def submit_routes(arn: str, dials: dict[str, int]) -> None:
-    """Store a routes update (``ROUTES``, what GetMultiRegionAccessPointRoutes answers) and schedule it for the data
-    plane ``ROUTES_DELAY`` seconds from now."""
-    ROUTES[arn] = dict(dials)
-    ROUTES_SCHEDULE.setdefault(arn, []).append((_clock() + ROUTES_DELAY["seconds"], dict(dials)))
-
-
-def routes_in_force(arn: str) -> dict[str, int]:
-    """The dials the data plane routes ``arn`` by now: the latest update whose delay has passed (``{}``: none yet,
-    every Region active)."""
-    now = _clock()
-    due = [dials for at, dials in ROUTES_SCHEDULE.get(arn, []) if at <= now]
-    return due[-1] if due else {}
-
-
-def reset_routes() -> None:
-    ROUTES.clear()
-    ROUTES_SCHEDULE.clear()
-#: Every custom-resource request the runner handled: (resource type, request type, logical id).
-CUSTOM_RESOURCE_LOG: list[tuple[str, str, str]] = []
-#: Resource types moto's CloudFormation skipped (created nothing for): what the emulator cannot prove.
-SKIPPED_TYPES: set[str] = set()
-
-
 class SkippedTypeCollector(logging.Handler):
-    """Collects moto's "No Moto CloudFormation support for X" warnings into ``SKIPPED_TYPES``."""
+    """Collects moto's "No Moto CloudFormation support for X" warnings into ``state.skipped_types``."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        super().__init__()
+        self.state = state
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if message.startswith("No Moto CloudFormation support for "):
-            SKIPPED_TYPES.add(message.rsplit(" ", 1)[-1])
+            self.state.skipped_types.add(message.rsplit(" ", 1)[-1])
 
 
 def _s3control(account_id: str) -> Any:
@@ -86,7 +45,10 @@ def _s3(account_id: str) -> Any:
 
 
 class _Model:
-    """What moto's CloudFormation expects of every resource model."""
+    """What moto's CloudFormation expects of every resource model. ``state`` is the emulator state the model acts
+    on: ``bind(state)`` makes the subclasses moto's CloudFormation is given (a model is never used unbound)."""
+
+    state: EmulatorState
 
     def is_created(self) -> bool:
         return True
@@ -137,19 +99,17 @@ class MultiRegionAccessPointModel(_Model):
         https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name-type.html), so
         the update fails and rolls back. Under a new name the new MRAP is created, and the old one is deleted in the
         cleanup phase unless its ``UpdateReplacePolicy`` is ``Retain`` (then it stays, serving its buckets)."""
-        from mrap_constructs.testing.moto_patches import defer_cleanup
-
         name = cloudformation_json["Properties"]["Name"]
         if cloudformation_json["Properties"] == original_resource.properties:
             return original_resource  # nothing changed (a rollback to what is deployed)
         if name == original_resource.name:
             raise ValueError(f"CloudFormation cannot update a stack when a custom-named resource requires replacing. "
                              f"Rename {name} and update the stack again.")
-        replacement = MultiRegionAccessPointModel.create_from_cloudformation_json(
+        replacement = type(original_resource).create_from_cloudformation_json(
             new_resource_name, cloudformation_json, account_id, region_name)
         if cloudformation_json.get("UpdateReplacePolicy") != "Retain":
-            defer_cleanup(f"MRAP {original_resource.name} (replaced)",
-                          lambda: original_resource.delete(account_id, region_name))
+            original_resource.state.defer_cleanup(f"MRAP {original_resource.name} (replaced)",
+                                                  lambda: original_resource.delete(account_id, region_name))
         return replacement
 
 
@@ -239,13 +199,11 @@ class BucketPolicyModel(_Model):
         """``PolicyDocument`` updates in place; ``Bucket`` "Update requires: Replacement": the policy is put on the
         new bucket and, in the cleanup phase, deleted from the old one (``DeleteBucketPolicy``)
         (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucketpolicy.html)."""
-        from mrap_constructs.testing.moto_patches import defer_cleanup
-
-        updated = BucketPolicyModel.create_from_cloudformation_json(new_resource_name, cloudformation_json,
-                                                                    account_id, region_name)
+        updated = type(original_resource).create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                                          account_id, region_name)
         if updated.bucket != original_resource.bucket:
-            defer_cleanup(f"bucket policy of {original_resource.bucket} (replaced)",
-                          lambda: original_resource.delete(account_id, region_name))
+            original_resource.state.defer_cleanup(f"bucket policy of {original_resource.bucket} (replaced)",
+                                                  lambda: original_resource.delete(account_id, region_name))
         return updated
 
 
@@ -475,13 +433,11 @@ def _update_mrap_policy(original_resource: MultiRegionAccessPointPolicyModel, ne
     """``Policy`` updates in place; ``MrapName`` "Update requires: Replacement": the policy goes on the new MRAP and the
     old resource is deleted in the cleanup (its MRAP's policy reset, ``delete``) unless ``UpdateReplacePolicy`` is
     ``Retain``."""
-    from mrap_constructs.testing.moto_patches import defer_cleanup
-
-    updated = MultiRegionAccessPointPolicyModel.create_from_cloudformation_json(
+    updated = type(original_resource).create_from_cloudformation_json(
         new_resource_name, cloudformation_json, account_id, region_name)
     if updated.name != original_resource.name and cloudformation_json.get("UpdateReplacePolicy") != "Retain":
-        defer_cleanup(f"policy of MRAP {original_resource.name} (replaced)",
-                      lambda: original_resource.delete(account_id, region_name))
+        original_resource.state.defer_cleanup(f"policy of MRAP {original_resource.name} (replaced)",
+                                              lambda: original_resource.delete(account_id, region_name))
     return updated
 
 
@@ -501,45 +457,15 @@ MODELS: dict[str, type] = {
 # --- custom resources --------------------------------------------------------------------------------------------
 
 
-#: The header moto's server reads the account of a request from (when ``MOTO_ACCOUNT_ID`` is unset); see moto's
-#: ``BaseResponse.get_current_account``. In-process clients use it; the CDK CLI uses per-account credentials instead
-#: (``LocalAws.credentials``).
-ACCOUNT_HEADER = "x-moto-account-id"
-
-
-def emulator_client(endpoint_url: str, service: str, region: str, account: str | None = None) -> Any:
-    """A boto3 client on the emulator at ``endpoint_url``, acting in ``account`` (default: moto's default account);
-    s3control clients get the account host prefix stripped."""
-    client = boto3.client(service, region_name=region, endpoint_url=endpoint_url,
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
-    if account is not None:
-        client.meta.events.register("before-sign", _with_account_header(account))
-    if service == "s3control":
-        from mrap_constructs.ops.client import strip_account_host_prefix
-
-        client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
-    return client
-
-
-def _with_account_header(account: str) -> Callable[..., None]:
-    def add_header(request: Any, **_: Any) -> None:
-        request.headers[ACCOUNT_HEADER] = account
-
-    return add_header
-
-
-def _client(service: str, region: str, account: str | None = None) -> Any:
-    return emulator_client(ENDPOINT["url"], service, region, account)
-
-
-def run_sdk_call(call_json: str | dict | None, region: str, account: str | None = None) -> dict[str, Any]:
+def run_sdk_call(state: EmulatorState, call_json: str | dict | None, region: str,
+                 account: str | None = None) -> dict[str, Any]:
     """Run an ``AwsCustomResource`` call (``{"service", "action", "parameters", "outputPaths"...}``) with boto3, in
     ``account`` (the custom resource's stack's account, as its Lambda role would)."""
     if not call_json:
         return {}
     call = json.loads(call_json) if isinstance(call_json, str) else call_json
     service = {"S3Control": "s3control", "CloudWatchLogs": "logs"}.get(call["service"], call["service"].lower())
-    client = _client(service, call.get("region") or region, account)
+    client = state.client(service, call.get("region") or region, account)
     response = getattr(client, xform_name(call["action"]))(**call.get("parameters", {}))
     data: dict[str, Any] = {}
     for path in call.get("outputPaths", []):
@@ -550,27 +476,27 @@ def run_sdk_call(call_json: str | dict | None, region: str, account: str | None 
     return data
 
 
-def _routes_client(account_id: str) -> Any:
+def _routes_client(state: EmulatorState, account_id: str) -> Any:
     """An ``MrapClient`` on the emulator, whose server answers the routes API (``moto_patches._mrap_routes_api``)."""
     from mrap_constructs.ops.client import MrapClient
 
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
     session.events.register("before-sign", _with_account_header(account_id))
-    return MrapClient(account_id, session=session, endpoint_url=ENDPOINT["url"], sleep=lambda _: None)
+    return MrapClient(account_id, session=session, endpoint_url=state.endpoint_url, sleep=lambda _: None)
 
 
-def handle_custom_resource(resource_type: str, request_type: str, properties: dict, logical_id: str,
-                           account_id: str, region_name: str, physical_id: str | None,
+def handle_custom_resource(state: EmulatorState, resource_type: str, request_type: str, properties: dict,
+                           logical_id: str, account_id: str, region_name: str, physical_id: str | None,
                            old_properties: dict | None = None) -> tuple[str, dict]:
     """Do what the real handler of ``resource_type`` does; returns (physical id, attributes).
 
     ``old_properties`` is the request's ``OldResourceProperties`` (Update requests only)."""
-    CUSTOM_RESOURCE_LOG.append((resource_type, request_type, logical_id))
+    state.custom_resource_log.append((resource_type, request_type, logical_id))
     if "Create" in properties or "Update" in properties or "Delete" in properties:  # AwsCustomResource
         # aws-cdk-lib's handler makes the call of the request type only (``ResourceProperties[RequestType]``): an
         # Update with no update call makes none and keeps the physical id (aws-custom-resource-handler/index.js).
         call_json = properties.get(request_type)
-        data = run_sdk_call(call_json, region_name, account_id)
+        data = run_sdk_call(state, call_json, region_name, account_id)
         call = json.loads(call_json) if isinstance(call_json, str) else (call_json or {})
         physical = (call.get("physicalResourceId") or {}).get("id") or physical_id or logical_id
         return physical, data
@@ -580,10 +506,11 @@ def handle_custom_resource(resource_type: str, request_type: str, properties: di
         event = {"RequestType": request_type, "ResourceProperties": properties, "PhysicalResourceId": physical_id}
         if old_properties is not None:
             event["OldResourceProperties"] = old_properties
-        result = on_event(event, None, client_factory=lambda account, routes_region=None: _routes_client(account))
+        result = on_event(event, None,
+                          client_factory=lambda account, routes_region=None: _routes_client(state, account))
         return result["PhysicalResourceId"], result.get("Data", {})
     if resource_type == "Custom::S3AutoDeleteObjects":
-        return _auto_delete_objects(request_type, properties, old_properties, physical_id, region_name,
+        return _auto_delete_objects(state, request_type, properties, old_properties, physical_id, region_name,
                                     account_id), {}
     logger.warning("custom resource %s (%s) has no emulated handler; answered SUCCESS", resource_type, logical_id)
     return physical_id or logical_id, {}
@@ -593,8 +520,8 @@ def handle_custom_resource(resource_type: str, request_type: str, properties: di
 AUTO_DELETE_TAG = "aws-cdk:auto-delete-objects"
 
 
-def _auto_delete_objects(request_type: str, properties: dict, old_properties: dict | None, physical_id: str | None,
-                         region: str, account: str) -> str:
+def _auto_delete_objects(state: EmulatorState, request_type: str, properties: dict, old_properties: dict | None,
+                         physical_id: str | None, region: str, account: str) -> str:
     """aws-cdk-lib 2.275.0's ``Custom::S3AutoDeleteObjects`` handler (custom-resource-handlers/dist/aws-s3/
     auto-delete-objects-handler/index.js): Create returns no physical id, so the provider framework answers the
     request id; Update answers the *new* ``BucketName`` as the physical id — a renamed bucket (or the first update
@@ -609,7 +536,7 @@ def _auto_delete_objects(request_type: str, properties: dict, old_properties: di
     if request_type == "Update":
         return properties.get("BucketName") or (old_properties or {}).get("BucketName") or physical_id or ""
     bucket = properties["BucketName"]
-    s3 = _client("s3", region, account)
+    s3 = state.client("s3", region, account)
     try:
         tags = s3.get_bucket_tagging(Bucket=bucket).get("TagSet", [])
     except s3.exceptions.NoSuchBucket:
@@ -619,7 +546,7 @@ def _auto_delete_objects(request_type: str, properties: dict, old_properties: di
     if not any(t["Key"] == AUTO_DELETE_TAG and t["Value"] == "true" for t in tags):
         return physical_id or ""
     _deny_new_objects(s3, bucket)
-    _empty_bucket(bucket, region, account)
+    _empty_bucket(state, bucket, region, account)
     return physical_id or ""
 
 
@@ -633,8 +560,8 @@ def _deny_new_objects(s3: Any, bucket: str) -> None:
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
 
 
-def _empty_bucket(bucket: str, region: str, account: str) -> None:
-    s3 = _client("s3", region, account)
+def _empty_bucket(state: EmulatorState, bucket: str, region: str, account: str) -> None:
+    s3 = state.client("s3", region, account)
     try:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
             for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
@@ -658,7 +585,7 @@ class EmulatedCustomResource(_Model):
     def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict, account_id: str,
                                         region_name: str, **kwargs: Any) -> EmulatedCustomResource:
         props = dict(cloudformation_json["Properties"])
-        physical, data = handle_custom_resource(kwargs["ResourceType"], "Create", props, kwargs["LogicalId"],
+        physical, data = handle_custom_resource(cls.state, kwargs["ResourceType"], "Create", props, kwargs["LogicalId"],
                                                 account_id, region_name, None)
         return cls(kwargs["ResourceType"], kwargs["LogicalId"], physical, props, data)
 
@@ -668,20 +595,20 @@ class EmulatedCustomResource(_Model):
                                         region_name: str) -> EmulatedCustomResource:
         """An Update request with ``OldResourceProperties``; a handler that returns a new physical id has replaced
         the resource, so the old one gets a Delete request (with the old physical id and properties) in the cleanup
-        phase of the update (``moto_patches.defer_cleanup``), as CloudFormation does: "If you change the physical
+        phase of the update (``EmulatorState.defer_cleanup``), as CloudFormation does: "If you change the physical
         ID, CloudFormation ... sends a delete request for the old resource"
         (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-update.html)."""
-        from mrap_constructs.testing.moto_patches import defer_cleanup
-
         props = dict(cloudformation_json["Properties"])
         old = original_resource
-        physical, data = handle_custom_resource(old.resource_type, "Update", props, old.logical_id, account_id,
+        state = old.state
+        physical, data = handle_custom_resource(state, old.resource_type, "Update", props, old.logical_id, account_id,
                                                 region_name, old.physical_resource_id, old_properties=old.properties)
         if physical != old.physical_resource_id:
-            defer_cleanup(f"{old.logical_id} ({old.physical_resource_id}, old physical id)",
-                          lambda: handle_custom_resource(old.resource_type, "Delete", old.properties, old.logical_id,
-                                                         account_id, region_name, old.physical_resource_id))
-        return EmulatedCustomResource(old.resource_type, old.logical_id, physical, props, data)
+            state.defer_cleanup(f"{old.logical_id} ({old.physical_resource_id}, old physical id)",
+                                lambda: handle_custom_resource(state, old.resource_type, "Delete", old.properties,
+                                                               old.logical_id, account_id, region_name,
+                                                               old.physical_resource_id))
+        return type(old)(old.resource_type, old.logical_id, physical, props, data)
 
     @property
     def physical_resource_id(self) -> str:
@@ -695,5 +622,15 @@ class EmulatedCustomResource(_Model):
         return self.data.get(attribute_name)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        handle_custom_resource(self.resource_type, "Delete", self.properties, self.logical_id, account_id,
+        handle_custom_resource(self.state, self.resource_type, "Delete", self.properties, self.logical_id, account_id,
                                region_name, self.physical_resource_id)
+
+
+def bind(state: EmulatorState) -> tuple[dict[str, type], type]:
+    """The models moto's CloudFormation is given while ``state``'s patches are installed: ``MODELS`` and
+    ``EmulatedCustomResource``, each as a subclass acting on ``state``."""
+
+    def bound(model: type) -> type:
+        return type(model.__name__, (model,), {"state": state, "__module__": model.__module__})
+
+    return {kind: bound(model) for kind, model in MODELS.items()}, bound(EmulatedCustomResource)

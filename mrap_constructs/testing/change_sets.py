@@ -34,7 +34,7 @@ CloudFormation deletes all other change sets associated with the stack because t
 stack"; a change set whose ``ExecutionStatus`` is not ``AVAILABLE`` cannot be executed (``InvalidChangeSetStatus``,
 HTTP 400). moto keeps the others and executes any change set, even one that ``FAILED`` for having no changes.
 
-Installed by ``moto_patches.apply()``; the replaced moto functions are kept in ``moto_patches.ORIGINALS`` under
+Installed by ``patches.installed(state)``; the replaced moto functions are kept in ``Installation.originals`` under
 ``get_stack_from_s3_url``, ``execute_change_set`` and ``create_change_set_response``.
 """
 

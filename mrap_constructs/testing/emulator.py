@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import os
 import socket
+from contextlib import ExitStack
 from typing import Any
 
-from mrap_constructs.testing import cfn_models, moto_patches
+from mrap_constructs.testing import cfn_models, patches
+from mrap_constructs.testing.clients import emulator_client
+from mrap_constructs.testing.state import EmulatorState
 
 #: moto's default account: what the ``testing`` credentials act in.
 DEFAULT_ACCOUNT = "123456789012"
@@ -40,14 +43,23 @@ class LocalAws:
         port: TCP port on 127.0.0.1. Default: a free one.
 
     Attributes:
-        endpoint_url, account, env (environment variables for the AWS CLI, boto3 and the CDK CLI).
+        endpoint_url, account, env (environment variables for the AWS CLI, boto3 and the CDK CLI), state (the
+        ``EmulatorState``: routes, custom-resource log, batch jobs... of this emulator, new at every ``start``).
+
+    ``start`` checks the installed moto (``patches.SUPPORTED_MOTO``), installs the corrections acting on a fresh
+    ``state`` and resets moto's backends, so an emulator started after another in the same process sees nothing of
+    it; ``stop`` stops the server and undoes the corrections. One ``LocalAws`` runs at a time in a process (moto's
+    backends are process-wide).
     """
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or _free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self.account = DEFAULT_ACCOUNT
+        self.state = EmulatorState(endpoint_url=self.endpoint_url)
+        self.patches: patches.Installation | None = None
         self._server: Any = None
+        self._stack: ExitStack | None = None
         self._credentials: dict[str, dict[str, str]] = {}
 
     @property
@@ -87,28 +99,44 @@ class LocalAws:
         import logging
         import warnings
 
+        patches.check_moto_version()  # before importing moto's server: a clear message, not an ImportError
+        from moto.core.base_backend import BackendDict
+        from moto.core.model_instances import reset_model_data
         from moto.server import ThreadedMotoServer
 
-        # Quiet: no request log; moto's "No CloudFormation support for X" is collected into SKIPPED_TYPES instead.
+        if self._server is not None:
+            return self
+        self.state = EmulatorState(endpoint_url=self.endpoint_url, routes_delay=self.state.routes_delay)
+        self._credentials.clear()
+        # Quiet: no request log; moto's "No CloudFormation support for X" is collected into state.skipped_types.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         moto_logger = logging.getLogger("moto")
         moto_logger.setLevel(logging.WARNING)
         moto_logger.propagate = False
-        if not any(isinstance(h, cfn_models.SkippedTypeCollector) for h in moto_logger.handlers):
-            moto_logger.addHandler(cfn_models.SkippedTypeCollector())
+        collector = cfn_models.SkippedTypeCollector(self.state)
         warnings.filterwarnings("ignore", message="Tried to parse .* not supported by moto")
         # An update removing a resource of a type moto skipped (it never created one): nothing to delete.
         warnings.filterwarnings("ignore", message="Unable to delete .*, as it was never created")
-        moto_patches.apply()
-        cfn_models.ENDPOINT["url"] = self.endpoint_url
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
+        with ExitStack() as stack:
+            self.patches = stack.enter_context(patches.installed(self.state))
+            moto_logger.addHandler(collector)
+            stack.callback(moto_logger.removeHandler, collector)
+            # A fresh emulator: nothing of an earlier one in this process (what /moto-api/reset does).
+            BackendDict.reset()
+            reset_model_data()
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+            self._server.start()
+            self._stack = stack.pop_all()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+            self.patches = None
 
     def reset(self) -> None:
         """Forget every resource (between test scenarios)."""
@@ -116,16 +144,12 @@ class LocalAws:
 
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=30)
         self._credentials.clear()
-        cfn_models.reset_routes()
-        cfn_models.CUSTOM_RESOURCE_LOG.clear()
-        from mrap_constructs.testing import batch_operations
-
-        batch_operations.reset()
+        self.state.reset()
 
     def client(self, service: str, region: str = "us-east-1", account: str | None = None) -> Any:
         """A boto3 client on the emulator acting in ``account`` (default: the default account); s3control clients
         get the account host prefix stripped."""
-        return cfn_models.emulator_client(self.endpoint_url, service, region, account)
+        return emulator_client(self.endpoint_url, service, region, account)
 
     def __enter__(self) -> LocalAws:
         return self.start()

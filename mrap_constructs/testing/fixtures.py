@@ -109,17 +109,12 @@ def mrap(request: pytest.FixtureRequest, mrap_dataplane: LocalDataPlane) -> Iter
     """A fresh emulator state with one MRAP (the ``mrap`` marker's), and a client through it."""
     marker = request.node.get_closest_marker("mrap")
     options = dict(marker.kwargs) if marker else {}
-    from mrap_constructs.testing.dataplane import moto_hooks
-
-    moto_hooks.install(mrap_dataplane.engine)  # another test may have pointed the hooks elsewhere
     mrap_dataplane.engine.reset()
     mrap_dataplane.aws.reset()
     mrap_dataplane.plane.log.clear()
     mrap_dataplane.plane.denials.clear()
     mrap_dataplane.engine.delay = options.pop("delay", DEFAULT_DELAY)
-    from mrap_constructs.testing import cfn_models
-
-    cfn_models.ROUTES_DELAY["seconds"] = options.pop("routes_delay", DEFAULT_ROUTES_DELAY)
+    mrap_dataplane.aws.state.routes_delay = options.pop("routes_delay", DEFAULT_ROUTES_DELAY)
     mrap_dataplane.engine.paused.set()
     mrap_dataplane._client_region_set = "client_region" in options
     if "client_region" in options:

@@ -1,6 +1,6 @@
 """Small corrections to moto (pinned 5.2.5), each documented with the moto behaviour it corrects.
 
-Apply with ``apply()`` (idempotent) before creating boto3 clients against ``mock_aws`` or a moto server.
+Installed (and undone) by ``patches.installed(state)``, around ``mock_aws`` or a moto server (``LocalAws`` does it).
 Each patch has a test in ``tests/ops/test_moto_patches.py`` that fails when a moto upgrade changes the behaviour,
 so the patch can be dropped or adjusted.
 """
@@ -8,115 +8,103 @@ so the patch can be dropped or adjusted.
 from __future__ import annotations
 
 import functools
-import logging
-import threading
-from collections.abc import Callable
 from typing import Any
 
-_APPLIED: set[str] = set()
-#: The moto functions before patching, for the tests that watch moto's own behaviour.
-ORIGINALS: dict[str, Any] = {}
+from mrap_constructs import _policy_facts
+from mrap_constructs.testing import batch_operations, cfn_models, change_sets, s3_object_rules, strict
+from mrap_constructs.testing.state import EmulatorState, failure_reason
 
 
-def apply() -> None:
-    """Apply every patch once."""
-    _mrap_bucket_regions()
-    _cloudformation_models()
-    _bucket_versioning_from_template()
-    _key_policy_from_template()
-    _bucket_policy_conditions()
-    _managed_policy_delete()
-    _managed_policy_update()
-    _replication_round_trip()
-    _bucket_delete_not_empty()
-    _vpc_endpoint_tags()
-    _strict_rules()
-    _update_previous_parameter_values()
-    _update_removed_resources()
-    _bucket_replacement_policy()
-    _kms_key_removal_schedules_deletion()
-    _sse_kms_reads_need_a_usable_key()
-    _update_rolls_back()
-    _create_rolls_back()
-    _change_sets()
-    _mrap_routes_api()
-    _batch_operations_jobs()
-    _s3_object_rules()
+def install(state: EmulatorState, originals: dict[str, Any]) -> None:
+    """Install every correction, acting on ``state`` and recording what each replaced in ``originals``. Called by
+    ``patches.installed(state)``, which undoes all of it on exit; never call it directly."""
+    _mrap_bucket_regions(state, originals)
+    _cloudformation_models(state, originals)
+    _bucket_versioning_from_template(state, originals)
+    _key_policy_from_template(state, originals)
+    _bucket_policy_conditions(state, originals)
+    _managed_policy_delete(state, originals)
+    _managed_policy_update(state, originals)
+    _replication_round_trip(state, originals)
+    _bucket_delete_not_empty(state, originals)
+    _vpc_endpoint_tags(state, originals)
+    _strict_rules(state, originals)
+    _update_previous_parameter_values(state, originals)
+    _update_removed_resources(state, originals)
+    _bucket_replacement_policy(state, originals)
+    _kms_key_removal_schedules_deletion(state, originals)
+    _sse_kms_reads_need_a_usable_key(state, originals)
+    _update_rolls_back(state, originals)
+    _create_rolls_back(state, originals)
+    _change_sets(state, originals)
+    _mrap_routes_api(state, originals)
+    _batch_operations_jobs(state, originals)
+    _s3_object_rules(state, originals)
 
 
-def _s3_object_rules() -> None:
+def _s3_object_rules(state: EmulatorState, originals: dict[str, Any]) -> None:
     """SSE-C, unknown multipart upload ids and MRAP copy sources: ``s3_object_rules`` (its docstring says what moto
     does and what AWS does)."""
-    from mrap_constructs.testing import s3_object_rules
-
-    s3_object_rules.apply()
+    s3_object_rules.install(originals)
 
 
 #: The request context the emulator evaluates bucket-policy conditions with: it stands in for S3's HTTPS endpoint.
-REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+REQUEST_CONTEXT = _policy_facts.HTTPS_REQUEST_CONTEXT
 
 
-def _bucket_policy_conditions() -> None:
+def _bucket_policy_conditions(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 evaluates bucket policies on object requests with no request context, and treats a statement whose
     ``Condition`` does not match as DENIED — even an Allow. So the usual TLS-only Deny
     (``aws:SecureTransport = false``) and any conditional Allow (``s3:DataAccessPointAccount``) block every request.
     In IAM a statement whose condition does not match does not apply. The patch evaluates only the statements whose
     conditions hold for ``REQUEST_CONTEXT`` (a TLS request), with IAM's semantics: a condition on a key the request
     does not carry does not match (unless ``...IfExists``)."""
-    if "bucket_policy_conditions" in _APPLIED:
-        return
     import json
 
     from moto.iam.access_control import IAMPolicy, PermissionResult
     from moto.s3.models import FakeBucket
 
-    ORIGINALS["bucket_get_permission"] = FakeBucket.get_permission
+    originals["bucket_get_permission"] = FakeBucket.get_permission
 
     def get_permission(self: Any, action: str, resource: str) -> Any:
         if self.policy is None:
             return PermissionResult.NEUTRAL
         document = json.loads(self.policy.decode())
         statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
-        applicable = [st for st in statements if condition_holds(st.get("Condition", {}), REQUEST_CONTEXT)]
+        applicable = [st for st in statements
+                      if _policy_facts.condition_holds(st.get("Condition", {}), REQUEST_CONTEXT)]
         if not applicable:
             return PermissionResult.NEUTRAL
         return IAMPolicy(json.dumps({**document, "Statement": applicable})).is_action_permitted(action, resource)
 
     FakeBucket.get_permission = get_permission
-    _APPLIED.add("bucket_policy_conditions")
 
 
-def _cloudformation_models() -> None:
+def _cloudformation_models(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5's CloudFormation silently skips ``AWS::S3::MultiRegionAccessPoint``, ``...Policy`` and
     ``AWS::S3::BucketPolicy`` (an output reading the MRAP's ``Alias`` then fails the stack with HTTP 500) and
     ``AWS::CloudWatch::Alarm`` (moto's CloudWatch has alarms, but no CloudFormation model for them), and runs
     ``Custom::*`` resources by invoking their Lambda function (needs Docker) and waiting for a response forever.
     The patch maps those types to the small models in ``cfn_models``, and runs custom resources in-process."""
-    if "cloudformation_models" in _APPLIED:
-        return
     from moto.cloudformation import parsing
 
-    from mrap_constructs.testing import cfn_models
-
+    models, custom_resource = cfn_models.bind(state)
     original = parsing.resource_class_from_type
-    ORIGINALS["resource_class_from_type"] = original
+    originals["resource_class_from_type"] = original
 
     def resource_class_from_type(resource_type: str) -> Any:
-        if resource_type in cfn_models.MODELS:
-            return cfn_models.MODELS[resource_type]
+        if resource_type in models:
+            return models[resource_type]
         if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
-            return cfn_models.EmulatedCustomResource
+            return custom_resource
         return original(resource_type)
 
     parsing.resource_class_from_type = resource_class_from_type
-    _APPLIED.add("cloudformation_models")
 
 
-def _bucket_versioning_from_template() -> None:
+def _bucket_versioning_from_template(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5's ``AWS::S3::Bucket`` ignores ``VersioningConfiguration`` (and ``ReplicationConfiguration``, which
     this project does not use on buckets). Real S3 enables versioning at creation; the patch does the same."""
-    if "bucket_versioning" in _APPLIED:
-        return
     from moto.s3.models import FakeBucket, s3_backends
 
     def enable_versioning(bucket: Any, properties: dict, account_id: str) -> None:
@@ -124,16 +112,13 @@ def _bucket_versioning_from_template() -> None:
         if status:
             s3_backends[account_id]["aws"].put_bucket_versioning(bucket.name, status)
 
-    _after_cloudformation_create(FakeBucket, "bucket_create_from_cloudformation_json", enable_versioning)
-    _APPLIED.add("bucket_versioning")
+    _after_cloudformation_create(originals, FakeBucket, "bucket_create_from_cloudformation_json", enable_versioning)
 
 
-def _key_policy_from_template() -> None:
+def _key_policy_from_template(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5's ``AWS::KMS::Key`` stores ``KeyPolicy`` as the template's object, where the API stores a JSON
     string: ``GetKeyPolicy`` and ``DescribeKey`` of a key created by a stack then fail (HTTP 500, ``TypeError: the
     JSON object must be str``). KMS returns the policy document as a string; the patch stores it as one."""
-    if "key_policy" in _APPLIED:
-        return
     import json
 
     from moto.kms.models import Key
@@ -142,15 +127,14 @@ def _key_policy_from_template() -> None:
         if isinstance(key.policy, dict):
             key.policy = json.dumps(key.policy)
 
-    _after_cloudformation_create(Key, "kms_key_create_from_cloudformation_json", policy_as_string)
-    _APPLIED.add("key_policy")
+    _after_cloudformation_create(originals, Key, "kms_key_create_from_cloudformation_json", policy_as_string)
 
 
-def _after_cloudformation_create(model: Any, original_key: str, complete: Any) -> None:
+def _after_cloudformation_create(originals: dict[str, Any], model: Any, original_key: str, complete: Any) -> None:
     """Wrap ``model.create_from_cloudformation_json`` so ``complete(resource, properties, account_id)`` finishes
-    what moto's create leaves out; the original is kept in ``ORIGINALS[original_key]``."""
+    what moto's create leaves out; the original is kept in ``originals[original_key]``."""
     original = model.create_from_cloudformation_json.__func__
-    ORIGINALS[original_key] = original
+    originals[original_key] = original
 
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str,
                                         region_name: str, **kwargs: Any) -> Any:
@@ -177,7 +161,7 @@ def mrap_alias(account: str, name: str, serial: int = 1) -> str:
     return base64.b32encode(digest).decode().lower()[:13] + ".mrap"
 
 
-def _mrap_bucket_regions() -> None:
+def _mrap_bucket_regions(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 reports every MRAP bucket's Region as us-east-1: ``create_multi_region_access_point`` searches
     the per-Region S3 backends but skips the ``aws`` partition key where moto actually keeps buckets. Real S3 reports
     each bucket's own Region, and its owner as ``BucketAccountId`` (``RegionReport`` in
@@ -187,13 +171,11 @@ def _mrap_bucket_regions() -> None:
     moto's alias is ``{name}-{10 hex}.mrap``: longer than AWS's for every name over 2 characters (a hostname label
     AWS never produces; a 50-character name made a host over X.509's 64-character Common Name), and it gives the
     name away. The patch gives every new MRAP an alias in AWS's shape (``mrap_alias``)."""
-    if "mrap_bucket_regions" in _APPLIED:
-        return
     from moto.s3.models import s3_backends
     from moto.s3control.models import S3ControlBackend
 
     original = S3ControlBackend.create_multi_region_access_point
-    ORIGINALS["create_multi_region_access_point"] = original
+    originals["create_multi_region_access_point"] = original
 
     def create_multi_region_access_point(self: Any, account_id: str, name: str, public_access_block: Any,
                                          regions: list[dict[str, str]], region_name: str) -> Any:
@@ -210,7 +192,6 @@ def _mrap_bucket_regions() -> None:
         return operation
 
     S3ControlBackend.create_multi_region_access_point = create_multi_region_access_point
-    _APPLIED.add("mrap_bucket_regions")
 
 
 def _find_bucket(backends: Any, name: str) -> Any:
@@ -222,12 +203,10 @@ def _find_bucket(backends: Any, name: str) -> Any:
     return None
 
 
-def _managed_policy_delete() -> None:
+def _managed_policy_delete(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 never deletes an ``AWS::IAM::ManagedPolicy`` with its stack (the model has no delete), so the
     policy stays attached and deleting its role fails ("must detach all policies first"): ``cdk destroy`` cannot
     finish. CloudFormation detaches and deletes the policy; the patch does the same."""
-    if "managed_policy_delete" in _APPLIED:
-        return
     from moto.iam.models import ManagedPolicy, iam_backends
 
     def delete(self: Any, account_id: str, region_name: str) -> None:
@@ -240,24 +219,21 @@ def _managed_policy_delete() -> None:
         if self.arn in backend.managed_policies:
             backend.delete_policy(self.arn)
 
-    ORIGINALS["managed_policy_delete"] = getattr(ManagedPolicy, "delete", None)
+    originals["managed_policy_delete"] = getattr(ManagedPolicy, "delete", None)
     ManagedPolicy.delete = delete
-    _APPLIED.add("managed_policy_delete")
 
 
-def _managed_policy_update() -> None:
+def _managed_policy_update(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5's ``AWS::IAM::ManagedPolicy`` has no update: a stack update that changes its ``PolicyDocument``
     leaves the old document in force (a replication role keeps the destinations it had, so a Region added later is
     denied ``s3:ReplicateObject``). CloudFormation updates it in place ("Update requires: No interruption") with a new
     default policy version (at most five: the oldest non-default one goes), and attaches/detaches the ``Roles``
     that changed (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-managedpolicy.html)."""
-    if "managed_policy_update" in _APPLIED:
-        return
     import json
 
     from moto.iam.models import ManagedPolicy, iam_backends
 
-    ORIGINALS["managed_policy_update"] = ManagedPolicy.__dict__.get("update_from_cloudformation_json")
+    originals["managed_policy_update"] = ManagedPolicy.__dict__.get("update_from_cloudformation_json")
 
     def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
                                         cloudformation_json: dict, account_id: str, region_name: str) -> Any:
@@ -281,21 +257,18 @@ def _managed_policy_update() -> None:
         return policy
 
     ManagedPolicy.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
-    _APPLIED.add("managed_policy_update")
 
 
-def _replication_round_trip() -> None:
+def _replication_round_trip(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 stores a bucket's replication configuration but answers ``GetBucketReplication`` with hard-coded
     ``DeleteMarkerReplication`` (Disabled) and drops ``Filter``/``SourceSelectionCriteria`` details, so the
     delete-marker
     setting cannot be checked. The patch returns the configuration as it was put (the XML round trip S3 does)."""
-    if "replication_round_trip" in _APPLIED:
-        return
     from moto.core.responses import ActionResult
     from moto.s3.exceptions import ReplicationConfigurationNotFoundError
     from moto.s3.responses import S3Response
 
-    ORIGINALS["get_bucket_replication"] = S3Response.get_bucket_replication
+    originals["get_bucket_replication"] = S3Response.get_bucket_replication
 
     def get_bucket_replication(self: Any) -> Any:
         self.data["Action"] = "GetBucketReplication"
@@ -307,21 +280,18 @@ def _replication_round_trip() -> None:
                                                                            "Rules": rules}}))
 
     S3Response.get_bucket_replication = get_bucket_replication
-    _APPLIED.add("replication_round_trip")
 
 
-def _bucket_delete_not_empty() -> None:
+def _bucket_delete_not_empty(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 silently keeps a non-empty ``AWS::S3::Bucket`` when its stack is deleted and reports success.
     CloudFormation fails that delete (BucketNotEmpty) — which is why aws-cdk-lib's auto-delete custom resource must
     empty the bucket first. The patch raises, so moto's delete loop retries the bucket after the other resources
     (the auto-delete resource among them) are gone, and a bucket nobody empties fails the stack, as in AWS."""
-    if "bucket_delete_not_empty" in _APPLIED:
-        return
     from moto.s3.exceptions import BucketNotEmpty
     from moto.s3.models import FakeBucket, s3_backends
 
     original = FakeBucket.delete_from_cloudformation_json.__func__
-    ORIGINALS["bucket_delete_from_cloudformation_json"] = original
+    originals["bucket_delete_from_cloudformation_json"] = original
 
     def delete_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
                                         region_name: str) -> None:
@@ -331,36 +301,28 @@ def _bucket_delete_not_empty() -> None:
         original(cls, resource_name, cloudformation_json, account_id, region_name)
 
     FakeBucket.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)
-    _APPLIED.add("bucket_delete_not_empty")
 
 
-def _vpc_endpoint_tags() -> None:
+def _vpc_endpoint_tags(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5's ``AWS::EC2::VPCEndpoint`` drops ``Tags`` (its ``AWS::EC2::VPC`` keeps them), so a lookup of the
     app's endpoints by tag finds nothing. The patch tags the endpoint as CloudFormation does."""
-    if "vpc_endpoint_tags" in _APPLIED:
-        return
     from moto.ec2.models.vpcs import VPCEndPoint
 
     def add_tags(endpoint: Any, properties: dict, account_id: str) -> None:
         for tag in properties.get("Tags", []):
             endpoint.add_tag(tag["Key"], tag["Value"])
 
-    _after_cloudformation_create(VPCEndPoint, "vpc_endpoint_create_from_cloudformation_json", add_tags)
-    _APPLIED.add("vpc_endpoint_tags")
+    _after_cloudformation_create(originals, VPCEndPoint, "vpc_endpoint_create_from_cloudformation_json", add_tags)
 
 
-def _strict_rules() -> None:
+def _strict_rules(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 accepts requests AWS rejects (replication rules, policies naming missing principals, keys services
     cannot use, MRAP limits), so a deploy that fails in AWS passes locally. ``mrap_constructs.testing.strict`` holds
     one module per AWS behaviour family; each is installed once, after the corrections above (the MRAP rule wraps the
-    Region fix), and keeps what it replaced in ``ORIGINALS``."""
-    from mrap_constructs.testing import strict
-
-    for name, install in strict.RULES.items():
-        if name not in _APPLIED:
-            install(ORIGINALS)
-            _APPLIED.add(name)
-def _update_previous_parameter_values() -> None:
+    Region fix), and keeps what it replaced in ``originals``."""
+    for install_rule in strict.RULES.values():
+        install_rule(originals)
+def _update_previous_parameter_values(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5's ``UpdateStack`` looks up a ``UsePreviousValue`` parameter only among the parameters *passed* when
     the stack was created (``Stack.parameters``), so a parameter that took its template ``Default`` raises
     ``KeyError`` (an HTML 500 the AWS SDK cannot parse). Every CDK stack has one: ``BootstrapVersion``, an
@@ -368,12 +330,10 @@ def _update_previous_parameter_values() -> None:
     update as ``UsePreviousValue``. So every day-2 ``cdk deploy`` of a changed stack fails. CloudFormation's previous
     value of a defaulted parameter is the default it used (for an SSM type, the parameter *name*, resolved again);
     the patch falls back to the previous template's ``Default``."""
-    if "update_previous_parameter_values" in _APPLIED:
-        return
     from moto.cloudformation.models import CloudFormationBackend
 
     original = CloudFormationBackend._resolve_update_parameters
-    ORIGINALS["resolve_update_parameters"] = original
+    originals["resolve_update_parameters"] = original
 
     def _resolve_update_parameters(self: Any, instance: Any, incoming_params: list[dict[str, Any]]) -> dict:
         template = getattr(instance, "template_dict", None) or {}  # still the previous template here
@@ -385,53 +345,13 @@ def _update_previous_parameter_values() -> None:
         return resolved
 
     CloudFormationBackend._resolve_update_parameters = _resolve_update_parameters
-    _APPLIED.add("update_previous_parameter_values")
 
 
 #: What CloudFormation does with a resource removed from the template when its ``DeletionPolicy`` is one of these.
 RETAINING_POLICIES = ("Retain", "RetainExceptOnCreate")
 
 
-#: The cleanup phase of the stack update running on this thread (moto serves each request on its own thread).
-_CLEANUP = threading.local()
-#: Cleanup tasks that failed, as (stack resource, error): CloudFormation logs them (DELETE_FAILED) and still
-#: completes the update, leaving the old resource behind.
-CLEANUP_FAILURES: list[tuple[str, str]] = []
-#: Passes over the cleanup tasks (a delete that fails on a dependency is tried again after the others).
-_CLEANUP_PASSES = 5
-
-
-def defer_cleanup(what: str, task: Callable[[], None]) -> None:
-    """Run ``task`` in the cleanup phase of the stack update in progress: after every resource was created and updated
-    (and only if all succeeded), as CloudFormation deletes removed resources, replaced resources and the old physical
-    ids of custom resources. Outside an update, ``task`` runs at once."""
-    tasks = getattr(_CLEANUP, "tasks", None)
-    if tasks is None:
-        task()
-    else:
-        tasks.append((what, task))
-
-
-def _run_cleanup(tasks: list[tuple[str, Callable[[], None]]]) -> None:
-    pending = list(tasks)
-    errors: dict[str, str] = {}
-    for _ in range(_CLEANUP_PASSES):
-        if not pending:
-            return
-        failed = []
-        for what, task in pending:
-            try:
-                task()
-            except Exception as err:  # retried after the others (dependencies), then logged like DELETE_FAILED
-                errors[what] = failure_reason(err)
-                failed.append((what, task))
-        pending = failed
-    for what, _task in pending:
-        logging.getLogger("mrap.emulator").warning("cleanup of %s failed: %s", what, errors[what])
-        CLEANUP_FAILURES.append((what, errors[what]))
-
-
-def _update_removed_resources() -> None:
+def _update_removed_resources(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5's ``UpdateStack`` mishandles resources removed from the template in three ways. It deletes every
     one, ignoring ``DeletionPolicy`` (its ``DeleteStack`` honours ``Retain``): CloudFormation keeps a removed resource
     whose policy is ``Retain`` or ``RetainExceptOnCreate`` (this app's buckets and MRAP). It deletes them *first*,
@@ -443,14 +363,12 @@ def _update_removed_resources() -> None:
     from the map (restoring it when the update fails).
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html
     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html"""
-    if "update_removed_resources" in _APPLIED:
-        return
     from moto.cloudformation.parsing import ResourceMap
 
     original_delete = ResourceMap._delete_resource
     original_update = ResourceMap.update
-    ORIGINALS["resource_map_delete_resource"] = original_delete
-    ORIGINALS["resource_map_update"] = original_update
+    originals["resource_map_delete_resource"] = original_delete
+    originals["resource_map_update"] = original_update
 
     def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
         # DeleteStack never passes a retained resource (it filters them first) and drops what it deleted itself.
@@ -464,41 +382,39 @@ def _update_removed_resources() -> None:
         if removed is not None:
             self._mrap_removed[logical_id] = removed
         if not retained:
-            defer_cleanup(f"{logical_id} (removed)", lambda: original_delete(self, parsed_resource, resource_json))
+            state.defer_cleanup(f"{logical_id} (removed)",
+                                lambda: original_delete(self, parsed_resource, resource_json))
 
     def update(self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
-        outer = getattr(_CLEANUP, "tasks", None)
+        outer = getattr(state.cleanup, "tasks", None)
         self._mrap_updating, self._mrap_removed = True, {}
-        _CLEANUP.tasks = []
+        state.cleanup.tasks = []
         try:
             original_update(self, template, parameters)
         except Exception:
             self._parsed_resources.update(self._mrap_removed)  # nothing was cleaned up: the rollback finds them
             raise
         else:
-            tasks = _CLEANUP.tasks
+            tasks = state.cleanup.tasks
         finally:
             self._mrap_updating = False
-            _CLEANUP.tasks = outer
-        _run_cleanup(tasks)
+            state.cleanup.tasks = outer
+        state.run_cleanup(tasks)
 
     ResourceMap._delete_resource = _delete_resource
     ResourceMap.update = update
-    _APPLIED.add("update_removed_resources")
 
 
-def _bucket_replacement_policy() -> None:
+def _bucket_replacement_policy(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 replaces an ``AWS::S3::Bucket`` whose ``BucketName`` changes by creating the new bucket and deleting
     the old one at once, whatever its ``UpdateReplacePolicy``. CloudFormation deletes the old bucket in the update's
     cleanup phase, and keeps it when ``UpdateReplacePolicy`` is ``Retain`` (``Snapshot`` does not apply to buckets).
     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatereplacepolicy.html
     (``BucketName``: "Update requires: Replacement", AWS::S3::Bucket reference)."""
-    if "bucket_replacement_policy" in _APPLIED:
-        return
     from moto.s3.models import FakeBucket
 
     original = FakeBucket.update_from_cloudformation_json.__func__
-    ORIGINALS["bucket_update_from_cloudformation_json"] = original
+    originals["bucket_update_from_cloudformation_json"] = original
 
     def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
                                         cloudformation_json: dict, account_id: str, region_name: str) -> Any:
@@ -508,34 +424,31 @@ def _bucket_replacement_policy() -> None:
         replacement = cls.create_from_cloudformation_json(name, cloudformation_json, account_id, region_name)
         if cloudformation_json.get("UpdateReplacePolicy") != "Retain":
             old = original_resource.name
-            defer_cleanup(f"bucket {old} (replaced)", lambda: cls.delete_from_cloudformation_json(
+            state.defer_cleanup(f"bucket {old} (replaced)", lambda: cls.delete_from_cloudformation_json(
                 old, cloudformation_json, account_id, region_name))
         return replacement
 
     FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
-    _APPLIED.add("bucket_replacement_policy")
 
 
 #: A stack-deleted KMS key's waiting period when the template names none (AWS::KMS::Key ``PendingWindowInDays``).
 DEFAULT_PENDING_WINDOW_DAYS = 30
 
 
-def _kms_key_removal_schedules_deletion() -> None:
+def _kms_key_removal_schedules_deletion(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 deletes an ``AWS::KMS::Key`` outright when its stack deletes it (removed from the template, or the
     stack deleted): the key is gone from ``ListKeys`` at once. CloudFormation *schedules* the deletion: the key is
     ``PendingDeletion`` for ``PendingWindowInDays`` (7-30, default 30), unusable for any cryptographic operation
     meanwhile, and recoverable with ``CancelKeyDeletion``; then KMS deletes it and what it encrypted is lost.
     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html
     (``PendingWindowInDays``); https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html"""
-    if "kms_key_removal" in _APPLIED:
-        return
     from moto.kms.models import Key, kms_backends
 
     def record_window(key: Any, properties: dict, account_id: str) -> None:
         key.mrap_pending_window = int(properties.get("PendingWindowInDays", DEFAULT_PENDING_WINDOW_DAYS))
 
-    _after_cloudformation_create(Key, "kms_key_create_with_window", record_window)
-    ORIGINALS["kms_key_delete"] = Key.delete
+    _after_cloudformation_create(originals, Key, "kms_key_create_with_window", record_window)
+    originals["kms_key_delete"] = Key.delete
 
     def delete(self: Any, account_id: str, region_name: str) -> None:
         backend = kms_backends[account_id][region_name]
@@ -543,7 +456,6 @@ def _kms_key_removal_schedules_deletion() -> None:
             backend.schedule_key_deletion(self.id, getattr(self, "mrap_pending_window", DEFAULT_PENDING_WINDOW_DAYS))
 
     Key.delete = delete
-    _APPLIED.add("kms_key_removal")
 
 
 def kms_key_problem(kms_key_id: str, account_id: str, region_name: str) -> tuple[str, str] | None:
@@ -563,19 +475,17 @@ def kms_key_problem(kms_key_id: str, account_id: str, region_name: str) -> tuple
     return None
 
 
-def _sse_kms_reads_need_a_usable_key() -> None:
+def _sse_kms_reads_need_a_usable_key(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 stores an SSE-KMS object's key id but never uses it: ``GetObject`` answers the body whatever state
     the KMS key is in, even after the key was deleted. S3 decrypts with the key on every GET (the object's data key is
     encrypted under it), so a key that is disabled, pending deletion or deleted makes every object encrypted under it
     unreadable (``kms_key_problem``); ``HeadObject`` needs no decryption and still answers. The patch fails the GET
     as S3 does. https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html"""
-    if "sse_kms_reads" in _APPLIED:
-        return
     from moto.s3.exceptions import S3ClientError
     from moto.s3.responses import S3Response
 
     original = S3Response.get_object
-    ORIGINALS["s3_get_object"] = original
+    originals["s3_get_object"] = original
 
     def get_object(self: Any) -> Any:
         version_id = self.querystring.get("versionId", [None])[0]
@@ -595,7 +505,7 @@ def _sse_kms_reads_need_a_usable_key() -> None:
     from moto.s3.models import S3Backend
 
     original_put = S3Backend.put_object
-    ORIGINALS["s3_put_object"] = original_put
+    originals["s3_put_object"] = original_put
 
     @functools.wraps(original_put)  # moto's signature (the data plane's hooks check it)
     def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
@@ -606,7 +516,6 @@ def _sse_kms_reads_need_a_usable_key() -> None:
         return key
 
     S3Backend.put_object = put_object
-    _APPLIED.add("sse_kms_reads")
 
 
 def _find_key(kms_key_id: str, account_id: str, region_name: str) -> Any:
@@ -629,19 +538,17 @@ def _key_arn(kms_key_id: str, account_id: str, region_name: str) -> str | None:
     return key.arn if key is not None else None
 
 
-def _update_rolls_back() -> None:
+def _update_rolls_back(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5's ``UpdateStack`` applies the update in the request and, when a resource fails, answers HTTP 500
     (HTML) and leaves the stack half-updated: the new template recorded, the resources before the failure changed,
     status unchanged. The CDK CLI then reports an XML parse error, and its next deploy sees the new template
     already "deployed" and skips the stack, so it never converges. CloudFormation rolls the stack back to the
     previous template and parameters (custom resources get an Update back to their old properties) and ends in
     ``UPDATE_ROLLBACK_COMPLETE`` with the failure as the reason; the patch does the same (synchronously)."""
-    if "update_rolls_back" in _APPLIED:
-        return
     from moto.cloudformation.models import Stack
 
     original = Stack.update
-    ORIGINALS["stack_update"] = original
+    originals["stack_update"] = original
 
     def update(self: Any, template: str, role_arn: str | None = None, parameters: dict[str, Any] | None = None,
                tags: dict[str, str] | None = None) -> None:
@@ -663,15 +570,6 @@ def _update_rolls_back() -> None:
             self._add_stack_event(self.status, resource_status_reason=self.stack_status_reason)
 
     Stack.update = update
-    _APPLIED.add("update_rolls_back")
-
-
-def failure_reason(err: Exception) -> str:
-    """``CODE: message`` of a resource failure, as CloudFormation's ``StackStatusReason`` reads (moto's errors carry
-    ``error_type``/``message``; ``str()`` of one is its whole XML body)."""
-    code = getattr(err, "error_type", None) or getattr(err, "code", None) or type(err).__name__
-    message = getattr(err, "message", None) or str(err)
-    return f"{code}: {message}"
 
 
 class _NoOutputs(dict):
@@ -680,18 +578,16 @@ class _NoOutputs(dict):
     exports: list[Any] = []
 
 
-def _create_rolls_back() -> None:
+def _create_rolls_back(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5's ``CreateStack`` creates the resources in the request; when one fails, the request answers HTTP
     500 with moto's error (not a CloudFormation error shape), so the CDK CLI reports ``@aws-sdk XML parse error`` and
     never the cause. CloudFormation answers the request, then fails the stack: the created resources are deleted
     (except ``DeletionPolicy: Retain``) and the stack ends in ``ROLLBACK_COMPLETE`` with the failure as
     ``StackStatusReason``. The patch does the same (synchronously)."""
-    if "create_rolls_back" in _APPLIED:
-        return
     from moto.cloudformation.models import Stack
 
     original = Stack.create_resources
-    ORIGINALS["stack_create_resources"] = original
+    originals["stack_create_resources"] = original
 
     def create_resources(self: Any) -> None:
         try:
@@ -714,20 +610,14 @@ def _create_rolls_back() -> None:
             self._add_stack_event(self.status, resource_status_reason=self.stack_status_reason)
 
     Stack.create_resources = create_resources
-    _APPLIED.add("create_rolls_back")
 
 
-def _change_sets() -> None:
+def _change_sets(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5's change-set path (``cdk deploy``'s default method) misreads the CDK's path-style ``TemplateURL``
     on the emulator's IP endpoint ("The specified bucket does not exist"), and ``ExecuteChangeSet`` leaves out the
     stack's outputs, exports and rollback. ``change_sets`` holds the corrections, each with its AWS source; it runs
     after the rollback patches above, whose ``CreateStack``/``UpdateStack`` paths it reuses."""
-    if "change_sets" in _APPLIED:
-        return
-    from mrap_constructs.testing import change_sets
-
-    change_sets.install(ORIGINALS)
-    _APPLIED.add("change_sets")
+    change_sets.install(originals)
 
 
 #: Where the routes API lives (``GetMultiRegionAccessPointRoutes`` GET, ``SubmitMultiRegionAccessPointRoutes``
@@ -735,22 +625,18 @@ def _change_sets() -> None:
 ROUTES_PATH = "/v20180820/mrap/instances/<path:mrap>/routes"
 
 
-def _mrap_routes_api() -> None:
+def _mrap_routes_api(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 has no MRAP routes API: ``GetMultiRegionAccessPointRoutes`` and
     ``SubmitMultiRegionAccessPointRoutes`` answer 404 (its URL rule for ``/mrap/instances/<name>`` stops at the
     ``/`` inside the MRAP ARN), so ``mrap routes`` / ``mrap failover`` cannot run against the emulator. The patch
-    serves both, keeping the dials in ``cfn_models.ROUTES`` (``{arn: {region: dial}}``, default 100 = active) as S3
+    serves both, keeping the dials in ``state.routes`` (``{arn: {region: dial}}``, default 100 = active) as S3
     does: the MRAP must exist, each update names a Bucket or Region of it, a dial is 0 or 100, and at least one
     Region stays active (an all-passive result is ``InvalidRequest``). AWS applies a change within ~2 minutes; the
-    data plane applies it after ``cfn_models.ROUTES_DELAY`` (default 0: at once)."""
-    if "mrap_routes_api" in _APPLIED:
-        return
+    data plane applies it after ``state.routes_delay`` (default 0: at once)."""
     from moto.core.responses import ActionResult, EmptyResult
     from moto.s3control import urls
     from moto.s3control.exceptions import InvalidRequestException, MultiRegionAccessPointNotFound
     from moto.s3control.responses import S3ControlResponse
-
-    from mrap_constructs.testing import cfn_models
 
     def mrap_of(response: Any) -> tuple[str, dict[str, str]]:
         """(ARN, {region: bucket}) of the MRAP the request names by ARN."""
@@ -765,7 +651,7 @@ def _mrap_routes_api() -> None:
 
     def get_multi_region_access_point_routes(self: Any) -> Any:
         arn, buckets = mrap_of(self)
-        dials = cfn_models.ROUTES.get(arn, {})
+        dials = state.routes.get(arn, {})
         return ActionResult({"Mrap": arn, "Routes": [
             {"Bucket": bucket, "Region": region, "TrafficDialPercentage": dials.get(region, 100)}
             for region, bucket in sorted(buckets.items())]})
@@ -783,62 +669,57 @@ def _mrap_routes_api() -> None:
             if dial not in (0, 100):
                 raise InvalidRequestException(f"TrafficDialPercentage must be 0 or 100, got {dial}")
             dials[region] = dial
-        merged = {**cfn_models.ROUTES.get(arn, {r: 100 for r in buckets}), **dials}
+        merged = {**state.routes.get(arn, {r: 100 for r in buckets}), **dials}
         if not any(dial == 100 for dial in merged.values()):
             # botocore s3control model, MultiRegionAccessPointRoute.TrafficDialPercentage: "If all Regions in the
             # routing configuration are designated as passive, you'll receive an InvalidRequest error."
             raise InvalidRequestException(f"At least one Region must be active: this update would leave every "
                                           f"Region of {arn} passive (TrafficDialPercentage 0)")
-        cfn_models.submit_routes(arn, merged)
+        state.submit_routes(arn, merged)
         return EmptyResult()
 
-    ORIGINALS["routes_path_handler"] = urls.url_paths.get(ROUTES_PATH)
-    ORIGINALS["get_multi_region_access_point_routes"] = getattr(
+    originals["routes_path_handler"] = urls.url_paths.get(ROUTES_PATH)
+    originals["get_multi_region_access_point_routes"] = getattr(
         S3ControlResponse, "get_multi_region_access_point_routes", None)
     S3ControlResponse.get_multi_region_access_point_routes = get_multi_region_access_point_routes
     S3ControlResponse.submit_multi_region_access_point_routes = submit_multi_region_access_point_routes
     urls.url_paths[ROUTES_PATH] = S3ControlResponse.dispatch
-    _APPLIED.add("mrap_routes_api")
 
 
-def _batch_operations_jobs() -> None:
+def _batch_operations_jobs(state: EmulatorState, originals: dict[str, Any]) -> None:
     """moto 5.2.5 has no S3 Batch Operations: ``CreateJob``, ``DescribeJob`` and ``ListJobs`` answer 404 (no
     ``/v20180820/jobs`` route), so a backfill cannot run against the emulator. The patch serves the three for
     ``S3ReplicateObject`` jobs over a generated manifest and runs each job at once, really copying the eligible object
     versions between the emulated buckets; the model and its AWS sources are in ``testing/batch_operations.py``."""
-    if "batch_operations_jobs" in _APPLIED:
-        return
     from moto.core.responses import ActionResult
     from moto.s3control import urls
     from moto.s3control.exceptions import InvalidRequestException
     from moto.s3control.responses import S3ControlResponse
-
-    from mrap_constructs.testing import batch_operations, cfn_models
 
     def create_job(self: Any) -> Any:
         account = self._get_param("AccountId")
 
         def client_for(service: str, region: str) -> Any:
             # The job acts in the account that created it (its buckets are there, as the job's role's are).
-            return cfn_models.emulator_client(cfn_models.ENDPOINT["url"], service, region, account)
+            return state.client(service, region, account)
 
         request = {name: self._get_param(name) for name in (
             "ClientRequestToken", "Description", "Operation", "Priority", "RoleArn", "Report", "ManifestGenerator")}
         if not request["RoleArn"] or not request["ClientRequestToken"]:
             raise InvalidRequestException("RoleArn and ClientRequestToken are required")
-        job = batch_operations.run_job(client_for, account, self.region, request)
+        job = batch_operations.run_job(state, client_for, account, self.region, request)
         return ActionResult({"JobId": job["JobId"]})
 
     def describe_job(self: Any) -> Any:
         job_id = self.path.rstrip("/").rsplit("/", 1)[-1]
-        job = batch_operations.JOBS.get((self._get_param("AccountId"), self.region), {}).get(job_id)
+        job = state.jobs.get((self._get_param("AccountId"), self.region), {}).get(job_id)
         if job is None:
             raise InvalidRequestException(f"no job {job_id} in {self.region}")
         return ActionResult({"Job": job})
 
     def list_jobs(self: Any) -> Any:
         statuses = self.querystring.get("jobStatuses")
-        return ActionResult({"Jobs": batch_operations.list_jobs(self._get_param("AccountId"), self.region,
+        return ActionResult({"Jobs": batch_operations.list_jobs(state, self._get_param("AccountId"), self.region,
                                                                  statuses)})
 
     S3ControlResponse.create_job = create_job
@@ -846,38 +727,3 @@ def _batch_operations_jobs() -> None:
     S3ControlResponse.list_jobs = list_jobs
     urls.url_paths[batch_operations.JOBS_PATH] = S3ControlResponse.dispatch
     urls.url_paths[batch_operations.JOB_PATH] = S3ControlResponse.dispatch
-    _APPLIED.add("batch_operations_jobs")
-
-
-def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:
-    """IAM condition evaluation for the operators the project's policies use."""
-    import fnmatch
-
-    for operator, entries in condition.items():
-        if_exists = operator.endswith("IfExists")
-        base = operator.removesuffix("IfExists").split(":")[-1]
-        for key, expected in entries.items():
-            wanted = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
-            actual = context.get(key)
-            if actual is None:
-                # IAM: a key the request does not carry does not match, so a negated operator (StringNotEquals,
-                # ArnNotLike, ...) holds: "aws:SourceVpce not in [...]" is true without a VPC endpoint.
-                # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
-                if if_exists or "Not" in base:
-                    continue
-                return False
-            if base in ("StringEquals", "ArnEquals"):
-                ok = actual in wanted
-            elif base == "Bool":
-                ok = actual.lower() in [w.lower() for w in wanted]
-            elif base in ("StringNotEquals", "ArnNotEquals"):
-                ok = actual not in wanted
-            elif base in ("StringLike", "ArnLike"):
-                ok = any(fnmatch.fnmatchcase(actual, w) for w in wanted)
-            elif base in ("StringNotLike", "ArnNotLike"):
-                ok = not any(fnmatch.fnmatchcase(actual, w) for w in wanted)
-            else:
-                return False  # an operator this emulator does not evaluate: treat the statement as not applying
-            if not ok:
-                return False
-    return True

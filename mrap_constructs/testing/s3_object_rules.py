@@ -1,7 +1,8 @@
 """S3 object rules moto 5.2.5 does not keep, each with the AWS source and the moto behaviour it corrects.
 
-Applied by ``moto_patches.apply()`` (so by every emulator); each rule is tested in ``tests/ops/test_s3_object_rules.py``
-through boto3 against moto, which fails first if a moto upgrade changes what is wrapped.
+Installed by ``patches.installed(state)`` (so by every emulator); each rule is tested in
+``tests/ops/test_s3_object_rules.py`` through boto3 against moto, which fails first if a moto upgrade changes what
+is wrapped.
 
 - **SSE-C.** moto ignores the ``x-amz-server-side-encryption-customer-*`` headers: an object written with a
   customer key reads back without it. AWS (S3 User Guide, "Using server-side encryption with customer-provided keys
@@ -37,8 +38,7 @@ import urllib.parse
 from typing import Any
 from xml.sax.saxutils import escape
 
-_APPLIED: set[str] = set()
-ORIGINALS: dict[str, Any] = {}
+from mrap_constructs.testing.dataplane.operations import is_mrap_arn_source
 
 ALGORITHM_HEADER = "x-amz-server-side-encryption-customer-algorithm"
 KEY_MD5_HEADER = "x-amz-server-side-encryption-customer-key-md5"
@@ -69,21 +69,19 @@ def sse_c_of(headers: Any) -> tuple[str, str] | None:
     return algorithm, md5 or ""
 
 
-def apply() -> None:
-    """Apply every rule once."""
-    _unknown_upload_ids()
-    _key_requests()
+def install(originals: dict[str, Any]) -> None:
+    """Install every rule, recording what each replaced in ``originals``."""
+    _unknown_upload_ids(originals)
+    _key_requests(originals)
 
 
-def _unknown_upload_ids() -> None:
-    if "unknown_upload_ids" in _APPLIED:
-        return
+def _unknown_upload_ids(originals: dict[str, Any]) -> None:
     from moto.s3.exceptions import NoSuchUpload
     from moto.s3.models import S3Backend
 
     def guarded(name: str, bucket_arg: int, upload_arg: int) -> Any:
         original = getattr(S3Backend, name)
-        ORIGINALS[name] = original
+        originals[name] = original
 
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
             bucket = self.get_bucket(args[bucket_arg])
@@ -98,18 +96,13 @@ def _unknown_upload_ids() -> None:
     S3Backend.complete_multipart_upload = guarded("complete_multipart_upload", 0, 1)
     S3Backend.upload_part = guarded("upload_part", 0, 1)
     S3Backend.upload_part_copy = guarded("upload_part_copy", 0, 1)
-    _APPLIED.add("unknown_upload_ids")
 
 
-def _key_requests() -> None:
-    if "key_requests" in _APPLIED:
-        return
+def _key_requests(originals: dict[str, Any]) -> None:
     from moto.s3.responses import S3Response
 
-    from mrap_constructs.testing.dataplane.operations import is_mrap_arn_source
-
     original = S3Response.key_response
-    ORIGINALS["key_response"] = original
+    originals["key_response"] = original
 
     def key_response(self: Any, request: Any, full_url: str, headers: Any) -> Any:
         method = request.method.upper()
@@ -151,7 +144,6 @@ def _key_requests() -> None:
         return response
 
     S3Response.key_response = key_response
-    _APPLIED.add("key_requests")
 
 
 def _echo(sse_c: tuple[str, str]) -> dict[str, str]:

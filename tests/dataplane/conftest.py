@@ -18,18 +18,24 @@ REPLICATE = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags", "s3
 
 
 @pytest.fixture
-def engine():
+def hooks():
+    """moto in-process with the replication hooks installed for the test (undone after it), reporting to a fresh
+    engine (``hooks.engine``; a test may point them elsewhere, or at None to make them inert)."""
     import moto
 
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
     with moto.mock_aws():
         eng = ReplicationEngine(delay=0.05).start()
-        moto_hooks.install(eng)
         try:
-            yield eng
+            with moto_hooks.installed(eng) as installed:
+                yield installed
         finally:
-            moto_hooks.uninstall()
             eng.stop()
+
+
+@pytest.fixture
+def engine(hooks):
+    return hooks.engine
 
 
 def s3(region: str = "us-east-1"):

@@ -38,9 +38,6 @@ def _param(case: object) -> object:
 
 @pytest.fixture(scope="module")
 def world(mrap_dataplane) -> Iterator[World]:
-    from mrap_constructs.testing.dataplane import moto_hooks
-
-    moto_hooks.install(mrap_dataplane.engine)
     mrap_dataplane.engine.reset()
     mrap_dataplane.aws.reset()
     mrap_dataplane.engine.paused.set()

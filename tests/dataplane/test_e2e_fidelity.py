@@ -100,14 +100,13 @@ def test_a_routes_update_leaving_every_region_passive_is_invalid_request(mrap):
 
 @pytest.mark.mrap(regions=TWO, client_region="us-east-1", routes_delay=120)
 def test_a_routes_update_reaches_the_data_plane_after_the_propagation_delay(mrap, monkeypatch):
-    from mrap_constructs.testing import cfn_models
-
     mrap.s3.put_object(Bucket=mrap.arn, Key="k", Body=b"x")
     mrap.wait_replicated("k")
     mrap.fail_over(to="eu-west-1")
     assert mrap.served_by(mrap.s3.head_object(Bucket=mrap.arn, Key="k")) == "us-east-1", "not yet in force"
-    later = cfn_models._clock() + 120
-    monkeypatch.setattr(cfn_models, "_clock", lambda: later)
+    state = mrap.dataplane.aws.state
+    later = state.clock() + 120
+    monkeypatch.setattr(state, "clock", lambda: later)
     assert mrap.served_by(mrap.s3.head_object(Bucket=mrap.arn, Key="k")) == "eu-west-1"
 
 

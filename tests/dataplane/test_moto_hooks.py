@@ -25,8 +25,8 @@ class Recorder:
         self.calls.append(("marker", key_name, marker.version_id))
 
 
-def test_moto_alone_stores_replication_and_copies_nothing(engine):
-    moto_hooks.uninstall()
+def test_moto_alone_stores_replication_and_copies_nothing(engine, hooks):
+    hooks.engine = None  # the hooks inert: moto alone
     make_bucket("src-bucket", "us-east-1")
     make_bucket("dst-bucket", "eu-west-1")
     replicate("src-bucket", "us-east-1", make_role(), rule("dst-bucket"))
@@ -36,21 +36,21 @@ def test_moto_alone_stores_replication_and_copies_nothing(engine):
     assert "ReplicationStatus" not in s3().head_object(Bucket="src-bucket", Key="a")
 
 
-def test_put_object_then_tags_in_one_request(engine):
+def test_put_object_then_tags_in_one_request(engine, hooks):
     recorder = Recorder()
-    moto_hooks.ENGINE["engine"] = recorder
+    hooks.engine = recorder
     make_bucket("src-bucket", "us-east-1")
     s3().put_object(Bucket="src-bucket", Key="a", Body=b"1", Tagging="k=v")
     assert recorder.calls == [("written", "a", {}), ("tags", "a", {"k": "v"})]
 
 
-def test_moto_still_sets_metadata_after_put_object_returns(engine):
+def test_moto_still_sets_metadata_after_put_object_returns(engine, hooks):
     """If this fails, moto's PutObject handler sets metadata inside put_object: replication.held_until_complete may
     no longer be needed."""
     seen = []
     recorder = Recorder()
     recorder.object_written = lambda backend, bucket_name, key: seen.append(dict(key.metadata))
-    moto_hooks.ENGINE["engine"] = recorder
+    hooks.engine = recorder
     make_bucket("src-bucket", "us-east-1")
     s3().put_object(Bucket="src-bucket", Key="a", Body=b"1", Metadata={"owner": "me"}, ContentType="text/plain")
     assert seen == [{"content-type": "binary/octet-stream"}]  # neither the user metadata nor the content type yet
@@ -82,9 +82,9 @@ def test_corrected_replication_is_queued_only_once_the_put_is_complete(engine, m
     assert (replica["Metadata"], replica["ContentType"]) == ({"owner": "me"}, "text/plain")
 
 
-def test_delete_without_version_reports_a_marker(engine):
+def test_delete_without_version_reports_a_marker(engine, hooks):
     recorder = Recorder()
-    moto_hooks.ENGINE["engine"] = recorder
+    hooks.engine = recorder
     make_bucket("src-bucket", "us-east-1")
     s3().put_object(Bucket="src-bucket", Key="a", Body=b"1")
     marker = s3().delete_object(Bucket="src-bucket", Key="a")["VersionId"]
@@ -101,22 +101,38 @@ def test_head_and_get_headers_come_from_response_dict(engine):
     assert s3().get_object(Bucket="src-bucket", Key="a")["ReplicationStatus"] == "REPLICA"
 
 
-def test_wrapped_signatures_are_the_ones_the_hooks_expect():
+def test_wrapped_signatures_are_the_ones_the_hooks_expect(hooks):
     from moto.s3.models import FakeKey, S3Backend
 
-    if not moto_hooks.ORIGINALS:
-        return  # nothing patched yet in this process
-    put = list(inspect.signature(moto_hooks.ORIGINALS["put_object"]).parameters)
+    put = list(inspect.signature(hooks.originals["put_object"]).parameters)
     assert put[:4] == ["self", "bucket_name", "key_name", "value"]
-    delete = list(inspect.signature(moto_hooks.ORIGINALS["delete_object"]).parameters)
+    delete = list(inspect.signature(hooks.originals["delete_object"]).parameters)
     assert delete[:4] == ["self", "bucket_name", "key_name", "version_id"]
-    tagging = list(inspect.signature(moto_hooks.ORIGINALS["put_object_tagging"]).parameters)
+    tagging = list(inspect.signature(hooks.originals["put_object_tagging"]).parameters)
     assert tagging[:3] == ["self", "key", "tags"]
     assert isinstance(inspect.getattr_static(FakeKey, "response_dict"), property)
-    assert S3Backend.put_object is not moto_hooks.ORIGINALS["put_object"]
+    assert S3Backend.put_object is not hooks.originals["put_object"]
     from moto.s3.responses import S3Response
 
     for name in ("key_response", "bucket_response"):
-        assert getattr(S3Response, name) is not moto_hooks.ORIGINALS[name]
-        assert list(inspect.signature(moto_hooks.ORIGINALS[name]).parameters) == ["self", "request", "full_url",
+        assert getattr(S3Response, name) is not hooks.originals[name]
+        assert list(inspect.signature(hooks.originals[name]).parameters) == ["self", "request", "full_url",
                                                                                   "headers"]
+
+
+def test_hooks_are_undone_on_exit_and_an_inner_installation_stands_in_for_the_outer():
+    """``moto_hooks.installed`` puts moto's functions back on exit; nested, the inner hooks report to their own
+    engine only (over moto's functions, not over the outer hooks), and the outer ones are back after it."""
+    from moto.s3.models import FakeKey, S3Backend
+
+    current = (S3Backend.put_object, S3Backend.delete_object, FakeKey.__dict__["response_dict"])
+    session = getattr(S3Backend.put_object, moto_hooks._MARK, None)  # a session data plane's hooks, if running
+    unhooked = session.originals["put_object"] if session else S3Backend.put_object
+    with moto_hooks.installed(None) as outer:
+        outer_put = S3Backend.put_object
+        assert outer_put is not unhooked and outer.originals["put_object"] is unhooked
+        with moto_hooks.installed(None) as inner:
+            assert inner.originals["put_object"] is unhooked and S3Backend.put_object not in (unhooked, outer_put)
+        assert S3Backend.put_object is outer_put
+    assert (S3Backend.put_object, S3Backend.delete_object, FakeKey.__dict__["response_dict"]) == current
+

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from mrap_constructs.testing import moto_patches
+from mrap_constructs.testing import patches
 from mrap_constructs.testing.strict.replication_kms import problem
 
 ACCOUNT, OTHER = "123456789012", "222222222222"
@@ -22,8 +22,7 @@ def aws():
     old = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1"})
-    moto_patches.apply()
-    with mock_aws():
+    with patches.installed(), mock_aws():
         yield
     for key, value in old.items():
         os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)

@@ -15,7 +15,6 @@ import json
 import pytest
 
 from mrap_constructs.ops import cli
-from mrap_constructs.testing import cfn_models
 from mrap_constructs.testing.emulator import LocalAws
 from mrap_constructs.testing.local_deploy import LocalDeployment
 from tests.conftest import ROOT, create_bucket
@@ -102,7 +101,7 @@ def _publish_backlog(aws: LocalAws, deployed, target: str, operations: float, by
 def test_new_regions_start_passive_and_the_backfill_copied_every_version(app):
     aws, _, deployed, _ = app
     assert deployed.buckets[SOURCE] == LEGACY
-    assert cfn_models.ROUTES[deployed.arn] == {SOURCE: 100, **{r: 0 for r in NEW}}
+    assert aws.state.routes[deployed.arn] == {SOURCE: 100, **{r: 0 for r in NEW}}
     [job] = _jobs(aws)
     assert job["Operation"] == "S3ReplicateObject" and job["Status"] == "Complete"
     assert job["ProgressSummary"]["NumberOfTasksSucceeded"] == len(HISTORY)
@@ -123,8 +122,8 @@ def test_activate_makes_each_new_region_active_and_every_key_reads_there(app):
         code, out, err = _mrap(aws, "activate", NAME, "--region", region, "--wait", "--timeout", "30")
         assert (code, err) == (0, ""), err
         assert "applied:" in out
-        assert cfn_models.ROUTES[deployed.arn][region] == 100
-        assert sum(d == 100 for d in cfn_models.ROUTES[deployed.arn].values()) == 1 + number
+        assert aws.state.routes[deployed.arn][region] == 100
+        assert sum(d == 100 for d in aws.state.routes[deployed.arn].values()) == 1 + number
     current = {key: body for key, body in HISTORY}  # the last write of each key wins
     for region, bucket in deployed.buckets.items():
         s3 = aws.client("s3", region, ACCOUNT)
@@ -138,12 +137,12 @@ def test_a_redeploy_starts_no_second_job_and_keeps_the_activations(app):
     aws, deployment, deployed, path = app
     moved = {"active": CONFIG["regions"], "routes_region": "ap-southeast-2"}
     path.write_text(json.dumps({**CONFIG, "failover": moved}))
-    handled = len(cfn_models.CUSTOM_RESOURCE_LOG)
+    handled = len(aws.state.custom_resource_log)
     deployment.deploy()
-    updates = [r for r in cfn_models.CUSTOM_RESOURCE_LOG[handled:] if r[1] == "Update"]
-    assert [r for r in updates if "Routes" in r[2]], cfn_models.CUSTOM_RESOURCE_LOG[handled:]
+    updates = [r for r in aws.state.custom_resource_log[handled:] if r[1] == "Update"]
+    assert [r for r in updates if "Routes" in r[2]], aws.state.custom_resource_log[handled:]
     assert len(_jobs(aws)) == 1
-    assert cfn_models.ROUTES[deployed.arn] == {r: 100 for r in CONFIG["regions"]}
+    assert aws.state.routes[deployed.arn] == {r: 100 for r in CONFIG["regions"]}
 
 
 # --- failing over safely ------------------------------------------------------------------------------------------
@@ -163,7 +162,7 @@ def test_failover_is_refused_while_the_target_has_a_backlog_then_switches(app):
     assert code == 1 and refused["refused"] is True
     [facts] = refused["backlog"]
     assert facts["region"] == target and facts["in_sync"] is False and facts["pending_operations"] > 0
-    assert cfn_models.ROUTES[deployed.arn] == {r: 100 for r in CONFIG["regions"]}, "nothing was submitted"
+    assert aws.state.routes[deployed.arn] == {r: 100 for r in CONFIG["regions"]}, "nothing was submitted"
 
     _publish_backlog(aws, deployed, target, 0, 0, 0)
     # Exit 0 with --wait means the dials were seen applied within --timeout (the CLI exits 1 on a timeout): no
@@ -173,4 +172,4 @@ def test_failover_is_refused_while_the_target_has_a_backlog_then_switches(app):
     switched = json.loads(out)
     assert switched["submitted"] == {r: 100 if r == target else 0 for r in CONFIG["regions"]}
     assert [f["in_sync"] for f in switched["backlog"]] == [True]
-    assert cfn_models.ROUTES[deployed.arn] == switched["submitted"]
+    assert aws.state.routes[deployed.arn] == switched["submitted"]

@@ -21,7 +21,6 @@ import pytest
 
 from mrap_constructs.ops import cli
 from mrap_constructs.ops import client as client_module
-from mrap_constructs.testing import cfn_models
 from mrap_constructs.testing.dataplane.session import LocalDataPlane
 from mrap_constructs.testing.emulator import LocalAws
 from mrap_constructs.testing.local_deploy import LocalDeployment
@@ -98,7 +97,7 @@ def test_cross_account_sse_kms_object_replicates_under_the_destination_account_k
 def test_failover_reads_every_account_then_activates(deployed, monkeypatch):
     aws, dataplane, results, _ = deployed
     mrap = results["cross"]
-    assert cfn_models.ROUTES[mrap.arn] == {"us-east-1": 100, "eu-west-1": 0}
+    assert aws.state.routes[mrap.arn] == {"us-east-1": 100, "eu-west-1": 0}
     for name, value in aws.env_for(A).items():
         if name.startswith("AWS_"):
             monkeypatch.setenv(name, value)
@@ -124,7 +123,7 @@ def test_failover_reads_every_account_then_activates(deployed, monkeypatch):
     # the rules into us-east-1 live in account B: read through its reader role, not "unknown"
     assert {f["region"]: (f["in_sync"], f["unknown"], f["rules"]) for f in facts} == {
         "us-east-1": (True, [], 1), "eu-west-1": (True, [], 1)}
-    assert cfn_models.ROUTES[mrap.arn] == {"us-east-1": 100, "eu-west-1": 100}
+    assert aws.state.routes[mrap.arn] == {"us-east-1": 100, "eu-west-1": 100}
 
 
 def test_adopted_sse_kms_bucket_is_backfilled_and_replicates(deployed):

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from mrap_constructs.regions import MRAP_REGIONS
-from mrap_constructs.testing import cfn_models
 from mrap_constructs.testing.emulator import LocalAws
 from mrap_constructs.testing.local_deploy import DeployedMrap, DeployError, LocalDeployment
 from tests.conftest import DEFAULT_CONFIG, ROOT, create_bucket
@@ -207,7 +206,7 @@ def test_one_way_with_failover_sets_the_dials_and_destroys_with_its_data(matrix)
     deployed, account = scenario.deployed, scenario.account
     assert len(deployed.replication["us-east-1"]) == 2
     assert deployed.replication["eu-west-1"] == [] and deployed.replication["ap-southeast-2"] == []
-    assert cfn_models.ROUTES[deployed.arn] == {"us-east-1": 100, "eu-west-1": 0, "ap-southeast-2": 0}
+    assert aws.state.routes[deployed.arn] == {"us-east-1": 100, "eu-west-1": 0, "ap-southeast-2": 0}
     assert deployed.outputs["e2e-failover-access-point"]["MrapActiveRegions"] == "us-east-1"
     aws.client("s3", "eu-west-1", account).put_object(Bucket=deployed.buckets["eu-west-1"], Key="k", Body=b"x")
 

@@ -52,7 +52,7 @@ class App:
         return sum(len(self.aws.client("cloudwatch", r).describe_alarms()["MetricAlarms"]) for r in REGIONS)
 
     def dials(self) -> dict[str, int]:
-        return cfn_models.ROUTES.get(self.deployment.inspect(NAME).arn, {r: 100 for r in REGIONS})
+        return self.aws.state.routes.get(self.deployment.inspect(NAME).arn, {r: 100 for r in REGIONS})
 
     def stack_status(self, stack: str, region: str) -> str:
         return self.aws.client("cloudformation", region).describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
@@ -86,13 +86,13 @@ def test_config_changes_apply_as_updates_and_keep_data(app):
     app.deploy(one_way)
     assert {r: sorted(d) for r, d in app.rules().items()} == ONE_WAY
     assert app.alarms() == 1 * ALARMS_PER_SOURCE  # one source one-way
-    assert ("Custom::S3BucketReplication", "Update") in _requests()
+    assert ("Custom::S3BucketReplication", "Update") in _requests(app)
 
     # 2. add failover: the routes custom resource is created and sets the dials.
     failover = {**one_way, "failover": {"active": ["us-east-1"]}}
     app.deploy(failover)
     assert app.dials() == {"us-east-1": 100, "eu-west-1": 0, "ap-southeast-2": 0}
-    assert ("Custom::MrapRoutes", "Create") in _requests()
+    assert ("Custom::MrapRoutes", "Create") in _requests(app)
 
     # 3. back to full mesh with RTC, failover removed: the routes resource gets Delete (every Region active again).
     rtc = {**BASE, "replication": {**BASE["replication"], "rtc": True}}
@@ -101,7 +101,7 @@ def test_config_changes_apply_as_updates_and_keep_data(app):
     for region in REGIONS:
         assert all(rule["Destination"]["ReplicationTime"]["Status"] == "Enabled" for rule in app.replication(region))
     assert app.dials() == {r: 100 for r in REGIONS}
-    assert ("Custom::MrapRoutes", "Delete") in _requests()
+    assert ("Custom::MrapRoutes", "Delete") in _requests(app)
     assert app.alarms() == 3 * ALARMS_PER_SOURCE  # three sources in a full mesh
 
     # 4. alarms off: every alarm is deleted with the update, replication untouched.
@@ -123,11 +123,11 @@ def test_failed_update_rolls_back_and_the_next_deploy_converges(app, monkeypatch
     # eu-west-1's replication custom resource fails (wave 2); the custom resources run in this process.
     run_sdk_call = cfn_models.run_sdk_call
 
-    def failing(call_json, region, account=None):
+    def failing(state, call_json, region, account=None):
         call = json.loads(call_json) if isinstance(call_json, str) else call_json
         if call and call["action"] == "DeleteBucketReplication" and call["parameters"]["Bucket"] == bucket:
             raise RuntimeError("injected fault")
-        return run_sdk_call(call_json, region, account)
+        return run_sdk_call(state, call_json, region, account)
 
     monkeypatch.setattr(cfn_models, "run_sdk_call", failing)
     with pytest.raises(DeployError, match=f"^{NAME}-replication-eu-west-1: .*injected fault"):
@@ -146,8 +146,8 @@ def test_failed_update_rolls_back_and_the_next_deploy_converges(app, monkeypatch
     assert app.stack_status(f"{NAME}-replication-eu-west-1", "eu-west-1") == "UPDATE_COMPLETE"
 
 
-def _requests() -> list[tuple[str, str]]:
-    return [(kind, request) for kind, request, _ in cfn_models.CUSTOM_RESOURCE_LOG]
+def _requests(app: App) -> list[tuple[str, str]]:
+    return [(kind, request) for kind, request, _ in app.aws.state.custom_resource_log]
 
 
 def _stack_ids(app: App) -> dict[str, str]:

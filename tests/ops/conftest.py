@@ -10,7 +10,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from mrap_constructs.ops.client import MrapClient
-from mrap_constructs.testing import moto_patches
+from mrap_constructs.testing import patches
 
 ACCOUNT = "123456789012"  # moto's default account
 #: One session for every test: boto3 loads service models once per session (10x faster clients).
@@ -20,11 +20,18 @@ BUCKETS = {r: f"media-{ACCOUNT}-{r}" for r in REGIONS}
 
 
 @pytest.fixture
-def moto_patched():
-    """The emulator's corrections to moto installed (``moto_patches.apply()``, idempotent): what a test that reads
-    ``moto_patches.ORIGINALS`` or a patched moto function needs, whichever test ran before it."""
-    moto_patches.apply()
-    return moto_patches.ORIGINALS
+def emulator_patches():
+    """The emulator's corrections to moto installed for the test (``patches.installed``, undone after it) on a fresh
+    ``EmulatorState``: what a test that reads the originals, the state or a patched moto function needs, whichever
+    test ran before it."""
+    with patches.installed() as installation:
+        yield installation
+
+
+@pytest.fixture
+def moto_patched(emulator_patches):
+    """The moto functions the corrections replaced, by the keys each patch documents."""
+    return emulator_patches.originals
 
 
 @pytest.fixture

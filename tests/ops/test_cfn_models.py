@@ -25,7 +25,7 @@ def requests(aws, monkeypatch):
     """Every request the custom-resource runner gets: (request type, properties, physical id, old properties)."""
     seen: list[tuple[str, dict, str | None, dict | None]] = []
 
-    def handle(resource_type, request_type, properties, logical_id, account_id, region_name, physical_id,
+    def handle(state, resource_type, request_type, properties, logical_id, account_id, region_name, physical_id,
                old_properties=None):
         seen.append((request_type, properties, physical_id, old_properties))
         return properties.get("Physical", "thing-1"), {"Out": properties.get("Size")}

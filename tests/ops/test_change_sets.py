@@ -70,13 +70,13 @@ def test_template_location_refuses_a_url_without_a_key():
         change_sets.template_location("https://s3.amazonaws.com/only-a-bucket")
 
 
-def test_moto_still_reads_the_emulator_url_virtual_hosted(aws):
+def test_moto_still_reads_the_emulator_url_virtual_hosted(aws, moto_patched):
     """If this fails, moto reads a path-style URL on an IP endpoint: drop change_sets._template_url."""
     from moto.s3.exceptions import MissingBucket
 
     url = _staged(TEMPLATE)
     with pytest.raises(MissingBucket):  # moto took "127" (the host's first label) for the bucket
-        change_sets_originals()["get_stack_from_s3_url"](url, account_id=ACCOUNT, partition="aws")
+        moto_patched["get_stack_from_s3_url"](url, account_id=ACCOUNT, partition="aws")
 
 
 def test_patched_change_set_reads_the_template_the_cdk_staged(aws):
@@ -99,13 +99,13 @@ def test_patched_unreadable_template_is_a_validation_error(aws):
 
 # --- 2. ExecuteChangeSet (CREATE) ------------------------------------------------------------------------------------
 
-def test_moto_still_executes_a_create_change_set_without_outputs(aws):
+def test_moto_still_executes_a_create_change_set_without_outputs(aws, moto_patched):
     """If this fails, moto builds the stack from the change set: drop the CREATE branch of
     change_sets._execute_change_set."""
     cloudformation = _cloudformation()
     created = cloudformation.create_change_set(StackName="s", ChangeSetName="c", ChangeSetType="CREATE",
                                                TemplateBody=json.dumps(TEMPLATE))
-    change_sets_originals()["execute_change_set"](_backend(), created["Id"])
+    moto_patched["execute_change_set"](_backend(), created["Id"])
     stack = cloudformation.describe_stacks(StackName="s")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE" and "Outputs" not in stack
     assert cloudformation.list_exports()["Exports"] == []
@@ -176,13 +176,13 @@ def _cdk_like_stack() -> None:
     _cloudformation().create_stack(StackName="cdk-like", TemplateBody=json.dumps(CDK_LIKE))
 
 
-def test_moto_still_resolves_use_previous_value_to_the_ssm_value(aws):
+def test_moto_still_resolves_use_previous_value_to_the_ssm_value(aws, moto_patched):
     """If this fails, moto's CreateChangeSet no longer reads UsePreviousValue from the resolved parameters: drop
     change_sets._update_change_set_parameters."""
     _cdk_like_stack()
     stack = _backend().get_stack("cdk-like")
     assert stack.stack_parameters["BootstrapVersion"] == "30", "the SSM value, not the parameter name"
-    source = inspect.getsource(change_sets_originals()["create_change_set_response"])
+    source = inspect.getsource(moto_patched["create_change_set_response"])
     assert 'stack.stack_parameters[param["ParameterKey"]]' in source
 
 
@@ -235,15 +235,15 @@ def _two_stacks_with_the_cdk_change_set_name() -> None:
                                          TemplateBody=json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}))
 
 
-def test_moto_still_matches_a_change_set_name_across_stacks(aws):
+def test_moto_still_matches_a_change_set_name_across_stacks(aws, moto_patched):
     """If this fails, moto scopes change set names to their stack: drop change_sets._change_set_lookup."""
     _two_stacks_with_the_cdk_change_set_name()
-    found = change_sets_originals()["describe_change_set"](_backend(), "cdk-deploy-change-set")
+    found = moto_patched["describe_change_set"](_backend(), "cdk-deploy-change-set")
     assert found.stack_name == "second", "moto ignores the stack: the last one of that name in the Region"
     from moto.cloudformation.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="Stack with id missing does not exist"):
-        change_sets_originals()["describe_change_set"](_backend(), "missing")
+        moto_patched["describe_change_set"](_backend(), "missing")
 
 
 def test_patched_change_set_names_are_per_stack(aws):
@@ -298,8 +298,3 @@ def test_patched_no_change_change_set_cannot_be_executed(aws):
         cloudformation.execute_change_set(ChangeSetName="same", StackName="s")
     assert err.value.response["Error"]["Code"] == "InvalidChangeSetStatus"
 
-
-def change_sets_originals() -> dict:
-    from mrap_constructs.testing import moto_patches
-
-    return moto_patches.ORIGINALS

@@ -35,21 +35,21 @@ def _update(name: str, resources: dict) -> str:
     return cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
 
 
-def _unpatched_update(monkeypatch) -> None:
+def _unpatched_update(monkeypatch, moto_patched) -> None:
     from moto.cloudformation.parsing import ResourceMap
 
-    monkeypatch.setattr(ResourceMap, "_delete_resource", moto_patches.ORIGINALS["resource_map_delete_resource"])
-    monkeypatch.setattr(ResourceMap, "update", moto_patches.ORIGINALS["resource_map_update"])
+    monkeypatch.setattr(ResourceMap, "_delete_resource", moto_patched["resource_map_delete_resource"])
+    monkeypatch.setattr(ResourceMap, "update", moto_patched["resource_map_update"])
 
 
 # --- a KMS key removed from the stack -----------------------------------------------------------------------------
 
 
-def test_moto_still_deletes_a_removed_stack_key_at_once(aws, monkeypatch):
+def test_moto_still_deletes_a_removed_stack_key_at_once(aws, monkeypatch, moto_patched):
     """If this fails, moto schedules a stack-deleted key's deletion: drop _kms_key_removal_schedules_deletion."""
     from moto.kms.models import Key
 
-    monkeypatch.setattr(Key, "delete", moto_patches.ORIGINALS["kms_key_delete"])
+    monkeypatch.setattr(Key, "delete", moto_patched["kms_key_delete"])
     _stack("key-gone", {"Key": _KEY, "Topic": _TOPIC})
     _update("key-gone", {"Topic": _TOPIC})
     assert SESSION.client("kms", region_name="us-east-1").list_keys()["Keys"] == []
@@ -85,11 +85,11 @@ def kms_object(aws):
     return "encrypted", "k", key_id
 
 
-def test_moto_still_reads_an_object_whose_key_is_pending_deletion(kms_object, monkeypatch):
+def test_moto_still_reads_an_object_whose_key_is_pending_deletion(kms_object, monkeypatch, moto_patched):
     """If this fails, moto checks the key on GET: drop _sse_kms_reads_need_a_usable_key."""
     from moto.s3.responses import S3Response
 
-    monkeypatch.setattr(S3Response, "get_object", moto_patches.ORIGINALS["s3_get_object"])
+    monkeypatch.setattr(S3Response, "get_object", moto_patched["s3_get_object"])
     bucket, key, key_id = kms_object
     SESSION.client("kms", region_name="eu-west-1").schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     body = SESSION.client("s3", region_name="eu-west-1").get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -151,7 +151,7 @@ def _logging_handler(monkeypatch, fail_delete_of: str | None = None) -> list[tup
     """Custom::Thing answered in-process: the physical id is the ``Id`` property; logs (request, Id, physical id)."""
     seen: list[tuple[str, str, str | None]] = []
 
-    def handle(resource_type, request_type, properties, logical_id, account_id, region_name, physical_id,
+    def handle(state, resource_type, request_type, properties, logical_id, account_id, region_name, physical_id,
                old_properties=None):
         seen.append((request_type, properties["Id"], physical_id))
         if request_type == "Delete" and properties["Id"] == fail_delete_of:
@@ -167,13 +167,13 @@ def _thing(id_: str) -> dict:
 
 
 @pytest.mark.parametrize("patched", [False, True])
-def test_removed_resources_are_deleted_after_the_added_ones_are_created(aws, monkeypatch, patched):
+def test_removed_resources_are_deleted_after_the_added_ones_are_created(aws, monkeypatch, patched, moto_patched):
     """CloudFormation updates in two phases: creates and updates, then (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS) deletes
     what was removed or replaced
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html).
     If the unpatched case fails, moto orders the update itself: drop that half of _update_removed_resources."""
     if not patched:
-        _unpatched_update(monkeypatch)
+        _unpatched_update(monkeypatch, moto_patched)
     seen = _logging_handler(monkeypatch)
     _stack("order", {"Old": _thing("old")})
     _update("order", {"New": _thing("new")})
@@ -207,14 +207,13 @@ def test_a_failed_update_cleans_nothing_up(aws, monkeypatch):
     assert seen[-1] == ("Delete", "old", "old"), "removed by the next update that succeeds"
 
 
-def test_a_failed_cleanup_still_completes_the_update(aws, monkeypatch):
+def test_a_failed_cleanup_still_completes_the_update(aws, monkeypatch, emulator_patches):
     """CloudFormation does not roll back in the cleanup phase: a delete that fails leaves the old resource behind
     (DELETE_FAILED) and the stack UPDATE_COMPLETE."""
     _logging_handler(monkeypatch, fail_delete_of="old")
-    monkeypatch.setattr(moto_patches, "CLEANUP_FAILURES", [])
     _stack("cleanup-fails", {"Old": _thing("old"), "Topic": _TOPIC})
     assert _update("cleanup-fails", {"Topic": _TOPIC}) == "UPDATE_COMPLETE"
-    assert moto_patches.CLEANUP_FAILURES == [("Old (removed)", "RuntimeError: cannot delete")]
+    assert emulator_patches.state.cleanup_failures == [("Old (removed)", "RuntimeError: cannot delete")]
 
 
 # --- a replaced bucket and aws-cdk-lib's auto-delete handler ---------------------------------------------------------
@@ -226,7 +225,7 @@ def _bucket(name: str, policy: str) -> dict:
 
 
 @pytest.mark.parametrize("patched", [False, True])
-def test_a_replaced_bucket_with_update_replace_policy_retain_is_kept(aws, monkeypatch, patched):
+def test_a_replaced_bucket_with_update_replace_policy_retain_is_kept(aws, monkeypatch, patched, moto_patched):
     """UpdateReplacePolicy Retain keeps the old resource when an update replaces it
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatereplacepolicy.html).
     If the unpatched case fails, moto honours it: drop _bucket_replacement_policy."""
@@ -234,7 +233,7 @@ def test_a_replaced_bucket_with_update_replace_policy_retain_is_kept(aws, monkey
 
     if not patched:
         monkeypatch.setattr(FakeBucket, "update_from_cloudformation_json",
-                            classmethod(moto_patches.ORIGINALS["bucket_update_from_cloudformation_json"]))
+                            classmethod(moto_patched["bucket_update_from_cloudformation_json"]))
     _stack("rename", {"Bucket": _bucket("old-name", "Retain")})
     assert _update("rename", {"Bucket": _bucket("new-name", "Retain")}) == "UPDATE_COMPLETE"
     names = sorted(b["Name"] for b in SESSION.client("s3", region_name="us-east-1").list_buckets()["Buckets"])
@@ -252,11 +251,11 @@ def _auto_delete(bucket: str) -> dict:
         "ServiceToken": "arn:aws:lambda:us-east-1:1:function:f", "BucketName": bucket}}
 
 
-def test_the_auto_delete_handler_empties_the_old_bucket_of_a_rename(aws, monkeypatch):
+def test_the_auto_delete_handler_empties_the_old_bucket_of_a_rename(aws, monkeypatch, emulator_patches):
     """aws-cdk-lib 2.275.0's auto-delete handler answers an Update with the new bucket name as physical id, so the
     cleanup's Delete (old properties) denies PutObject on the OLD bucket and deletes all its versions — the old
     bucket itself kept by UpdateReplacePolicy Retain."""
-    monkeypatch.setattr(cfn_models, "_client", lambda service, region, account=None: SESSION.client(
+    monkeypatch.setattr(emulator_patches.state, "client", lambda service, region, account=None: SESSION.client(
         service, region_name=region))
     tagged = {**_bucket("old-name", "Retain")}
     tagged["Properties"] = {"BucketName": "old-name", "Tags": [{"Key": cfn_models.AUTO_DELETE_TAG, "Value": "true"}]}
@@ -273,8 +272,8 @@ def test_the_auto_delete_handler_empties_the_old_bucket_of_a_rename(aws, monkeyp
                       "Resource": ["arn:aws:s3:::old-name/*"]}
 
 
-def test_the_auto_delete_handler_leaves_an_untagged_bucket_alone(aws, monkeypatch):
-    monkeypatch.setattr(cfn_models, "_client", lambda service, region, account=None: SESSION.client(
+def test_the_auto_delete_handler_leaves_an_untagged_bucket_alone(aws, monkeypatch, emulator_patches):
+    monkeypatch.setattr(emulator_patches.state, "client", lambda service, region, account=None: SESSION.client(
         service, region_name=region))
     _stack("untagged", {"Bucket": _bucket("plain", "Retain"), "AutoDelete": _auto_delete("plain")})
     SESSION.client("s3", region_name="us-east-1").put_object(Bucket="plain", Key="k", Body=b"kept")

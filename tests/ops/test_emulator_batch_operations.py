@@ -10,7 +10,6 @@ import pytest
 
 from mrap_constructs.ops import cli
 from mrap_constructs.ops.client import MrapClient
-from mrap_constructs.testing import batch_operations
 from mrap_constructs.testing.emulator import LocalAws
 from tests.conftest import create_bucket
 
@@ -101,4 +100,4 @@ def test_mrap_backfill_status_and_activate_read_the_emulated_job(aws, legacy):
     out = io.StringIO()
     assert cli.main(["activate", "media", "--region", "eu-west-1"], out=out, err=err, client=client) == 0, \
         err.getvalue()
-    assert batch_operations.JOBS, "the job the CLI read is the emulator's"
+    assert aws.state.jobs, "the job the CLI read is the emulator's"

@@ -9,7 +9,6 @@ import json
 import pytest
 
 from mrap_constructs.ops import cli
-from mrap_constructs.testing import cfn_models
 from mrap_constructs.testing.emulator import LocalAws
 
 REGIONS = ["eu-west-1", "us-east-1"]
@@ -51,8 +50,8 @@ def test_routes_and_failover_with_endpoint_url(emulated):
     code, out, err = _run("--endpoint-url", emulated.endpoint_url, "failover", "media", "--to", "eu-west-1", "--wait")
     assert (code, err) == (0, "")
     assert "eu-west-1" in out and "passive" in out
-    arn = next(iter(cfn_models.ROUTES))
-    assert cfn_models.ROUTES[arn] == {"eu-west-1": 100, "us-east-1": 0}
+    arn = next(iter(emulated.state.routes))
+    assert emulated.state.routes[arn] == {"eu-west-1": 100, "us-east-1": 0}
 
 
 def test_aws_endpoint_url_is_honoured(emulated, monkeypatch):

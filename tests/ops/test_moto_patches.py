@@ -7,16 +7,17 @@ import inspect
 import pytest
 from moto import mock_aws
 
+from mrap_constructs import _policy_facts
 from mrap_constructs.testing import moto_patches
 from tests.ops.conftest import ACCOUNT, BUCKETS, SESSION
 
 
-def test_moto_still_reports_every_mrap_bucket_in_us_east_1(mrap):
+def test_moto_still_reports_every_mrap_bucket_in_us_east_1(mrap, moto_patched):
     """If this fails, moto fixed MRAP bucket Regions: drop moto_patches._mrap_bucket_regions."""
     from moto.s3control.models import s3control_backends
 
     backend = s3control_backends[ACCOUNT]["aws"]
-    original = moto_patches.ORIGINALS["create_multi_region_access_point"]
+    original = moto_patched["create_multi_region_access_point"]
     original(backend, ACCOUNT, "unpatched", {}, [{"Bucket": BUCKETS["eu-west-1"]}], "us-west-2")
     regions = backend.multi_region_access_points[ACCOUNT]["unpatched"].regions
     assert regions == [{"Bucket": BUCKETS["eu-west-1"], "Region": "us-east-1"}]
@@ -60,28 +61,30 @@ def test_patched_aliases_have_aws_shape_and_are_never_reused(mrap):
 
 def test_moto_still_skips_mrap_resources_in_cloudformation(moto_patched):
     """If this fails, moto models one of these types in CloudFormation: drop that model from cfn_models.MODELS."""
-    original = moto_patches.ORIGINALS["resource_class_from_type"]
+    original = moto_patched["resource_class_from_type"]
     for kind in ("AWS::S3::MultiRegionAccessPoint", "AWS::S3::MultiRegionAccessPointPolicy", "AWS::S3::BucketPolicy",
                  "AWS::CloudWatch::Alarm", "AWS::CloudTrail::Trail", "AWS::SNS::TopicPolicy"):
         assert original(kind) is None, kind
 
 
-def test_patched_types_map_to_the_emulator_models(moto_patched):
+def test_patched_types_map_to_the_emulator_models(emulator_patches):
     from moto.cloudformation import parsing
 
     from mrap_constructs.testing import cfn_models
 
-    assert parsing.resource_class_from_type("AWS::S3::MultiRegionAccessPoint") is \
-        cfn_models.MultiRegionAccessPointModel
-    assert parsing.resource_class_from_type("Custom::S3BucketReplication") is cfn_models.EmulatedCustomResource
+    mrap_model = parsing.resource_class_from_type("AWS::S3::MultiRegionAccessPoint")
+    custom = parsing.resource_class_from_type("Custom::S3BucketReplication")
+    assert issubclass(mrap_model, cfn_models.MultiRegionAccessPointModel)
+    assert issubclass(custom, cfn_models.EmulatedCustomResource)
+    assert mrap_model.state is custom.state is emulator_patches.state, "the models act on the installation's state"
     assert parsing.resource_class_from_type("AWS::S3::Bucket") is not None
 
 
-def test_moto_still_ignores_versioning_in_bucket_templates(aws):
+def test_moto_still_ignores_versioning_in_bucket_templates(aws, moto_patched):
     """If this fails, moto applies VersioningConfiguration itself: drop _bucket_versioning_from_template."""
     from moto.s3.models import FakeBucket, s3_backends
 
-    original = moto_patches.ORIGINALS["bucket_create_from_cloudformation_json"]
+    original = moto_patched["bucket_create_from_cloudformation_json"]
     original(FakeBucket, "plain-bucket", {"Properties": {"VersioningConfiguration": {"Status": "Enabled"}}},
              ACCOUNT, "us-east-1", LogicalId="B", StackId="s", ResourceType="AWS::S3::Bucket")
     assert s3_backends[ACCOUNT]["aws"].get_bucket_versioning("plain-bucket") is None
@@ -97,7 +100,7 @@ TLS_AND_DELEGATION = {"Version": "2012-10-17", "Statement": [
      "Resource": "arn:aws:s3:::b/*", "Condition": {"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}}}]}
 
 
-def test_moto_still_denies_on_unmatched_conditions(aws):
+def test_moto_still_denies_on_unmatched_conditions(aws, moto_patched):
     """If this fails, moto evaluates bucket-policy conditions itself: drop _bucket_policy_conditions."""
     import json
 
@@ -107,7 +110,7 @@ def test_moto_still_denies_on_unmatched_conditions(aws):
     SESSION.client("s3", region_name="us-east-1").create_bucket(Bucket="bbb")
     bucket = s3_backends[ACCOUNT]["aws"].buckets["bbb"]
     bucket.policy = json.dumps(TLS_AND_DELEGATION).encode()
-    original = moto_patches.ORIGINALS["bucket_get_permission"]
+    original = moto_patched["bucket_get_permission"]
     assert original(bucket, "s3:PutObject", "arn:aws:s3:::b/k") == PermissionResult.DENIED
     assert bucket.get_permission("s3:PutObject", "arn:aws:s3:::b/k") == PermissionResult.NEUTRAL
     assert bucket.get_permission("s3:GetObject", "arn:aws:s3:::b/k") == PermissionResult.NEUTRAL
@@ -115,20 +118,20 @@ def test_moto_still_denies_on_unmatched_conditions(aws):
 
 def test_condition_holds_follows_iam_semantics():
     context = {"aws:SecureTransport": "true"}
-    assert moto_patches.condition_holds({}, context)
-    assert not moto_patches.condition_holds({"Bool": {"aws:SecureTransport": "false"}}, context)
-    assert moto_patches.condition_holds({"Bool": {"aws:SecureTransport": "true"}}, context)
-    assert not moto_patches.condition_holds({"StringEquals": {"s3:DataAccessPointAccount": "1"}}, context)
-    assert moto_patches.condition_holds({"StringEqualsIfExists": {"s3:DataAccessPointAccount": "1"}}, context)
-    assert moto_patches.condition_holds({"StringLike": {"aws:SecureTransport": "t*"}}, context)
-    assert not moto_patches.condition_holds({"NumericLessThan": {"aws:SecureTransport": "1"}}, context)
-    assert moto_patches.condition_holds({"StringNotEquals": {"aws:SourceVpce": ["vpce-1"]}}, context)
-    assert not moto_patches.condition_holds({"StringNotLike": {"aws:SecureTransport": "t*"}}, context)
+    assert _policy_facts.condition_holds({}, context)
+    assert not _policy_facts.condition_holds({"Bool": {"aws:SecureTransport": "false"}}, context)
+    assert _policy_facts.condition_holds({"Bool": {"aws:SecureTransport": "true"}}, context)
+    assert not _policy_facts.condition_holds({"StringEquals": {"s3:DataAccessPointAccount": "1"}}, context)
+    assert _policy_facts.condition_holds({"StringEqualsIfExists": {"s3:DataAccessPointAccount": "1"}}, context)
+    assert _policy_facts.condition_holds({"StringLike": {"aws:SecureTransport": "t*"}}, context)
+    assert not _policy_facts.condition_holds({"NumericLessThan": {"aws:SecureTransport": "1"}}, context)
+    assert _policy_facts.condition_holds({"StringNotEquals": {"aws:SourceVpce": ["vpce-1"]}}, context)
+    assert not _policy_facts.condition_holds({"StringNotLike": {"aws:SecureTransport": "t*"}}, context)
 
 
 def test_moto_managed_policy_still_has_no_delete(moto_patched):
     """If this fails, moto deletes managed policies with their stack: drop _managed_policy_delete."""
-    assert moto_patches.ORIGINALS["managed_policy_delete"] is None
+    assert moto_patched["managed_policy_delete"] is None
 
 
 def test_patched_managed_policy_delete_detaches_first(aws):
@@ -145,13 +148,13 @@ def test_patched_managed_policy_delete_detaches_first(aws):
     iam.delete_role(RoleName="r")  # no longer "must detach all policies first"
 
 
-def test_moto_still_hard_codes_delete_marker_replication(mrap):
+def test_moto_still_hard_codes_delete_marker_replication(mrap, moto_patched):
     """If this fails, moto round-trips replication rules: drop _replication_round_trip."""
     from moto.s3.responses import S3Response
 
-    source = inspect.getsource(moto_patches.ORIGINALS["get_bucket_replication"]).replace("'", '"')
+    source = inspect.getsource(moto_patched["get_bucket_replication"]).replace("'", '"')
     assert '"DeleteMarkerReplication": {"Status": "Disabled"}' in source
-    assert S3Response.get_bucket_replication is not moto_patches.ORIGINALS["get_bucket_replication"]
+    assert S3Response.get_bucket_replication is not moto_patched["get_bucket_replication"]
 
 
 def test_patched_replication_round_trips_delete_markers(mrap):
@@ -166,7 +169,7 @@ def test_patched_replication_round_trips_delete_markers(mrap):
     assert rule["Filter"] == {"Prefix": "data/"}
 
 
-def test_moto_still_keeps_non_empty_buckets_silently(aws):
+def test_moto_still_keeps_non_empty_buckets_silently(aws, moto_patched):
     """If this fails, moto fails non-empty bucket deletes itself: drop _bucket_delete_not_empty."""
     from moto.s3.exceptions import BucketNotEmpty
     from moto.s3.models import FakeBucket, s3_backends
@@ -175,13 +178,13 @@ def test_moto_still_keeps_non_empty_buckets_silently(aws):
     for name in ("full-a", "full-b"):
         s3.create_bucket(Bucket=name)
         s3.put_object(Bucket=name, Key="k", Body=b"x")
-    moto_patches.ORIGINALS["bucket_delete_from_cloudformation_json"](FakeBucket, "full-a", {}, ACCOUNT, "us-east-1")
+    moto_patched["bucket_delete_from_cloudformation_json"](FakeBucket, "full-a", {}, ACCOUNT, "us-east-1")
     assert "full-a" in s3_backends[ACCOUNT]["aws"].buckets
     with pytest.raises(BucketNotEmpty):
         FakeBucket.delete_from_cloudformation_json("full-b", {}, ACCOUNT, "us-east-1")
 
 
-def test_moto_still_drops_vpc_endpoint_tags(aws):
+def test_moto_still_drops_vpc_endpoint_tags(aws, moto_patched):
     """If this fails, moto tags VPC endpoints from templates: drop _vpc_endpoint_tags."""
     from moto.ec2.models.vpcs import VPCEndPoint
 
@@ -189,26 +192,32 @@ def test_moto_still_drops_vpc_endpoint_tags(aws):
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     properties = {"Properties": {"VpcId": vpc, "ServiceName": "com.amazonaws.s3-global.accesspoint",
                                  "VpcEndpointType": "Interface", "Tags": [{"Key": "mrap:name", "Value": "m"}]}}
-    plain = moto_patches.ORIGINALS["vpc_endpoint_create_from_cloudformation_json"](
+    plain = moto_patched["vpc_endpoint_create_from_cloudformation_json"](
         VPCEndPoint, "e", properties, ACCOUNT, "us-east-1")
     assert plain.get_tags() == []
     tagged = VPCEndPoint.create_from_cloudformation_json("e2", properties, ACCOUNT, "us-east-1")
     assert {"Key": "mrap:name", "Value": "m"} in [{"Key": t["key"], "Value": t["value"]} for t in tagged.get_tags()]
 
 
-def test_apply_is_idempotent_with_the_strict_rules():
-    """A second apply() wraps nothing twice: ORIGINALS still hold moto's own functions."""
+def test_installation_is_undone_on_exit_and_nests_without_wrapping_twice():
+    """``patches.installed`` restores every moto attribute it replaced; a nested installation installs over moto's
+    own functions (the originals it records are moto's, not the outer corrections), and its exit brings the outer
+    corrections back."""
     from moto.s3.models import S3Backend
 
-    from mrap_constructs.testing import strict
+    from mrap_constructs.testing import patches
 
-    moto_patches.apply()
-    before = dict(moto_patches.ORIGINALS)
-    patched = S3Backend.put_bucket_replication
-    moto_patches.apply()
-    assert moto_patches.ORIGINALS == before and S3Backend.put_bucket_replication is patched
-    assert set(strict.RULES) <= moto_patches._APPLIED
-    assert moto_patches.ORIGINALS["s3_put_bucket_replication"].__module__ == "moto.s3.models"
+    base, current = patches.active(), S3Backend.put_bucket_replication  # a session emulator's, or moto's own
+    moto_own = base.originals["s3_put_bucket_replication"] if base else current
+    with patches.installed() as outer:
+        outer_patched = S3Backend.put_bucket_replication
+        assert outer_patched is not moto_own and outer.originals["s3_put_bucket_replication"] is moto_own
+        with patches.installed() as inner:
+            assert patches.active() is inner and inner.outer is outer
+            assert inner.originals["s3_put_bucket_replication"] is moto_own
+            assert S3Backend.put_bucket_replication not in (moto_own, outer_patched)
+        assert S3Backend.put_bucket_replication is outer_patched and patches.active() is outer
+    assert S3Backend.put_bucket_replication is current and patches.active() is base
 BOOTSTRAP_PATH = "/cdk-bootstrap/hnb659fds/version"
 CDK_LIKE_TEMPLATE = {"Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>",
                                                          "Default": BOOTSTRAP_PATH}},
@@ -227,12 +236,12 @@ def _cdk_like_stack() -> object:
     return cloudformation_backends[ACCOUNT]["us-east-1"]
 
 
-def test_moto_still_loses_defaulted_parameters_on_update(aws):
+def test_moto_still_loses_defaulted_parameters_on_update(aws, moto_patched):
     """If this fails, moto resolves a defaulted UsePreviousValue parameter: drop _update_previous_parameter_values."""
     backend = _cdk_like_stack()
     stack = backend.get_stack("cdk-like")
     with pytest.raises(KeyError, match="BootstrapVersion"):
-        moto_patches.ORIGINALS["resolve_update_parameters"](
+        moto_patched["resolve_update_parameters"](
             backend, instance=stack, incoming_params=[{"ParameterKey": "BootstrapVersion", "UsePreviousValue": True}])
 
 
@@ -261,15 +270,15 @@ def _two_topics(retain: str | None) -> str:
 
 
 @pytest.mark.parametrize("patched", [False, True])
-def test_update_removing_a_retained_resource(aws, monkeypatch, patched):
+def test_update_removing_a_retained_resource(aws, monkeypatch, patched, moto_patched):
     """If the unpatched case fails, moto honours DeletionPolicy on update: drop _update_removed_resources."""
     import json
 
     from moto.cloudformation.parsing import ResourceMap
 
     if not patched:
-        monkeypatch.setattr(ResourceMap, "_delete_resource", moto_patches.ORIGINALS["resource_map_delete_resource"])
-        monkeypatch.setattr(ResourceMap, "update", moto_patches.ORIGINALS["resource_map_update"])
+        monkeypatch.setattr(ResourceMap, "_delete_resource", moto_patched["resource_map_delete_resource"])
+        monkeypatch.setattr(ResourceMap, "update", moto_patched["resource_map_update"])
     cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
     sns = SESSION.client("sns", region_name="us-east-1")
     cloudformation.create_stack(StackName="retain", TemplateBody=_two_topics("Retain"))
@@ -280,13 +289,13 @@ def test_update_removing_a_retained_resource(aws, monkeypatch, patched):
 
 
 @pytest.mark.parametrize("patched", [False, True])
-def test_update_adding_back_a_removed_resource(aws, monkeypatch, patched):
+def test_update_adding_back_a_removed_resource(aws, monkeypatch, patched, moto_patched):
     """If the unpatched case fails, moto forgets removed resources itself: drop half of _update_removed_resources."""
     from moto.cloudformation.parsing import ResourceMap
 
     if not patched:
-        monkeypatch.setattr(ResourceMap, "_delete_resource", moto_patches.ORIGINALS["resource_map_delete_resource"])
-        monkeypatch.setattr(ResourceMap, "update", moto_patches.ORIGINALS["resource_map_update"])
+        monkeypatch.setattr(ResourceMap, "_delete_resource", moto_patched["resource_map_delete_resource"])
+        monkeypatch.setattr(ResourceMap, "update", moto_patched["resource_map_update"])
     cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
     sns = SESSION.client("sns", region_name="us-east-1")
     cloudformation.create_stack(StackName="readd", TemplateBody=_two_topics(None))
@@ -303,7 +312,7 @@ def _failing_update(monkeypatch) -> list[tuple[str, dict]]:
 
     seen: list[tuple[str, dict]] = []
 
-    def handle(resource_type, request_type, properties, *args, **kwargs):
+    def handle(state, resource_type, request_type, properties, *args, **kwargs):
         seen.append((request_type, properties))
         if properties.get("Size") == "bad":
             raise RuntimeError("handler failed")
@@ -320,7 +329,7 @@ def _failing_update(monkeypatch) -> list[tuple[str, dict]]:
     return seen
 
 
-def test_moto_still_leaves_a_failed_update_half_applied(aws, monkeypatch):
+def test_moto_still_leaves_a_failed_update_half_applied(aws, monkeypatch, moto_patched):
     """If this fails, moto rolls back failed updates: drop _update_rolls_back."""
     import json
 
@@ -330,7 +339,7 @@ def test_moto_still_leaves_a_failed_update_half_applied(aws, monkeypatch):
     after = seen[-1][1]["after"]
     stack = cloudformation_backends[ACCOUNT]["us-east-1"].get_stack("fails")
     with pytest.raises(RuntimeError, match="handler failed"):
-        moto_patches.ORIGINALS["stack_update"](stack, json.dumps(after))
+        moto_patched["stack_update"](stack, json.dumps(after))
     assert json.loads(stack.template) == after and stack.status == "CREATE_COMPLETE", "new template, no rollback"
     assert len(SESSION.client("sns", region_name="us-east-1").list_topics()["Topics"]) == 1, "the added topic stays"
 
@@ -355,16 +364,14 @@ def test_patched_failed_update_rolls_back_to_the_previous_template(aws, monkeypa
 
 
 def test_moto_still_has_no_routes_api(moto_patched):
-    """If this fails, moto serves the MRAP routes API: drop _mrap_routes_api (and cfn_models.ROUTES)."""
-    assert moto_patches.ORIGINALS["get_multi_region_access_point_routes"] is None
-    assert moto_patches.ORIGINALS["routes_path_handler"] is None
+    """If this fails, moto serves the MRAP routes API: drop _mrap_routes_api (and EmulatorState.routes)."""
+    assert moto_patched["get_multi_region_access_point_routes"] is None
+    assert moto_patched["routes_path_handler"] is None
 
 
-def test_patched_routes_api_keeps_dials_per_mrap(mrap):
+def test_patched_routes_api_keeps_dials_per_mrap(mrap, emulator_patches):
     from mrap_constructs.ops.client import MrapClient
-    from mrap_constructs.testing import cfn_models
 
-    cfn_models.ROUTES.clear()
     client = MrapClient(ACCOUNT, session=SESSION, sleep=lambda _: None)
     info = client.describe(mrap)
     assert [(r.region, r.dial) for r in client.routes(info)] == [("eu-west-1", 100), ("us-east-1", 100)]
@@ -380,7 +387,7 @@ def test_patched_routes_api_keeps_dials_per_mrap(mrap):
             {"Bucket": BUCKETS["us-east-1"], "TrafficDialPercentage": 50}])
     with pytest.raises(routes.exceptions.ClientError, match="NoSuchMultiRegionAccessPoint"):
         routes.get_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=f"arn:aws:s3::{ACCOUNT}:accesspoint/x.mrap")
-    cfn_models.ROUTES.clear()
+    assert emulator_patches.state.routes == {info.arn: {"eu-west-1": 0, "us-east-1": 100}}, "kept in the state"
 
 
 def _failing_create(monkeypatch) -> dict:
@@ -398,14 +405,14 @@ def _failing_create(monkeypatch) -> dict:
                   "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:1:function:f"}}}}
 
 
-def test_moto_still_fails_the_create_request_on_a_resource_failure(aws, monkeypatch):
+def test_moto_still_fails_the_create_request_on_a_resource_failure(aws, monkeypatch, moto_patched):
     """If this fails, moto fails stacks instead of requests on a resource failure: drop _create_rolls_back."""
     import json
 
     from moto.cloudformation.models import Stack
 
     template = _failing_create(monkeypatch)
-    monkeypatch.setattr(Stack, "create_resources", moto_patches.ORIGINALS["stack_create_resources"])
+    monkeypatch.setattr(Stack, "create_resources", moto_patched["stack_create_resources"])
     cloudformation = SESSION.client("cloudformation", region_name="us-east-1")
     with pytest.raises(Exception):  # noqa: B017 - moto answers HTTP 500; the exact botocore error varies
         cloudformation.create_stack(StackName="fails", TemplateBody=json.dumps(template))
@@ -436,7 +443,7 @@ def test_moto_still_stores_a_template_key_policy_as_an_object(moto_patched):
     """If this fails, moto stores a stack's key policy as JSON: drop _key_policy_from_template."""
     from moto.kms.models import Key
 
-    original = moto_patches.ORIGINALS["kms_key_create_from_cloudformation_json"]
+    original = moto_patched["kms_key_create_from_cloudformation_json"]
     with mock_aws():
         key = original(Key, "Key", _KEY_TEMPLATE["Resources"]["Key"], ACCOUNT, "us-east-1")
     assert isinstance(key.policy, dict)

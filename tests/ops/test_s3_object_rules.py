@@ -15,8 +15,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from mrap_constructs.testing import s3_object_rules
-
 BUCKET = "rules-bucket"
 KEY = os.urandom(32)
 OTHER_KEY = os.urandom(32)
@@ -89,7 +87,7 @@ def test_an_upload_id_the_bucket_does_not_hold_is_no_such_upload(s3, step):
     assert code(err) == ("NoSuchUpload", 404)
 
 
-def test_moto_still_500s_on_an_unknown_upload_id():
+def test_moto_still_500s_on_an_unknown_upload_id(moto_patched):
     """If this fails, moto raises NoSuchUpload itself: drop ``_unknown_upload_ids``."""
     import moto.s3.models as models
     from moto import mock_aws
@@ -97,8 +95,7 @@ def test_moto_still_500s_on_an_unknown_upload_id():
     with mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
         backend = models.s3_backends["123456789012"]["aws"]
-        original = s3_object_rules.ORIGINALS.get("complete_multipart_upload",
-                                                 models.S3Backend.complete_multipart_upload)
+        original = moto_patched["complete_multipart_upload"]
         with pytest.raises(KeyError):
             original(backend, BUCKET, "not-here", iter([]))
 

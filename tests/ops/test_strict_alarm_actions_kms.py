@@ -11,7 +11,6 @@ import json
 
 import pytest
 
-from mrap_constructs.testing import moto_patches
 from tests.ops.conftest import ACCOUNT, SESSION
 
 ROOT = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}
@@ -78,7 +77,7 @@ def test_actions_run_only_on_a_state_change(clients):
     assert len(sent(topic)) == 1
 
 
-def test_moto_itself_runs_no_alarm_action(clients):
+def test_moto_itself_runs_no_alarm_action(clients, moto_patched):
     """If this fails, moto runs alarm actions (or has alarm history) itself: revisit strict/alarm_actions_kms.py."""
     from moto.cloudwatch.models import cloudwatch_backends
 
@@ -88,7 +87,7 @@ def test_moto_itself_runs_no_alarm_action(clients):
                                 Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
                                 AlarmActions=[topic])
     backend = cloudwatch_backends[ACCOUNT]["us-east-1"]
-    moto_patches.ORIGINALS["cloudwatch_set_alarm_state"](backend, "plain", "r", None, "ALARM")
+    moto_patched["cloudwatch_set_alarm_state"](backend, "plain", "r", None, "ALARM")
     assert sent(topic) == []
     assert [item[0] for item in backend.alarms["plain"].history] == ["StateUpdate"]
-    assert moto_patches.ORIGINALS["cloudwatch_describe_alarm_history"] is None
+    assert moto_patched["cloudwatch_describe_alarm_history"] is None

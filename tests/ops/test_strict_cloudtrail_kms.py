@@ -11,7 +11,6 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from mrap_constructs.testing import moto_patches
 from tests.ops.conftest import ACCOUNT, SESSION
 
 ROOT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
@@ -70,15 +69,15 @@ def test_fails_missing_key(trail_env):
     assert excinfo.value.response["Error"]["Code"] == "KmsKeyNotFoundException"
 
 
-def test_moto_itself_accepts_an_unusable_key(trail_env):
+def test_moto_itself_accepts_an_unusable_key(trail_env, moto_patched):
     """If this fails, moto checks trail keys itself: revisit strict/cloudtrail_kms.py."""
     from moto.cloudtrail.models import cloudtrail_backends
 
     kms, _ = trail_env
     backend = cloudtrail_backends[ACCOUNT]["us-east-1"]
-    original = moto_patches.ORIGINALS["cloudtrail_create_trail"]
+    original = moto_patched["cloudtrail_create_trail"]
     trail = original(backend, "unchecked", "trail-logs", None, None, False, False, False, False, None, None,
                      new_key(kms), [])
-    moto_patches.ORIGINALS["cloudtrail_update_trail"](backend, "unchecked", None, None, None, None, None, None, None,
+    moto_patched["cloudtrail_update_trail"](backend, "unchecked", None, None, None, None, None, None, None,
                                                       None, None, "alias/no-such-key")
     assert trail.kms_key_id == "alias/no-such-key"

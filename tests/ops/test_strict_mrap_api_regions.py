@@ -13,7 +13,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mrap_constructs.regions import CONTROL_PLANE_REGION, ROUTES_API_REGIONS
-from mrap_constructs.testing import moto_patches
 from tests.ops.conftest import ACCOUNT, SESSION
 
 
@@ -27,11 +26,11 @@ def refusal(call):
     return excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"], excinfo.value.response["Error"]
 
 
-def test_moto_still_serves_the_control_plane_in_every_region(mrap, monkeypatch):
+def test_moto_still_serves_the_control_plane_in_every_region(mrap, monkeypatch, moto_patched):
     """If this fails, moto refuses other Regions itself: drop strict.mrap_api_regions."""
     from moto.s3control.responses import S3ControlResponse
 
-    monkeypatch.setattr(S3ControlResponse, "call_action", moto_patches.ORIGINALS["strict_s3control_call_action"])
+    monkeypatch.setattr(S3ControlResponse, "call_action", moto_patched["strict_s3control_call_action"])
     assert control("eu-central-1").get_multi_region_access_point(AccountId=ACCOUNT, Name=mrap)["AccessPoint"]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from mrap_constructs.testing import moto_patches
 from tests.ops.conftest import ACCOUNT, BUCKETS, SESSION
 
 BLOCK = {k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")}
@@ -65,12 +64,12 @@ def test_fails_more_than_17_regions(control):
     assert "17" in excinfo.value.response["Error"]["Message"]
 
 
-def test_moto_itself_accepts_every_broken_request(control):
+def test_moto_itself_accepts_every_broken_request(control, moto_patched):
     """If this fails, moto validates MRAP requests itself: revisit strict/mrap_create.py."""
     from moto.s3control.models import s3control_backends
 
     backend = s3control_backends[ACCOUNT]["aws"]
-    original = moto_patches.ORIGINALS["create_multi_region_access_point"]
+    original = moto_patched["create_multi_region_access_point"]
     for name, buckets in (("Bad_Name", BUCKETS.values()), ("missing", ["no-such-bucket"]),
                           ("same-region", [BUCKETS["us-east-1"], "second-in-us-east-1"]),
                           ("too-many", [BUCKETS["us-east-1"]] * 18)):

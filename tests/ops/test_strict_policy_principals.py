@@ -11,7 +11,6 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from mrap_constructs.testing import moto_patches
 from tests.ops.conftest import ACCOUNT, SESSION
 
 MISSING_ROLE = f"arn:aws:iam::{ACCOUNT}:role/not-yet-created"
@@ -86,7 +85,7 @@ def test_topic_policy_rejects_missing_role(role):
                              AttributeValue=policy({"Service": "cloudwatch.amazonaws.com"}, action="sns:Publish"))
 
 
-def test_moto_itself_accepts_missing_principals(aws):
+def test_moto_itself_accepts_missing_principals(aws, moto_patched):
     """If this fails, moto checks policy principals itself: revisit strict/policy_principals.py."""
     from moto.kms.models import kms_backends
     from moto.s3.models import s3_backends
@@ -95,11 +94,11 @@ def test_moto_itself_accepts_missing_principals(aws):
     bad = policy({"AWS": MISSING_ROLE})
     s3 = s3_backends[ACCOUNT]["aws"]
     s3.create_bucket("unchecked-bucket", "us-east-1")
-    moto_patches.ORIGINALS["s3_put_bucket_policy"](s3, "unchecked-bucket", bad.encode())
+    moto_patched["s3_put_bucket_policy"](s3, "unchecked-bucket", bad.encode())
     kms = kms_backends[ACCOUNT]["us-east-1"]
-    key = moto_patches.ORIGINALS["kms_create_key"](kms, bad, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "", None)
-    moto_patches.ORIGINALS["kms_put_key_policy"](kms, key.id, bad)
+    key = moto_patched["kms_create_key"](kms, bad, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "", None)
+    moto_patched["kms_put_key_policy"](kms, key.id, bad)
     sns = sns_backends[ACCOUNT]["us-east-1"]
-    topic = moto_patches.ORIGINALS["sns_create_topic"](sns, "unchecked", {"Policy": bad})
-    moto_patches.ORIGINALS["sns_set_topic_attribute"](sns, topic.arn, "policy", bad)
+    topic = moto_patched["sns_create_topic"](sns, "unchecked", {"Policy": bad})
+    moto_patched["sns_set_topic_attribute"](sns, topic.arn, "policy", bad)
     assert MISSING_ROLE in topic.policy and kms.keys[key.id].policy == bad

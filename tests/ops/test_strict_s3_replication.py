@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from mrap_constructs.testing import moto_patches
 from tests.ops.conftest import ACCOUNT, SESSION
 
 SOURCE, DEST, PLAIN = f"src-{ACCOUNT}", f"dst-{ACCOUNT}", f"plain-{ACCOUNT}"
@@ -124,13 +123,13 @@ def test_fails_duplicate_rule_ids(s3):
     assert error(excinfo)[0] == "InvalidArgument"
 
 
-def test_moto_itself_accepts_every_broken_configuration(s3):
+def test_moto_itself_accepts_every_broken_configuration(s3, moto_patched):
     """If this fails, moto's backend validates replication itself: revisit strict/s3_replication.py. (moto checks
     only the source's versioning, in S3Response, before calling the backend.)"""
     from moto.s3.models import s3_backends
 
     backend = s3_backends[ACCOUNT]["aws"]
-    original = moto_patches.ORIGINALS["s3_put_bucket_replication"]
+    original = moto_patched["s3_put_bucket_replication"]
     s3.create_bucket(Bucket="unversioned-src")
     broken = {"Role": ROLE, "Rule": [
         {"ID": "a", "Priority": "1", "Status": "Enabled", "Filter": {"Tag": {"Key": "k", "Value": "v"}},

@@ -14,8 +14,8 @@ too, in any account (``_policy_facts.principal_reach``, IAM User Guide "AWS JSON
 
 Evaluated per layer (the MRAP, then the bucket): statements whose ``Principal`` names the caller (``*``, the role or
 the session ARN; the account or its root, as a delegation) and whose ``Condition`` holds
-(``moto_patches.condition_holds``) for the request context below; actions and resources with moto's statement
-matcher. The context stands in for S3's HTTPS endpoint
+(``mrap_constructs._policy_facts.condition_holds``) for the request context below; actions and resources with
+moto's statement matcher. The context stands in for S3's HTTPS endpoint
 reached from the internet: ``aws:SecureTransport`` true, no ``aws:SourceVpce`` (so a VPC-endpoint-only Deny denies),
 ``aws:PrincipalAccount``, ``aws:PrincipalArn``, ``s3:DataAccessPointAccount``, ``s3:DataAccessPointArn`` and
 ``s3:AccessPointNetworkOrigin`` = ``Internet``. The caller's identity: the emulator's ``testing`` keys are their
@@ -33,7 +33,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from mrap_constructs._policy_facts import DIRECT, principal_reach, statements
+from mrap_constructs._policy_facts import DIRECT, condition_holds, principal_reach, statements
 
 #: A resource policy's answer; ``DELEGATED``: only an Allow naming the caller's account applies, which admits the
 #: caller when its identity policy allows too (``_policy_facts.principal_reach``).
@@ -125,7 +125,6 @@ def resource_policy(document: str | bytes | dict | None, caller: Caller, action:
     every principal of it. ``cache``: a ``policy_cache.PolicyCache`` the document is parsed through."""
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
-    from mrap_constructs.testing.moto_patches import condition_holds
 
     result = NEUTRAL
     for statement in statements(cache.document(document) if cache is not None else document):

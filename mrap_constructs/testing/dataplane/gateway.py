@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape
 from mrap_constructs.testing.dataplane import access_policy, operations, routing, sigv4a
 from mrap_constructs.testing.dataplane.in_process import InProcessS3
 from mrap_constructs.testing.dataplane.policy_cache import PolicyCache
+from mrap_constructs.testing.state import EmulatorState
 
 GLOBAL_SUFFIX = ".accesspoint.s3-global.amazonaws.com"
 SERVED_BY_HEADER = "x-mrap-emulator-region"
@@ -92,6 +93,8 @@ class DataPlane:
         client_region: the Region requests come from when the caller does not say. Default: ``us-east-1``.
         secrets: ``{access_key_id: secret}`` SigV4A signatures are checked against. Default: the emulator's
             ``testing``/``testing``.
+        state: the emulator's state (``LocalAws.state``), whose routes the dials come from. Default: none (every
+            Region active).
 
     Example:
         plane = DataPlane(endpoint_url=aws.endpoint_url, client_region="eu-west-1")
@@ -114,6 +117,7 @@ class DataPlane:
     _callers: dict[str, access_policy.Caller] = field(default_factory=dict)
     #: SigV4 signing keys of the hop to the bucket, by (secret, day, Region).
     _signing_keys: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
+    state: EmulatorState | None = None
 
     def secret_for(self, access_key_id: str) -> str | None:
         """The secret S3 would check a signature with: ``secrets``; else the temporary credentials moto's STS issued
@@ -188,9 +192,7 @@ class DataPlane:
         return caller
 
     def dials(self, arn: str, regions: dict[str, str]) -> dict[str, int]:
-        from mrap_constructs.testing import cfn_models
-
-        stored = cfn_models.routes_in_force(arn)
+        stored = self.state.routes_in_force(arn) if self.state is not None else {}
         return {region: stored.get(region, routing.ACTIVE) for region in regions}
 
     def handle(self, method: str, host: str, target: str, headers: dict[str, str], body: bytes,

@@ -34,12 +34,17 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from mrap_constructs.testing.dataplane import replication_metrics, replication_rules, role_permissions
 from mrap_constructs.testing.dataplane.policy_cache import PolicyCache
+from mrap_constructs.testing.replication_context import (  # noqa: F401 - re-exported
+    _LOCAL,
+    as_replication,
+    held_until_complete,
+    replicating,
+)
 from mrap_constructs.testing.s3_object_rules import SSE_C_ATTRIBUTE
 from mrap_constructs.testing.strict import replication_kms
 
@@ -52,43 +57,6 @@ NOT_REPLICATED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 #: What the role needs on the source to replicate a version with Object Lock information (S3 User Guide, "Object
 #: Lock considerations", "Using Object Lock with S3 Replication").
 OBJECT_LOCK_SOURCE_ACTIONS = ("s3:GetObjectRetention", "s3:GetObjectLegalHold")
-_LOCAL = threading.local()
-
-
-def replicating() -> bool:
-    """True inside the engine's own writes (they are replicas: the hooks must not replicate them again)."""
-    return getattr(_LOCAL, "replicating", False)
-
-
-@contextmanager
-def as_replication():
-    """Mark the writes made inside as replicas (``replicating()`` is True in this thread): the hooks skip them."""
-    _LOCAL.replicating = True
-    try:
-        yield
-    finally:
-        _LOCAL.replicating = False
-
-
-@contextmanager
-def held_until_complete():
-    """Hold the jobs this thread enqueues until the block ends: a client request is complete only when moto's
-    handler has finished it (moto's PutObject handler sets user metadata, content type, ACL and tags *after*
-    ``S3Backend.put_object`` returns), and S3 replicates the object as written, with that metadata ("What does
-    Amazon S3 replicate?": object metadata). ``moto_hooks`` wraps each S3 request in it, so no job can read an
-    object before its request is complete, however loaded the machine. Nested blocks hold until the outermost ends."""
-    if getattr(_LOCAL, "held", None) is not None:
-        yield
-        return
-    _LOCAL.held = []
-    try:
-        yield
-    finally:
-        held, _LOCAL.held = _LOCAL.held, None
-        for engine, job in held:
-            engine._release(job)
-
-
 @dataclass
 class Job:
     """One replication of one version (or delete marker, or tag change) to one destination."""
@@ -151,9 +119,9 @@ class ReplicationEngine:
 
     Example:
         engine = ReplicationEngine(delay=0.05).start()
-        moto_hooks.install(engine)
-        ...  # writes through moto replicate
-        engine.wait_idle(timeout=5)
+        with moto_hooks.installed(engine):
+            ...  # writes through moto replicate
+            engine.wait_idle(timeout=5)
     """
 
     def __init__(self, *, delay: float = 0.2, put_object: Callable[..., Any] | None = None) -> None:

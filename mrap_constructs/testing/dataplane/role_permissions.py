@@ -7,9 +7,9 @@ policy wins, otherwise an Allow is needed (no Allow is an implicit deny).
 
 Evaluated: the role's inline policies and attached managed policies (default version), with moto's statement
 matcher (actions, resources, wildcards, NotAction/NotResource); statements with a ``Condition`` are applied only
-when the condition holds for ``context`` (``moto_patches.condition_holds``: IAM semantics, a key the request does
-not carry does not match). Not evaluated: permissions boundaries, SCPs, session policies, the destination bucket's
-policy and KMS key policies (a same-account set needs none of them to allow replication).
+when the condition holds for ``context`` (``mrap_constructs._policy_facts.condition_holds``: IAM semantics, a
+key the request does not carry does not match). Not evaluated: permissions boundaries, SCPs, session policies, the
+destination bucket's policy and KMS key policies (a same-account set needs none of them to allow replication).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from mrap_constructs._policy_facts import condition_holds
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,6 @@ def evaluate_user(account: str, user_name: str, action: str, resource: str,
 def _decide(documents: list[dict], action: str, resource: str, context: Mapping[str, str] | None) -> Decision:
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
-    from mrap_constructs.testing.moto_patches import condition_holds
 
     allowed = False
     for document in documents:

@@ -14,6 +14,7 @@ import json
 import os
 import shlex
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,14 +62,14 @@ class LocalDataPlane:
     def __init__(self, aws: LocalAws | None = None, *, delay: float = 0.2, client_region: str | None = None,
                  account: str | None = None, accounts: list[str] | None = None,
                  routes_delay: float | None = None) -> None:
-        from mrap_constructs.testing import cfn_models
-
-        if routes_delay is not None:
-            cfn_models.ROUTES_DELAY["seconds"] = routes_delay
         self.account = account
         self.accounts = list(accounts or [])
         self._own_aws = aws is None
         self.aws = aws or LocalAws()
+        if routes_delay is not None:
+            self.aws.state.routes_delay = routes_delay
+        self.hooks: moto_hooks.Hooks | None = None
+        self._hooks: ExitStack | None = None
         self.engine = ReplicationEngine(delay=delay)
         self._client_region_set = bool(client_region or os.environ.get(CLIENT_REGION_VARIABLE))
         self.plane = DataPlane(endpoint_url=self.aws.endpoint_url,
@@ -79,14 +80,18 @@ class LocalDataPlane:
         if self._own_aws:
             self.aws.start()
         self.plane.endpoint_url = self.aws.endpoint_url
+        self.plane.state = self.aws.state
         self.engine.start()
-        moto_hooks.install(self.engine)
+        self._hooks = ExitStack()
+        self.hooks = self._hooks.enter_context(moto_hooks.installed(self.engine))
         self.proxy.start()
         return self
 
     def stop(self) -> None:
         self.proxy.stop()
-        moto_hooks.uninstall()
+        if self._hooks is not None:
+            self._hooks.close()
+            self._hooks = self.hooks = None
         self.engine.stop()
         if self._own_aws:
             self.aws.stop()

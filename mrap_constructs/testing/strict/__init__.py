@@ -4,7 +4,8 @@ method (not the HTTP layer), so direct boto3 calls, the moto server and CloudFor
 custom resources) all meet the same rule. ``mrap_api_regions`` is the exception: the Region a request is sent to
 exists only in the HTTP layer.
 
-Installed by ``moto_patches.apply()`` (idempotent); the wrapped moto functions are kept in ``moto_patches.ORIGINALS``
+Installed by ``patches.installed(state)`` (undone on exit); the wrapped moto functions are kept in
+``Installation.originals``
 under the keys each module's ``install`` documents. See ``docs/emulator-strictness.md`` for the table of rules.
 """
 

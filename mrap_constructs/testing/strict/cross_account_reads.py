@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mrap_constructs._policy_facts import HTTPS_REQUEST_CONTEXT, condition_holds
 from mrap_constructs.testing.strict._lookup import as_list, statements
 
 ACTION = "s3:GetReplicationConfiguration"
@@ -43,12 +44,11 @@ def allowed(bucket: Any, caller_account: str) -> bool:
     """Whether ``bucket``'s policy lets ``caller_account`` read its replication configuration."""
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
-    from mrap_constructs.testing.moto_patches import REQUEST_CONTEXT, condition_holds
 
     if bucket.policy is None:
         return False
     document = json.loads(bucket.policy.decode() if isinstance(bucket.policy, bytes) else bucket.policy)
-    context = {**REQUEST_CONTEXT, "aws:PrincipalAccount": caller_account}
+    context = {**HTTPS_REQUEST_CONTEXT, "aws:PrincipalAccount": caller_account}
     applicable = [st for st in statements(document) if _names_account(st, caller_account)
                   and condition_holds(st.get("Condition", {}), context)]
     if not applicable:

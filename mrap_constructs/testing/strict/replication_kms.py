@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mrap_constructs._policy_facts import condition_holds
+from mrap_constructs.testing.dataplane import role_permissions
 from mrap_constructs.testing.strict._lookup import as_list, find_key, statements
 
 
@@ -33,8 +35,6 @@ def _aliases(key: Any) -> list[str]:
 
 
 def _identity_allows(role_arn: str, action: str, key: Any, context: dict[str, str]) -> bool:
-    from mrap_constructs.testing.dataplane import role_permissions
-
     aliases = _aliases(key) or [""]
     return any(role_permissions.evaluate(role_arn, action, key.arn,
                                          {**context, **({"kms:ResourceAliases": alias} if alias else {})}).allowed
@@ -44,7 +44,6 @@ def _identity_allows(role_arn: str, action: str, key: Any, context: dict[str, st
 def _key_policy_allows(key: Any, role_arn: str, action: str, context: dict[str, str]) -> bool:
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
-    from mrap_constructs.testing.moto_patches import condition_holds
 
     role_account = role_arn.split(":")[4]
     document = json.loads(key.policy) if isinstance(key.policy, str) else key.policy
