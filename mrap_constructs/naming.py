@@ -7,6 +7,7 @@ without cross-Region references (no exports, no custom resources, stable snapsho
 from __future__ import annotations
 
 import re
+import weakref
 
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
@@ -38,10 +39,18 @@ def region_partition(region: str) -> str:
     return Aws.PARTITION
 
 
+#: Each stack's partition, read once: a stack's Region is fixed when it is created, and every read of
+#: ``stack.region`` is a round trip to the jsii runtime (weak keys: the cache never keeps an App alive).
+_PARTITIONS: weakref.WeakKeyDictionary[Stack, str] = weakref.WeakKeyDictionary()
+
+
 def partition_of(stack: Stack) -> str:
     """The ARN partition of ``stack`` (``region_partition`` of its Region). Same as ``stack.partition`` for these
     Regions, without a jsii round trip into the CDK's Region database."""
-    return region_partition(stack.region)
+    partition = _PARTITIONS.get(stack)
+    if partition is None:
+        partition = _PARTITIONS[stack] = region_partition(stack.region)
+    return partition
 
 
 def s3_bucket_arn(stack: Stack, bucket: str) -> str:

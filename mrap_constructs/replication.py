@@ -392,8 +392,9 @@ class BucketReplication(Construct):
         )
         # The rules again as structured properties, so tests can match them (Template.has_resource_properties with
         # Match.object_like); the SDK-call handler reads only Create/Update/Delete and ignores these.
-        self.resource.node.default_child.node.default_child.add_property_override("Bucket", bucket_name)
-        self.resource.node.default_child.node.default_child.add_property_override("Rules", self.rules)
+        cfn = self.resource.node.default_child.node.default_child
+        cfn.add_property_override("Bucket", bucket_name)
+        cfn.add_property_override("Rules", self.rules)
         # The configuration names the role: its policy must exist first and be deleted last.
         if self._role_policy is not None:
             self.resource.node.add_dependency(self._role_policy)
@@ -451,7 +452,8 @@ class BucketReplication(Construct):
             actions=list(_perms.REPLICATION_DESTINATION_ACTIONS),
             resources=destination_objects,
         ))
-        cross_account = [f"{d.bucket_arn}/*" for d in destinations if d.overrides_owner(stack.account)]
+        account = stack.account  # one jsii round trip, not one per destination
+        cross_account = [f"{d.bucket_arn}/*" for d in destinations if d.overrides_owner(account)]
         if cross_account:
             policy.add_statements(iam.PolicyStatement(
                 sid="HandReplicasToDestinationOwner",

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from mrap_constructs import mrap_set as _mrap_set
 from mrap_constructs._nag import ScopedNagPack
@@ -82,7 +82,9 @@ def build_app(app: cdk.App | cdk.Stage, config: MrapConfig, *, nag: bool = True,
     deployment = MrapDeployment(app, f"{config.name}-set", config=config, overrides=overrides)
     add_deploy_rules(app)
     if nag:  # only the stacks built here: a user's other stacks in the same App are theirs to check
-        add_nag_packs(app, deployment.stacks)
+        # The set, not each of its stacks (its children): one walk of its tree per pack, one round trip to the jsii
+        # runtime instead of one per stack.
+        add_nag_packs(app, [deployment])
     return deployment
 
 
@@ -91,8 +93,9 @@ def orphaned_stack_commands(config: MrapConfig, lock: LockResult) -> list[str]:
     return _mrap_set.orphaned_stack_commands(config.name, config.regions, lock)
 
 
-def add_nag_packs(app: cdk.App | cdk.Stage, scopes: list[Stack] | None = None) -> None:
-    """Check ``scopes`` (default: everything in ``app``) with the cdk-nag packs AwsSolutions, NIST 800-53 rev 5 and
+def add_nag_packs(app: cdk.App | cdk.Stage, scopes: list[IConstruct] | None = None) -> None:
+    """Check ``scopes`` (constructs and everything below them, e.g. an ``MrapSet`` or stacks; default: everything
+    in ``app``) with the cdk-nag packs AwsSolutions, NIST 800-53 rev 5 and
     HIPAA Security: any unacknowledged finding fails synth. (Unscoped, the packs walk the whole construct tree from the
     root, so registering them on the App covers the stages nested in a pipeline too.)"""
     packs = [AwsSolutionsChecks(), NIST80053R5Checks(), HIPAASecurityChecks()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -124,9 +125,31 @@ def regions(n: int) -> list[str]:
     return order[:n]
 
 
+#: Tests sharing an expensive session- or module-scoped result run on one xdist worker, so it is built once:
+#: {group: test files whose every test shares it}. checkov's start-up dominates its module fixture (one run).
+_FILE_GROUPS = {"checkov": ("tests/unit/test_checkov.py",)}
+
+
+def _synthesizes_mesh_17(item: pytest.Item) -> bool:
+    """Whether ``item`` synthesizes the 17-Region scenario: named in its id, or ``SCENARIOS["mesh-17"]`` in its code."""
+    if "mesh-17" in item.nodeid:
+        return True
+    function = getattr(item, "function", None)
+    try:
+        return function is not None and 'SCENARIOS["mesh-17"]' in inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+
+
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`make test` runs the unit tests with `-n 2 --dist loadgroup`), keep every test of the
-    17-Region scenario on one worker, so it is synthesized once while the other worker runs everything else."""
+    17-Region scenario on one worker, so it is synthesized once while the other worker runs everything else; and
+    the tests of each ``_FILE_GROUPS`` file together, so their shared fixture runs once."""
     for item in items:
-        if "mesh-17" in item.nodeid or item.name == "test_dashboard_shows_every_region_and_the_alias":
+        if _synthesizes_mesh_17(item):
             item.add_marker(pytest.mark.xdist_group("mesh-17"))
+            continue
+        path = item.nodeid.split("::", 1)[0]
+        for group, files in _FILE_GROUPS.items():
+            if path in files:
+                item.add_marker(pytest.mark.xdist_group(group))

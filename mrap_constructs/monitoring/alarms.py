@@ -222,6 +222,8 @@ class ReplicationAlarms(Construct):
         self._topic_arn = self.topic.topic_arn
         self._source_bucket = source_bucket_name
         self._dashboard = (dashboard_name, dashboard_region or region) if dashboard_name else None
+        self._region = region
+        self._partition = partition_of(Stack.of(self))
         self.alarms: dict[str, list[cw.CfnAlarm]] = {}
         self.all_alarms: list[cw.CfnAlarm] = []
         rules = [(rule_id_of(dest.region), dest, replication_metrics(
@@ -283,6 +285,6 @@ class ReplicationAlarms(Construct):
             return hint + "."
         name, region = self._dashboard
         link = (f" https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"
-                if partition_of(Stack.of(self)) == "aws" else "")
-        return (f"{hint}; or dashboard {name} ({region}), row 'from {Stack.of(self).region}', "
+                if self._partition == "aws" else "")
+        return (f"{hint}; or dashboard {name} ({region}), row 'from {self._region}', "
                 f"one line per destination:{link}")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib.util
+import io
 import json
 import os
 import subprocess
 import sys
+import types
 
+import aws_cdk as cdk
 import pytest
 
 from stacks.config import MrapConfig
@@ -19,6 +25,27 @@ def _run_app(context: dict, tmp_path) -> subprocess.CompletedProcess:
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({**FEATURE_FLAGS, **context}), "CDK_OUTDIR": str(tmp_path)}
     return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
+
+
+def _main_in_process(context: dict, tmp_path) -> subprocess.CompletedProcess:
+    """``app.py``'s ``main()`` in this process with ``context`` and output directory ``tmp_path`` (what the CDK CLI
+    hands the app in ``CDK_CONTEXT_JSON`` and ``CDK_OUTDIR``; given to its App here, as this process's jsii runtime
+    started before any such variable was set) and the repo root as working directory: its exit status and stderr,
+    as ``_run_app`` gives them, without starting another Python and Node.js (~2 s of CPU each). ``_run_app`` and the
+    CLI test below keep proving that ``python app.py`` runs as a script."""
+    spec = importlib.util.spec_from_file_location("_mrap_app_main", ROOT / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.APP_CONTEXT = {**FEATURE_FLAGS, **context}
+    module.cdk = types.SimpleNamespace(**{**vars(cdk), "App": functools.partial(cdk.App, outdir=str(tmp_path))})
+    cwd, stderr = os.getcwd(), io.StringIO()
+    try:
+        os.chdir(ROOT)
+        with contextlib.redirect_stderr(stderr):
+            code = module.main()
+    finally:
+        os.chdir(cwd)
+    return subprocess.CompletedProcess(["app.py"], code, "", stderr.getvalue())
 
 
 def test_bad_config_exits_1_with_one_line_per_problem_and_no_traceback(tmp_path):

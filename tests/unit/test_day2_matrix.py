@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +182,21 @@ Templates = dict[tuple[str, str], dict]
 _SYNTHS: dict[str, Templates] = {}
 
 
+def _stack_templates(directory: Path) -> Iterator[tuple[str, str, dict]]:
+    """(stack name, Region, template) of every stack in the cloud assembly at ``directory`` and the assemblies nested
+    in it (a pipeline's stages), read from its manifest and files: one file read per template, not a round trip to
+    the jsii runtime per stack and property."""
+    manifest = json.loads((directory / "manifest.json").read_text())
+    for artifact_id, artifact in manifest["artifacts"].items():
+        if artifact["type"] == "aws:cloudformation:stack":
+            properties = artifact["properties"]
+            template = json.loads((directory / properties["templateFile"]).read_text())
+            # "aws://ACCOUNT/REGION"
+            yield properties.get("stackName", artifact_id), artifact["environment"].rsplit("/", 1)[1], template
+        elif artifact["type"] == "cdk:cloud-assembly":
+            yield from _stack_templates(directory / artifact["properties"]["directoryName"])
+
+
 def templates(raw: dict, tmp_root: Path) -> Templates:
     """Every stack template of ``raw`` (memoized per config for the session). No cdk-nag, no deploy rules: only the
     templates matter here, and the rest of the suite checks those on the same constructs."""
@@ -194,10 +209,10 @@ def templates(raw: dict, tmp_root: Path) -> Templates:
             stacks = [s for stage in build_pipeline(app, config, nag=False).stages for s in stage.deployment.stacks]
         else:
             stacks = MrapDeployment(app, f"{config.name}-set", config=config).stacks
-        assembly = app.synth()
-        by_name = {s.stack_name: s for s in stacks}
-        _SYNTHS[key] = {(a.stack_name, a.environment.region): a.template for a in assembly.stacks_recursively
-                        if a.stack_name in by_name}
+        app.synth()
+        names = {s.stack_name for s in stacks}
+        _SYNTHS[key] = {(name, region): template for name, region, template in _stack_templates(out)
+                        if name in names}
     return _SYNTHS[key]
 
 

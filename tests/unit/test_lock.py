@@ -32,7 +32,7 @@ from mrap_constructs.lock import (
 from stacks.app_builder import orphaned_stack_commands
 from stacks.config import parse_config
 from tests.conftest import new_stack
-from tests.unit.test_cli_app import _run_app
+from tests.unit.test_cli_app import _main_in_process
 
 
 def _props(name="media", regions=("us-east-1", "eu-west-1"), account="111111111111"):
@@ -164,7 +164,7 @@ def test_app_refuses_a_region_change_end_to_end(tmp_path):
     config = tmp_path / "prod.json"
     config.write_text(json.dumps({"name": "media", "regions": ["us-east-1"], "account": "111111111111"}))
     _deployed(tmp_path / "prod.lock.json", _props(regions=("us-east-1", "eu-west-1")))
-    result = _run_app({"config": str(config)}, tmp_path / "out")
+    result = _main_in_process({"config": str(config)}, tmp_path / "out")
     assert result.returncode == 1
     assert "error: mrap: this change replaces the Multi-Region Access Point 'media'" in result.stderr
     assert "Regions: removed ['eu-west-1']" in result.stderr and "Traceback" not in result.stderr
@@ -207,7 +207,7 @@ def test_app_names_the_stacks_a_removed_region_leaves_behind(tmp_path):
     config.write_text(json.dumps({"name": "media", "regions": ["us-east-1"], "access_point_name": "media-v2",
                                   "allow_replacement": True, "account": "111111111111"}))
     _deployed(tmp_path / "prod.lock.json", _props(regions=("us-east-1", "eu-west-1")))
-    result = _run_app({"config": str(config)}, tmp_path / "out")
+    result = _main_in_process({"config": str(config)}, tmp_path / "out")
     assert result.returncode == 0, result.stderr
     notes = result.stderr.splitlines()
     start = next(i for i, line in enumerate(notes) if "eu-west-1 left the MRAP" in line)
@@ -249,7 +249,7 @@ def test_app_names_the_replication_stack_an_earlier_release_left_for_one_region(
     config.write_text(json.dumps({"name": "media", "regions": ["us-east-1"]}))
     (tmp_path / "solo.lock.json").write_text(json.dumps({"version": 1, "create_only": _props(
         name="media", regions=("us-east-1",))}))
-    result = _run_app({"config": str(config)}, tmp_path / "out")
+    result = _main_in_process({"config": str(config)}, tmp_path / "out")
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         f"note: {tmp_path / 'solo.lock.json'} was written by an earlier release (the create-only properties as last "
