@@ -85,7 +85,10 @@ def test_keep_prints_one_block_that_an_unchanged_program_uses_and_ctrl_c_cleans_
                                       "monitoring": {"alarms": False, "dashboard": False}}))
         deploy = subprocess.run([os.path.join(ROOT, "node_modules", ".bin", "cdk"), "deploy", "--all", "-c",
                                  f"config={second}", "--require-approval", "never", "--no-notices", "-o",
-                                 str(tmp_path / "cdk.out")], cwd=ROOT,
+                                 str(tmp_path / "cdk.out"),
+                                 # not cdk.json's cdk-outputs.json in the checkout: the lock check of every later
+                                 # synth there would read it as a deployment of this config
+                                 "--outputs-file", str(tmp_path / "cdk-outputs.json")], cwd=ROOT,
                                 env={**apply_block(printed, {**env, **REAL_AWS_SHELL}),
                                      "CDK_DISABLE_VERSION_CHECK": "1"},
                                 capture_output=True, text=True, timeout=600)
