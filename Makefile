@@ -53,16 +53,16 @@ test: setup
 
 ## The emulator on the lowest moto it supports (patches.SUPPORTED_MOTO, the `testing` extra; constraints.txt pins the
 ## newest): .venv-moto-low sees .venv's packages (a .pth file) but has its own moto; the emulator suites run there.
-MOTO_LOW := 5.2.4
+MOTO_LOW := 5.2.5
 MOTO_LOW_VENV := .venv-moto-low
-$(MOTO_LOW_VENV)/.stamp-moto: $(VENV)/.stamp-python
+$(MOTO_LOW_VENV)/.stamp-moto-$(MOTO_LOW): $(VENV)/.stamp-python
 	@test -x $(MOTO_LOW_VENV)/bin/python || $(PYTHON) -m venv $(MOTO_LOW_VENV)
 	$(PY) -c "import site; print(site.getsitepackages()[0])" > \
 		"$$($(MOTO_LOW_VENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/mrap-dev-venv.pth"
 	$(MOTO_LOW_VENV)/bin/python -m pip install --quiet --no-deps --force-reinstall "moto==$(MOTO_LOW)"
 	@touch $@
 
-moto-range: setup $(MOTO_LOW_VENV)/.stamp-moto
+moto-range: setup $(MOTO_LOW_VENV)/.stamp-moto-$(MOTO_LOW)
 	$(MOTO_LOW_VENV)/bin/python -c "import moto; assert moto.__version__ == '$(MOTO_LOW)', moto.__version__"
 	$(MOTO_LOW_VENV)/bin/python -m pytest $(UNIT_TESTS) tests/unit/test_emulator_imports.py tests/ops tests/dataplane
 	$(MOTO_LOW_VENV)/bin/python -m pytest -m e2e tests/dataplane tests/ops

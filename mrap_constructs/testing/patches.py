@@ -29,10 +29,13 @@ from mrap_constructs.testing.state import EmulatorState
 
 #: The moto releases the emulator is tested with, ``(lowest, first unsupported)``: ``make moto-range`` runs the
 #: emulator suites on the lowest, constraints.txt pins the newest; the ``testing`` extra of pyproject.toml declares the
-#: same range. Below 5.2.4: moto 5.1.x before 5.1.20 has no ``create_multi_region_access_point``, 5.1.20 answers S3
+#: same range. Below 5.2.5: moto 5.1.x before 5.1.20 has no ``create_multi_region_access_point``, 5.1.20 answers S3
 #: requests through another handler (``S3Response.respond``), and 5.2.0-5.2.3 fail the SSE-C multipart and
-#: GetObjectRetention rules (``tests/ops/test_s3_object_rules.py``).
-SUPPORTED_MOTO = ("5.2.4", "5.3")
+#: GetObjectRetention rules (``tests/ops/test_s3_object_rules.py``), and 5.2.4's S3 drops user metadata whose name
+#: has an underscore (``x-amz-meta-my_key``), which S3 keeps as sent (S3 User Guide, "Working with object metadata":
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html;
+#: ``tests/dataplane/test_in_process.py``).
+SUPPORTED_MOTO = ("5.2.5", "5.3")
 #: What the emulator replaces in moto, ``{"module:Class" or "module": (attribute, ...)}``. A name in ``ADDED`` is
 #: one moto does not have (the emulator adds it); every other one must exist, else the installation stops with an
 #: error naming it (a moto release moved it). ``url_paths`` entries are routes added to moto's s3control URL table.

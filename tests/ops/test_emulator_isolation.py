@@ -63,7 +63,7 @@ def test_the_installed_moto_is_in_the_supported_range_and_fits_the_patches():
     assert patches.verify_touched() == []
 
 
-@pytest.mark.parametrize("version", ["4.2.14", "5.1.22", "5.2.3", "5.3.0", "6.0.0"])
+@pytest.mark.parametrize("version", ["4.2.14", "5.1.22", "5.2.3", "5.2.4", "5.3.0", "6.0.0"])
 def test_a_moto_outside_the_range_is_refused_naming_both(version):
     low, high = patches.SUPPORTED_MOTO
     with pytest.raises(patches.MotoVersionError, match=rf"moto {version} is installed.*moto>={low},<{high}"):
