@@ -50,6 +50,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_peer(process: subprocess.Popen) -> None:
+    """Stop the peer: terminate, then kill after 15 s."""
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
 def start_peer(executable: Path, port: int, log: Path) -> subprocess.Popen:
     """Start the peer on 127.0.0.1:``port`` and wait until it answers (60 s)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -84,12 +94,7 @@ def score_peer() -> list:
     try:
         return run(EndpointTarget(f"http://127.0.0.1:{port}", name=PEER, client_region=PEER_REGION))
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_peer(process)
 
 
 def section(data: dict[str, dict[str, dict[str, str]]]) -> list[str]:

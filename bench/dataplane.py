@@ -29,7 +29,6 @@ import contextlib
 import math
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -129,12 +128,7 @@ def peer_calls(regions: list[str]) -> Iterator[dict[str, Callable[[int], Any]] |
         yield {"put": lambda i: client.put_object(Bucket=arn, Key=f"peer/obj-{i:05d}", Body=BODY),
                "get": lambda i: client.get_object(Bucket=arn, Key=f"peer/obj-{i:05d}")["Body"].read()}
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        conformance.stop_peer(process)
 
 
 def throughput(dataplane: Any, rounds: int = ROUNDS, objects: int = THROUGHPUT_OBJECTS,
