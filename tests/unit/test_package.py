@@ -16,8 +16,8 @@ def _loaded(statement: str) -> set[str]:
     return set(result.stdout.split())
 
 
-def test_importing_the_constructs_loads_no_emulator_and_no_boto3():
-    loaded = _loaded("import mrap_constructs")
+def test_importing_the_constructs_loads_no_emulator_and_no_boto3(fresh_imports):
+    loaded = fresh_imports["mrap_constructs"]
     assert "aws_cdk" in loaded and "mrap_constructs.mrap_set" in loaded  # eager: the real modules are loaded
     assert not {m for m in loaded if m.split(".")[0] in ("moto", "cryptography", "boto3", "botocore", "werkzeug")}
     assert not {m for m in loaded if m.startswith("mrap_constructs.testing")}

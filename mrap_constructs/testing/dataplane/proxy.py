@@ -44,6 +44,7 @@ from typing import Any
 
 from mrap_constructs.testing.dataplane.gateway import GLOBAL_SUFFIX, DataPlane
 from mrap_constructs.testing.dataplane.local_ca import LocalCA
+from mrap_constructs.testing.emulator import SHUTDOWN_POLL_SECONDS
 
 #: The password of the proxy URL: any non-empty one makes botocore send the user name (the client Region).
 PROXY_PASSWORD = "client-region"
@@ -302,7 +303,9 @@ class MrapProxy:
         return self._server.refused
 
     def start(self) -> MrapProxy:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="mrap-proxy", daemon=True)
+        # Stop within SHUTDOWN_POLL_SECONDS of stop(), not socketserver's default half second.
+        self._thread = threading.Thread(target=self._server.serve_forever, name="mrap-proxy", daemon=True,
+                                        kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS})
         self._thread.start()
         return self
 
