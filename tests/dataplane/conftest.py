@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import os
 
-import boto3
 import pytest
 
 from mrap_constructs.testing.dataplane import moto_hooks
 from mrap_constructs.testing.dataplane.replication import ReplicationEngine
-from tests.conftest import create_bucket
+from tests.conftest import ClientCache, create_bucket
 
 ACCOUNT = "123456789012"
 REPLICATE = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags", "s3:GetObjectVersionForReplication",
@@ -38,8 +37,12 @@ def engine(hooks):
     return hooks.engine
 
 
+#: The plain clients of these tests, each built once (``ClientCache``).
+CLIENTS = ClientCache()
+
+
 def s3(region: str = "us-east-1"):
-    return boto3.client("s3", region_name=region)
+    return CLIENTS.client("s3", region_name=region)
 
 
 def make_bucket(name: str, region: str) -> str:
@@ -47,7 +50,7 @@ def make_bucket(name: str, region: str) -> str:
 
 
 def make_role(name: str = "replication", actions: list[str] | None = None, deny: list[str] | None = None) -> str:
-    iam = boto3.client("iam", region_name="us-east-1")
+    iam = CLIENTS.client("iam", region_name="us-east-1")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                       "Principal": {"Service": "s3.amazonaws.com"}}]}
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]

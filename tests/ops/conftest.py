@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
 from mrap_constructs.ops.client import MrapClient
 from mrap_constructs.testing import patches
+from tests.conftest import ClientCache
 
 ACCOUNT = "123456789012"  # moto's default account
-#: One session for every test: boto3 loads service models once per session (10x faster clients).
-SESSION = boto3.Session()
+#: One session for every test: boto3 loads service models once per session (10x faster clients), and a plain client
+#: (service and Region only) is built once.
+SESSION = ClientCache()
 REGIONS = ["eu-west-1", "us-east-1"]
 BUCKETS = {r: f"media-{ACCOUNT}-{r}" for r in REGIONS}
 
