@@ -9,7 +9,8 @@ import pytest
 
 from mrap_constructs.testing.dataplane import moto_hooks
 from mrap_constructs.testing.dataplane.replication import ReplicationEngine
-from tests.conftest import ClientCache, create_bucket
+from tests.client_cache import ClientCache
+from tests.conftest import create_bucket
 
 ACCOUNT = "123456789012"
 REPLICATE = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags", "s3:GetObjectVersionForReplication",

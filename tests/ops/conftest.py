@@ -10,7 +10,7 @@ from moto import mock_aws
 
 from mrap_constructs.ops.client import MrapClient
 from mrap_constructs.testing import patches
-from tests.conftest import ClientCache
+from tests.client_cache import ClientCache
 
 ACCOUNT = "123456789012"  # moto's default account
 #: One session for every test: boto3 loads service models once per session (10x faster clients), and a plain client

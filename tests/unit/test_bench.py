@@ -13,7 +13,7 @@ import pytest
 import bench
 from bench import ORDER, project_config
 from bench.baseline_app import build as build_baseline
-from bench.run import limit_rows, paired_ratio
+from bench.run import limit_rows, paired_ratio, target_failures, targets_section
 from mrap_constructs import MRAP_REGIONS
 from mrap_constructs._sdk_call import PROVIDER_FUNCTION_ID
 from scripts.synth_summary import stack_rows
@@ -195,3 +195,33 @@ def test_drop_section_removes_only_the_named_section():
     markdown = "# B\n\n## Old\n\nold body\n\n## Test suites\n\nx\n"
     assert drop_section(markdown, "## Old") == "# B\n\n## Test suites\n\nx\n"
     assert drop_section(markdown, "## Missing") == markdown
+
+
+def test_the_targets_verdict_is_read_from_the_published_tables():
+    """A part measured alone (`bench/run.py synth` or `suites`) re-reads the verdict from the whole document: every
+    table's numbers as printed decide it, so the Result line cannot disagree with them."""
+    document = "\n".join([
+        "## Synth vs Regions: build + synth inside the app (full mesh, monitoring on, cdk-nag on)", "", "text", "",
+        "| Regions | project (s) | L1 baseline (s) | project / baseline | no nag (s) | no nag / baseline |",
+        "|---:|---:|---:|---:|---:|---:|", "| 1 | 2.00 | 1.80 | 1.11x | 1.90 | 1.05x |",
+        "| 17 | 10.50 | 7.00 | 1.50x | 9.00 | 1.28x |", "",
+        "## `cdk synth` vs Regions, as users run it", "", "| Regions | project (s) | L1 baseline (s) | ratio |",
+        "|---:|---:|---:|---:|", "| 1 | 5.00 | 4.00 | 1.25x |", "",
+        "## Stacks at 17 Regions: size against CloudFormation limits", "",
+        "| wave | stack | bytes | % of 1 MB | resources | % of 500 | outputs |", "|---:|---|---:|---:|---:|---:|---:|",
+        "| 1 | big | 600,000 | 60.0% | 5 | 1.0% | 2 |", "",
+        "## Deploy waves (stack dependency depth)", "", "| Regions | 1 | 17 |", "|---|---|---|",
+        "| waves | 2 | 3 |", "",
+        "## Local data plane: through the MRAP vs moto directly, and replication lag vs Regions", "",
+        "Targets: ... Result: missed — PUT x8: 0.80x < 0.9x", "",
+        "## Test suites", "", "| suite | seconds |", "|---|---:|",
+        "| unit, snapshot, lint, scanners (2 workers) | 58.2 |",
+        "| end-to-end (local emulator) | 200.0 |", ""])
+    assert target_failures(document) == [
+        "N=17: project/baseline 1.50x > 1.3x", "17-Region synth 10.50 s > 10.0 s", "big uses 60% of a CloudFormation "
+        "limit (> 50%)", "3 deploy waves", "data plane: PUT x8: 0.80x < 0.9x"]
+    slower = document.replace("| 58.2 |", "| 61.0 |")
+    assert target_failures(slower)[-1] == "unit suite 61s > 60s"
+    assert targets_section(slower)[-1].startswith("Result: missed — N=17")
+    met = "\n".join(line for line in document.splitlines() if not line.startswith(("| 17 |", "| 1 | big", "Targets")))
+    assert targets_section(met.replace("| 2 | 3 |", "| 2 | 2 |"))[-1] == "Result: all met."
