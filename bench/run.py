@@ -247,7 +247,9 @@ def targets_section(markdown: str) -> list[str]:
 def suites_section() -> list[str]:
     """The test suites' wall times, each as `make test` runs it (the unit suite on both cores)."""
     unit = suite_seconds(*UNIT_TESTS)
-    e2e = suite_seconds("-m", "e2e")
+    # As `make test` runs them: tests/e2e are deploy sequences, in file order.
+    e2e = suite_seconds("-m", "e2e", "tests/dataplane", "tests/ops") + suite_seconds("-m", "e2e", "-p", "no:randomly",
+                                                                                    "tests/e2e")
     return [SUITES_TITLE, "", "| suite | seconds |", "|---|---:|",
             f"| unit, snapshot, lint, scanners (2 workers) | {unit:.1f} |", f"| end-to-end (local emulator) | {e2e:.1f} |"]
 

@@ -162,23 +162,35 @@ def _constants(code: types.CodeType) -> Iterator[object]:
             yield constant
 
 
+def _test_code(item: pytest.Item) -> types.CodeType | None:
+    """The code object of ``item``'s test function (a hypothesis test's own function, not its wrapper)."""
+    function = getattr(item, "function", None)
+    function = getattr(getattr(function, "hypothesis", None), "inner_test", function)
+    return getattr(function, "__code__", None)
+
+
 def _synthesizes_mesh_17(item: pytest.Item) -> bool:
     """Whether ``item`` synthesizes the 17-Region scenario: named in its id, or ``SCENARIOS["mesh-17"]`` in its code
     (the string constant ``"mesh-17"``: read from its code object, not its source, which costs a parse per test)."""
-    if "mesh-17" in item.nodeid:
-        return True
-    function = getattr(item, "function", None)
-    code = getattr(function, "__code__", None)
-    return code is not None and "mesh-17" in _constants(code)
+    code = _test_code(item)
+    return "mesh-17" in item.nodeid or (code is not None and "mesh-17" in _constants(code))
+
+
+def _runs_cfn_lint(item: pytest.Item) -> bool:
+    """Whether ``item`` calls cfn-lint (``lint`` or ``_lint_app`` of tests/unit/test_cfn_lint.py)."""
+    code = _test_code(item)
+    return code is not None and bool({"lint", "_lint_app"} & set(code.co_names))
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group markers (--dist loadgroup)
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`make test` runs the unit tests with `-n 2 --dist loadgroup`), keep every test of the
-    17-Region scenario on one worker, so it is synthesized once while the other worker runs everything else; and
-    the tests of each ``_FILE_GROUPS`` file together, so their shared fixture runs once."""
+    17-Region scenario and every cfn-lint run on one worker, so the scenario is synthesized and cfn-lint loaded once
+    while the other worker runs everything else; and the tests of each ``_FILE_GROUPS`` file together, so their
+    shared fixture runs once."""
     for item in items:
-        if _synthesizes_mesh_17(item):
+        if _synthesizes_mesh_17(item) or _runs_cfn_lint(item):
+            # One worker: the 17-Region synth, and cfn-lint's start (~1.4 s; the 17-Region lint needs both).
             item.add_marker(pytest.mark.xdist_group("mesh-17"))
             continue
         path = item.nodeid.split("::", 1)[0]

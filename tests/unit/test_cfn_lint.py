@@ -6,40 +6,53 @@ import functools
 import json
 import sys
 
-import cfnlint.helpers
 import pytest
 import yaml
-from cfnlint.api import ManualArgs, lint
-from cfnlint.config import ConfigMixIn
-from cfnlint.runner import Runner
 
 from tests.conftest import ROOT
 from tests.unit.test_app import SCENARIOS
 
 IGNORED = yaml.safe_load((ROOT / ".cfnlintrc.yaml").read_text())["ignore_checks"]
-#: Loading the rules costs more than linting a template; load them once.
-RULES = Runner(ConfigMixIn(ignore_checks=IGNORED)).rules
 
 
-def _cache_cfnlint_data() -> None:
+@functools.cache
+def _rules():
+    """cfn-lint's rules, loaded on first use (importing cfn-lint and loading its rules costs ~1.4 s, more than linting
+    a template: once per process, and only on the worker that lints; tests/conftest.py groups the tests that do)."""
+    import cfnlint.api
+    import cfnlint.helpers
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    rules = Runner(ConfigMixIn(ignore_checks=IGNORED)).rules
+    _cache_cfnlint_data(cfnlint.helpers)  # once the rules' modules are loaded: they hold load_resource too
+    return rules
+
+
+def _cache_cfnlint_data(helpers) -> None:
     """cfn-lint re-reads its (read-only) data files, e.g. the 4 MB IAM service map, for every template;
     memoizing ``load_resource`` in the modules that imported it makes linting ~2.5x faster."""
-    original = cfnlint.helpers.load_resource
+    original = helpers.load_resource
     cached = functools.lru_cache(maxsize=None)(original)
     for name, module in list(sys.modules.items()):
         if name.startswith("cfnlint") and getattr(module, "load_resource", None) is original:
             module.load_resource = cached
 
 
-_cache_cfnlint_data()
+def lint(template: str, regions: list[str], ignore: list[str] | None = None) -> list:
+    """cfn-lint's findings for ``template`` (JSON) in ``regions``, with the project's ignored checks (``ignore``)."""
+    from cfnlint.api import ManualArgs
+    from cfnlint.api import lint as cfn_lint
+
+    return cfn_lint(template, rules=_rules(),
+                    config=ManualArgs(regions=regions, ignore_checks=IGNORED if ignore is None else ignore))
 
 
 def _lint_app(app) -> list[str]:
     findings = []
     for name in app.stack_names:
         region = app.region_of(name)
-        matches = lint(json.dumps(app.template_json(name)), rules=RULES,
-                       config=ManualArgs(regions=[region], ignore_checks=IGNORED))
+        matches = lint(json.dumps(app.template_json(name)), [region])
         findings += [f"{name} ({region}): {m}" for m in matches]
     return findings
 
@@ -72,19 +85,16 @@ def test_17_region_app_is_lint_clean(synth):
     for name in app.stack_names:
         if name in replication:
             continue
-        findings += [f"{name}: {m}" for m in lint(json.dumps(app.template_json(name)), rules=RULES,
-                                                  config=ManualArgs(regions=[app.region_of(name)],
-                                                                    ignore_checks=IGNORED))]
+        findings += [f"{name}: {m}" for m in lint(json.dumps(app.template_json(name)), [app.region_of(name)])]
     shapes = {json.dumps(sorted(json.dumps([r["Type"], _shape(r.get("Properties", {}))], sort_keys=True)
                                 for r in app.template_json(n)["Resources"].values())) for n in replication}
     assert len(shapes) == 1, "replication templates must differ only in names and Regions"
     findings += [f"{replication[0]}: {m}" for m in lint(
-        json.dumps(app.template_json(replication[0])), rules=RULES,
-        config=ManualArgs(regions=sorted({app.region_of(n) for n in replication}), ignore_checks=IGNORED))]
+        json.dumps(app.template_json(replication[0])), sorted({app.region_of(n) for n in replication}))]
     assert findings == []
 
 
 def test_lint_catches_a_broken_template():
     """Guards the guard: a template with a bad property must produce findings."""
     broken = {"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"VersioningConfiguration": "on"}}}}
-    assert lint(json.dumps(broken), rules=RULES, config=ManualArgs(regions=["us-east-1"]))
+    assert lint(json.dumps(broken), ["us-east-1"], ignore=[])
