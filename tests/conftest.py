@@ -199,7 +199,6 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.xdist_group(group))
 
 
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """On a pytest-xdist worker under ``--dist loadgroup``: fail a test marked ``xdist_group`` whose node id does not
     carry its group, the only channel pytest-xdist 3.8 has to the scheduler. pytest 9.2 drops it silently
