@@ -19,7 +19,21 @@ if (_VENV_BIN / "node").exists():
 from dataclasses import dataclass
 from typing import Any
 
-import aws_cdk as cdk
+# aws-cdk-lib's built-in template validation (a WASM engine run at every synth) costs ~4 s of CPU to start in each
+# process and more per synth; it adds nothing to a template. The suite's in-process synths skip it (CDK_VALIDATION,
+# documented on ``AppProps.builtin_cloud_formation_validation``): jsii's Node.js process copies the environment
+# when aws_cdk is first imported, so the variable is set for that import only and nothing this suite starts
+# (`cdk synth`, app.py, deploys) inherits it. tests/unit/test_builtin_validation.py runs the validation on the apps
+# users synthesize, registered explicitly, which this variable does not turn off.
+_CDK_VALIDATION = os.environ.get("CDK_VALIDATION")
+os.environ["CDK_VALIDATION"] = "false"
+try:
+    import aws_cdk as cdk
+finally:
+    if _CDK_VALIDATION is None:
+        del os.environ["CDK_VALIDATION"]
+    else:
+        os.environ["CDK_VALIDATION"] = _CDK_VALIDATION
 import pytest
 from aws_cdk.assertions import Template
 
@@ -151,6 +165,7 @@ def fresh_imports() -> dict[str, set[str]]:
 #: Tests sharing an expensive session- or module-scoped result run on one xdist worker, so it is built once:
 #: {group: test files whose every test shares it}. checkov's start-up dominates its module fixture (one run).
 _FILE_GROUPS = {"checkov": ("tests/unit/test_checkov.py",),
+                "builtin-validation": ("tests/unit/test_builtin_validation.py",),
                 "fresh-imports": ("tests/unit/test_package.py", "tests/unit/test_emulator_imports.py")}
 
 
