@@ -9,12 +9,12 @@ import io
 import json
 import os
 import subprocess
-import sys
 import types
 
 import aws_cdk as cdk
 import pytest
 
+from scripts.synth_summary import summarize
 from stacks.config import MrapConfig
 from tests.conftest import FEATURE_FLAGS, ROOT
 
@@ -93,8 +93,7 @@ def test_cdk_cli_synth_with_a_one_region_config_file(tmp_path):
     assert len(list(out.glob("*.template.json"))) == 2
     assert sorted(a["displayName"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack") \
         == ["solo-set/solo-access-point", "solo-set/solo-bucket-eu-west-1"]
-    summary = subprocess.run([sys.executable, "scripts/synth_summary.py", str(out)], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout
+    summary = summarize(out)  # what `make synth` prints after the synth (scripts/synth_summary.py)
     assert "Stacks: 2 in 2 deploy waves" in summary and "cdk-nag findings: 0" in summary
     # ... and the idle cost: one dashboard, nothing else billed by the month with one Region and SSE-S3.
     assert "Idle monthly cost" in summary and "CloudWatch dashboards" in summary
