@@ -84,21 +84,21 @@ def _shape(value):
 
 
 def test_17_region_app_is_lint_clean(synth):
-    """Every bucket and access-point template with its own Region. The 17 replication templates differ only in
-    names and Regions (asserted below), so one of them is linted against all 17 Regions: the Region-dependent checks
-    (resource and property availability) run for each Region at a fraction of the cost (~1 s per template)."""
+    """Every template with its own Region. The stacks of one kind (bucket, replication) differ only in names and
+    Regions (asserted below), so one template of each kind is linted against all the Regions of its kind: the
+    Region-dependent checks (resource and property availability) run for each Region at a fraction of the cost."""
     app = synth(SCENARIOS["mesh-17"])
-    findings = []
-    replication = [n for n in app.stack_names if "-replication-" in n]
+    kinds: dict[str, list[str]] = {}
     for name in app.stack_names:
-        if name in replication:
-            continue
-        findings += [f"{name}: {m}" for m in lint(json.dumps(app.template_json(name)), [app.region_of(name)])]
-    shapes = {json.dumps(sorted(json.dumps([r["Type"], _shape(r.get("Properties", {}))], sort_keys=True)
-                                for r in app.template_json(n)["Resources"].values())) for n in replication}
-    assert len(shapes) == 1, "replication templates must differ only in names and Regions"
-    findings += [f"{replication[0]}: {m}" for m in lint(
-        json.dumps(app.template_json(replication[0])), sorted({app.region_of(n) for n in replication}))]
+        kinds.setdefault(name.removeprefix("mesh-all-").split("-")[0], []).append(name)
+    assert {kind: len(names) for kind, names in kinds.items()} == {"bucket": 17, "replication": 17, "access": 1}
+    findings = []
+    for kind, names in kinds.items():
+        shapes = {json.dumps(sorted(json.dumps([r["Type"], _shape(r.get("Properties", {}))], sort_keys=True)
+                                    for r in app.template_json(n)["Resources"].values())) for n in names}
+        assert len(shapes) == 1, f"{kind} templates must differ only in names and Regions"
+        findings += [f"{names[0]}: {m}" for m in lint(
+            json.dumps(app.template_json(names[0])), sorted({app.region_of(n) for n in names}))]
     assert findings == []
 
 
