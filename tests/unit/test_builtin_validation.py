@@ -54,14 +54,19 @@ def _stack_names(deployments: list[MrapDeployment]) -> set[str]:
     return {stack.stack_name for deployment in deployments for stack in deployment.stacks}
 
 
+def _plant(app: cdk.App) -> None:
+    """The stack "Planted": one bucket whose template the schema rejects (``PLANTED``)."""
+    stack = cdk.Stack(app, "Planted", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    cdk.CfnResource(stack, "Bucket", type="AWS::S3::Bucket", properties={"VersioningConfiguration": "on"})
+
+
 def _validated_app(context: dict, outdir: Path, *configs: dict) -> tuple[cdk.App, list[MrapDeployment]]:
     """An App with the validation registered, ``configs``' sets and the planted template (one synth, one run of
     the engine: each run costs ~0.5 s whatever it validates)."""
     app = cdk.App(context=context, outdir=str(outdir))
     cdk.Validations.of(app).add_plugins(cdk.CloudFormationValidatePlugin())
     deployments = [MrapDeployment(app, f"{c['name']}-set", config=parse_config(c)) for c in configs]
-    stack = cdk.Stack(app, "Planted", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
-    cdk.CfnResource(stack, "Bucket", type="AWS::S3::Bucket", properties={"VersioningConfiguration": "on"})
+    _plant(app)
     return app, deployments
 
 
@@ -85,7 +90,6 @@ def test_the_rest_of_the_suite_synthesizes_without_it(tmp_path):
     registered) does not validate, so a broken template synthesizes. Without the setting each worker would start
     the engine again."""
     app = cdk.App(context=FEATURE_FLAGS, outdir=str(tmp_path))
-    stack = cdk.Stack(app, "Planted", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
-    cdk.CfnResource(stack, "Bucket", type="AWS::S3::Bucket", properties={"VersioningConfiguration": "on"})
+    _plant(app)
     app.synth()
     assert not (tmp_path / "validation-report.json").exists() or _findings(tmp_path) == []
